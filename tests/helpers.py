@@ -124,8 +124,12 @@ class SignedApi:
         }
         return self.call("Authorize", **params, **extra)
 
-    def open_authorization(self, amount: str = "100.00", ref: str = "auth-1") -> str:
-        answer = self.authorize(self.open_order(amount), amount, ref)
+    def unique_ref(self, prefix: str) -> str:
+        self._refs = getattr(self, "_refs", 0) + 1
+        return f"{prefix}-{self._refs}"
+
+    def open_authorization(self, amount: str = "100.00", ref: str | None = None) -> str:
+        answer = self.authorize(self.open_order(amount), amount, ref or self.unique_ref("auth"))
         assert answer.status == 200
         auth_id = answer.find("AuthorizeResult/AuthorizationDetails/AmazonAuthorizationId")
         assert auth_id
@@ -141,7 +145,7 @@ class SignedApi:
         return self.call("Capture", **params, **extra)
 
     def completed_capture(self, amount: str = "100.00") -> str:
-        answer = self.capture(self.open_authorization(amount), amount, "cap-1")
+        answer = self.capture(self.open_authorization(amount), amount, self.unique_ref("cap"))
         assert answer.status == 200
         cap_id = answer.find("CaptureResult/CaptureDetails/AmazonCaptureId")
         assert cap_id

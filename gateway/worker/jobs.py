@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import gateway.domain.disputes  # noqa: F401  (registers the ProcessingFailure refund hook)
 from gateway.domain.settlement import apply_due, due_items
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant
