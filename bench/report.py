@@ -1,0 +1,140 @@
+"""The Markdown table of a run's JSON, and which targets it met. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MEMORY_LIMIT_MIB = 250.0
+
+
+def _range(s: dict[str, float], fmt: str = "{:.0f}") -> str:
+    return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}–{fmt.format(s['max'])})"
+
+
+def _ok(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("met" if flag else "**missed**")
+
+
+def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured median, met?) for each target of the issue."""
+    rows: list[tuple[str, str, bool | None]] = []
+    api = result.get("api")
+    if api:
+        r, g = api["refund"]["ratio_to_ceiling"], api["get"]["ratio_to_ceiling"]
+        vs = api["refund_vs_localstripe"]
+        rows += [
+            ("signed Refund ≥ 0.6 × ceiling", f"{r['median']:.2f}", r["median"] >= 0.6),
+            ("signed Refund ≥ 10 × localstripe refund creation", f"{vs['median']:.1f}×",
+             vs["median"] >= 10),
+            ("signed GetRefundDetails ≥ 0.7 × ceiling", f"{g['median']:.2f}", g["median"] >= 0.7),
+        ]
+        for name, label in (("refund_stored_vs_empty", "Refund"), ("get_stored_vs_empty", "GetRefundDetails")):
+            s = api[name]
+            stored = result["plan"]["stored_refunds"]
+            rows.append((f"{label} with {stored:,} stored refunds within 10% of empty",
+                         f"{s['median']:.2f}", s["median"] >= 0.9))
+    settle = result.get("settlement")
+    if settle:
+        n = settle["refunds"]
+        limit = 20.0 * n / 100_000
+        rows.append((f"{n:,} due refunds settled in < {limit:g} s",
+                     f"{settle['seconds']['median']:.1f} s", settle["seconds"]["median"] < limit))
+    ipn = result.get("ipn")
+    if ipn is not None:
+        if ipn.get("measured"):
+            rate = ipn["per_second"]["median"]
+            rows.append(("≥ 500 signed IPNs/s delivered", f"{rate:.0f}/s", rate >= 500))
+            delay = ipn.get("delay", {})
+            if delay.get("measured"):
+                rows.append(("due-to-acknowledged p99 < 1 s", f"{delay['p99_s']:.2f} s",
+                             delay["p99_s"] < 1.0))
+            else:
+                rows.append(("due-to-acknowledged p99 < 1 s", "not measured", None))
+        else:
+            rows.append(("≥ 500 signed IPNs/s delivered", "not measured", None))
+            rows.append(("due-to-acknowledged p99 < 1 s", "not measured", None))
+    peaks = [m["total_mib"] for k, m in result.get("memory", {}).items() if k.startswith("gateway")]
+    if settle:
+        peaks.append(settle["peak_rss_mib"])
+    if peaks:
+        rows.append((f"server memory < {MEMORY_LIMIT_MIB:.0f} MB throughout",
+                     f"{max(peaks):.0f} MiB", max(peaks) < MEMORY_LIMIT_MIB))
+    return rows
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    plan = result["plan"]
+    m = result["machine"]
+    lines = [
+        f"### Benchmark ({result['mode']} run, {result['started']})",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Linux {m['kernel']}, "
+        f"Python {m['python']}, SQLite {m['sqlite']}, {m['wrk']}. "
+        f"Load: wrk, {result['connections']} connections, {result['wrk_threads']} threads, "
+        f"{plan['seconds']:g} s per run; median of {plan['rounds']} interleaved rounds "
+        "(min–max in brackets). Ratios are to the ceiling measured in the same round.",
+        "",
+    ]
+    api = result.get("api")
+    if api:
+        lines += [
+            "| Measure | req/s | ratio to ceiling | p50 ms | p99 ms |",
+            "|---|---|---|---|---|",
+        ]
+        labels = [
+            ("ceiling", "Ceiling (Flask + HMAC-SHA256 + 1 SQLite insert + 1 select)"),
+            ("refund", "Signed Refund (new refund on a fresh capture)"),
+            ("get", "Signed GetRefundDetails"),
+            ("refund_stored", f"Signed Refund, {plan['stored_refunds']:,} refunds stored"),
+            ("get_stored", f"Signed GetRefundDetails, {plan['stored_refunds']:,} refunds stored"),
+            ("localstripe_refund", "localstripe: create refund (persistence on)"),
+            ("localstripe_get", "localstripe: read refund"),
+        ]
+        for key, label in labels:
+            a = api[key]
+            lines.append(
+                f"| {label} | {_range(a['rps'])} | {_range(a['ratio_to_ceiling'], '{:.2f}')} | "
+                f"{_range(a['p50_ms'], '{:.1f}')} | {_range(a['p99_ms'], '{:.1f}')} |"
+            )
+        lines += [
+            "",
+            f"Refund vs localstripe refund creation: "
+            f"{_range(api['refund_vs_localstripe'], '{:.1f}')}×. "
+            f"Stored / empty: Refund {_range(api['refund_stored_vs_empty'], '{:.2f}')}, "
+            f"GetRefundDetails {_range(api['get_stored_vs_empty'], '{:.2f}')}.",
+            "",
+        ]
+        bad = {k: (v["non2xx"], v["exhausted"]) for k, v in api.items()
+               if isinstance(v, dict) and (v.get("non2xx") or v.get("exhausted"))}
+        if bad:
+            lines += [f"Non-2xx answers / exhausted bodies: {bad}", ""]
+    settle = result.get("settlement")
+    if settle:
+        lines += [
+            f"Settlement: {settle['refunds']:,} due Pending refunds to Completed with their "
+            f"notifications written, one `run_due_work`: {_range(settle['seconds'], '{:.1f}')} s "
+            f"({_range(settle['per_second'])} refunds/s), worker peak RSS "
+            f"{settle['peak_rss_mib']:.0f} MiB.",
+            "",
+        ]
+    ipn = result.get("ipn")
+    if ipn is not None:
+        if ipn.get("measured"):
+            d = ipn.get("delay", {})
+            lines += [
+                f"IPN delivery: {_range(ipn['per_second'])} signed IPNs/s to a loopback receiver; "
+                + (f"due-to-acknowledged p50 {d['p50_s']:.2f} s, p99 {d['p99_s']:.2f} s."
+                   if d.get("measured") else "delay not measured."),
+                "",
+            ]
+        else:
+            lines += [f"IPN delivery: not measured ({ipn.get('reason')}).", ""]
+    memory = result.get("memory")
+    if memory:
+        parts = [f"{k} {v['total_mib']:.0f} MiB ({v['processes']:.0f} processes, largest "
+                 f"{v['max_process_mib']:.0f})" for k, v in memory.items()]
+        lines += ["Peak memory (VmHWM summed over the server's processes): " + "; ".join(parts)
+                  + ".", ""]
+    lines += ["| Target | Measured (median) | |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {_ok(ok)} |" for t, v, ok in targets(result)]
+    return "\n".join(lines) + "\n"
