@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -458,6 +459,10 @@ def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the under-2-minutes run")
@@ -477,6 +482,8 @@ def main(argv: list[str] | None = None) -> None:
             base[key] = getattr(args, key)
     if base["rounds"] < 3:
         parser.error("--rounds must be at least 3 (medians of at least 3 runs)")
+    # A SIGTERM (timeout, CI) unwinds like Ctrl-C, so every server this run started is stopped.
+    signal.signal(signal.SIGTERM, _terminate)
     plan = Plan(mode="quick" if args.quick else "full", workers=args.workers,
                 threads=args.threads, **base)
     started = time.monotonic()

@@ -100,6 +100,7 @@ def file_dispute(
         created_at=ctx.now,
     )
     created(ctx, dispute)
+    forget_disputed(ctx)
     return dispute
 
 
@@ -119,6 +120,7 @@ def resolve_dispute(ctx: Context, amazon_id: str, outcome: str) -> Dispute:
         raise InvalidDisputeStatus(f"Dispute {amazon_id} is already {dispute.state}.")
     if outcome == "denied":
         transition(ctx, dispute, D.DENIED)
+        forget_disputed(ctx)
         return dispute
     if outcome != "granted":
         raise InvalidParameterValue("outcome must be granted or denied.")
@@ -144,19 +146,39 @@ def resolve_dispute(ctx: Context, amazon_id: str, outcome: str) -> Dispute:
     transition(ctx, refund, R.COMPLETED)
     dispute.refund_id = refund.id
     transition(ctx, dispute, D.GRANTED)
+    forget_disputed(ctx)
     return dispute
+
+
+def _disputed_key(ctx: Context) -> tuple[str, int]:
+    return ("disputed_order_references", ctx.merchant.id)
+
+
+def forget_disputed(ctx: Context) -> None:
+    """Drop the transaction's cached set of disputed order references (a dispute changed)."""
+    ctx.session.info.pop(_disputed_key(ctx), None)
 
 
 def _decline_refunds_of_disputed_orders(
     ctx: Context, refund: Refund
 ) -> tuple[str, str | None] | None:
-    disputed = ctx.session.scalar(
-        select(Dispute.id).where(
-            Dispute.order_reference_id == refund.order_reference_id,
-            Dispute.state.in_((D.OPEN, D.GRANTED)),
+    # The merchant's disputed order references, read once per transaction (a settlement batch
+    # applies hundreds of refunds; one query each was most of its cost).
+    key = _disputed_key(ctx)
+    disputed: set[int] | None = ctx.session.info.get(key)
+    if disputed is None:
+        disputed = set(
+            ctx.session.scalars(
+                select(Dispute.order_reference_id).where(
+                    Dispute.merchant_id == ctx.merchant.id,
+                    Dispute.state.in_((D.OPEN, D.GRANTED)),
+                )
+            )
         )
-    )
-    return None if disputed is None else (R.DECLINED.value, "ProcessingFailure")
+        ctx.session.info[key] = disputed
+    if refund.order_reference_id not in disputed:
+        return None
+    return (R.DECLINED.value, "ProcessingFailure")
 
 
 REFUND_OUTCOME_HOOKS.append(_decline_refunds_of_disputed_orders)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gateway.domain.lifecycle import Context, transition
 from gateway.domain.payments import resolve_authorization
@@ -32,6 +32,8 @@ class DueKind:
     model: type[Any]
     states: tuple[str, ...]
     apply: Callable[[Context, Any], None]
+    #: Loader options for what ``apply`` reads of each object (loaded with the batch, not one by one).
+    load_options: tuple[Any, ...] = ()
 
 
 #: Every kind of due work by model name. Other packages (FPS) add theirs with ``register``.
@@ -87,6 +89,32 @@ def merchants_with_due_work(session: Session, latest_now: datetime) -> list[int]
     return sorted(found)
 
 
+#: Primary keys per IN (...) when a batch is loaded (under SQLite's bound-parameter limit).
+PREFETCH_CHUNK = 500
+
+
+def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
+    """Load a batch's objects (and what applying them reads) in a few queries, not one per item.
+
+    They land in the session's identity map, where ``apply_due``'s ``session.get`` finds them;
+    the map holds objects weakly, so the caller keeps the returned list while it applies them.
+    """
+    loaded: list[Any] = []
+    by_kind: dict[str, list[int]] = {}
+    for _, name, pk in items:
+        by_kind.setdefault(name, []).append(pk)
+    for name, pks in by_kind.items():
+        kind = DUE_KINDS[name]
+        for low in range(0, len(pks), PREFETCH_CHUNK):
+            chunk = pks[low : low + PREFETCH_CHUNK]
+            loaded.extend(
+                session.scalars(
+                    select(kind.model).where(kind.model.id.in_(chunk)).options(*kind.load_options)
+                )
+            )
+    return loaded
+
+
 def apply_due(ctx: Context, name: str, pk: int) -> bool:
     """Apply the planned outcome of one object if it is (still) due; True when applied."""
     kind = DUE_KINDS[name]
@@ -131,7 +159,7 @@ def _settle_refund(ctx: Context, ref: Refund, state: str, reason: str | None) ->
     transition(ctx, ref, state, reason)
 
 
-register(DueKind(Refund, (R.PENDING,), _apply_refund))
+register(DueKind(Refund, (R.PENDING,), _apply_refund, (selectinload(Refund.capture),)))
 register(DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization))
 register(DueKind(Capture, (C.PENDING,), _apply_planned))
 register(DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import gateway.domain.disputes  # noqa: F401  (registers the ProcessingFailure refund hook)
-from gateway.domain.settlement import apply_due, due_items, merchants_with_due_work
+from gateway.domain.settlement import apply_due, due_items, merchants_with_due_work, prefetch
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant
 
@@ -58,10 +58,13 @@ def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = 
                 if merchant is None:
                     return 0
                 ctx = runtime.context(session, merchant)
-                return sum(
-                    apply_due(ctx, name, pk)
-                    for _, name, pk in due_items(session, mid, ctx.now, batch)
-                )
+                items = due_items(session, mid, ctx.now, batch)
+                loaded = prefetch(session, items)
+                # One flush at commit instead of an autoflush before every query of every item.
+                with session.no_autoflush:
+                    applied = sum(apply_due(ctx, name, pk) for _, name, pk in items)
+                del loaded
+                return applied
 
             applied = runtime.db.run(work)
             total += applied
