@@ -84,25 +84,30 @@ def notification_type(obj: Stateful) -> str | None:
     return NOTIFICATION_TYPES[kind_of(obj)]
 
 
-def _notify(ctx: Context, obj: Stateful) -> None:
-    kind = kind_of(obj)
-    type_name = notification_type(obj)
+def notification_values(
+    ctx: Context, kind: str, type_name: str | None, obj: Any
+) -> dict[str, Any] | None:
+    """The outbox row for ``obj`` having just entered ``obj.state``; None when none is sent."""
     if type_name is None or obj.state in SILENT_STATES[kind]:
-        return
-    ctx.session.add(
-        Notification(
-            merchant_id=ctx.merchant.id,
-            notification_type=type_name,
-            object_kind=kind,
-            object_id=obj.amazon_id,
-            state=obj.state,
-            reason_code=obj.reason_code,
-            reason_description=obj.reason_description,
-            changed_at=ctx.now,
-            created_at=ctx.now,
-            next_attempt_at=ctx.now,
-        )
-    )
+        return None
+    return {
+        "merchant_id": ctx.merchant.id,
+        "notification_type": type_name,
+        "object_kind": kind,
+        "object_id": obj.amazon_id,
+        "state": obj.state,
+        "reason_code": obj.reason_code,
+        "reason_description": obj.reason_description,
+        "changed_at": ctx.now,
+        "created_at": ctx.now,
+        "next_attempt_at": ctx.now,
+    }
+
+
+def _notify(ctx: Context, obj: Stateful) -> None:
+    values = notification_values(ctx, kind_of(obj), notification_type(obj), obj)
+    if values is not None:
+        ctx.session.add(Notification(**values))
 
 
 def created(ctx: Context, obj: Stateful) -> None:

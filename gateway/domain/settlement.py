@@ -11,18 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
-from gateway.domain.lifecycle import Context, transition
+from gateway.domain.lifecycle import NOTIFICATION_TYPES, Context, notification_values, transition
 from gateway.domain.payments import resolve_authorization
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
-from gateway.store.models import Authorization, Capture, OrderReference, Refund
+from gateway.domain.states import can_transition
+from gateway.errors import InvalidStateTransition
+from gateway.store.models import Authorization, Capture, Notification, OrderReference, Refund
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,9 @@ class DueKind:
     apply: Callable[[Context, Any], None]
     #: Loader options for what ``apply`` reads of each object (loaded with the batch, not one by one).
     load_options: tuple[Any, ...] = ()
+    #: Applies many due objects of this kind at once (ids in due order); returns how many applied.
+    #: Used for runs of consecutive items of the kind in a batch instead of ``apply``.
+    apply_many: Callable[[Context, list[int]], int] | None = None
 
 
 #: Every kind of due work by model name. Other packages (FPS) add theirs with ``register``.
@@ -105,6 +113,8 @@ def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
         by_kind.setdefault(name, []).append(pk)
     for name, pks in by_kind.items():
         kind = DUE_KINDS[name]
+        if kind.apply_many is not None:
+            continue
         for low in range(0, len(pks), PREFETCH_CHUNK):
             chunk = pks[low : low + PREFETCH_CHUNK]
             loaded.extend(
@@ -125,6 +135,28 @@ def apply_due(ctx: Context, name: str, pk: int) -> bool:
         return False
     kind.apply(ctx, obj)
     return True
+
+
+def apply_due_batch(ctx: Context, items: list[DueKey]) -> int:
+    """Apply a batch in due order; runs of a kind with ``apply_many`` are applied together."""
+    applied = 0
+    run: list[int] = []
+    run_kind: DueKind | None = None
+    for _, name, pk in items:
+        kind = DUE_KINDS[name]
+        if run_kind is not None and kind is not run_kind:
+            assert run_kind.apply_many is not None
+            applied += run_kind.apply_many(ctx, run)
+            run, run_kind = [], None
+        if kind.apply_many is not None:
+            run_kind = kind
+            run.append(pk)
+        else:
+            applied += apply_due(ctx, name, pk)
+    if run_kind is not None:
+        assert run_kind.apply_many is not None
+        applied += run_kind.apply_many(ctx, run)
+    return applied
 
 
 def _apply_planned(ctx: Context, obj: Any) -> None:
@@ -159,7 +191,141 @@ def _settle_refund(ctx: Context, ref: Refund, state: str, reason: str | None) ->
     transition(ctx, ref, state, reason)
 
 
-register(DueKind(Refund, (R.PENDING,), _apply_refund, (selectinload(Refund.capture),)))
+def _settle_refunds(ctx: Context, pks: list[int]) -> int:
+    """Settle many due Pending refunds with a few set-based statements.
+
+    The same rules as ``_settle_refund`` (outcome hooks, the transition table, the capture's
+    refunded and reserved sums, one notification per refund), written as executemany UPDATEs and
+    INSERTs: the unit of work cost about a millisecond per refund, the statements a few dozen
+    microseconds. Each UPDATE is still a compare-and-set on the row's version; if another
+    transaction changed a refund or capture in between, ``StaleDataError`` makes
+    ``Database.run`` retry the whole batch, as a failed ORM flush would.
+    """
+    session = ctx.session
+    session.flush()  # what the batch changed through the ORM so far goes first, in order
+    refunds = Refund.__table__
+    captures = Capture.__table__
+    rows = []
+    for low in range(0, len(pks), PREFETCH_CHUNK):
+        chunk = pks[low : low + PREFETCH_CHUNK]
+        rows.extend(
+            session.execute(
+                select(
+                    refunds.c.id,
+                    refunds.c.version,
+                    refunds.c.amazon_id,
+                    refunds.c.capture_id,
+                    refunds.c.order_reference_id,
+                    refunds.c.amount_minor,
+                    refunds.c.state,
+                    refunds.c.due_at,
+                    refunds.c.planned_state,
+                    refunds.c.planned_reason,
+                ).where(refunds.c.id.in_(chunk))
+            ).all()
+        )
+    order = {pk: i for i, pk in enumerate(pks)}
+    rows.sort(key=lambda r: order[r.id])
+    refund_updates: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
+    deltas: dict[int, list[int]] = {}  # capture id -> [refunded +, reserved -]
+    for row in rows:
+        if row.state != R.PENDING or row.due_at is None or row.due_at > ctx.now:
+            continue
+        if row.planned_state is None:
+            continue
+        state, reason = row.planned_state, row.planned_reason
+        for hook in REFUND_OUTCOME_HOOKS:
+            override = hook(ctx, row)
+            if override is not None:
+                state, reason = override
+                break
+        if not can_transition("Refund", row.state, state):
+            raise InvalidStateTransition(f"Refund {row.amazon_id}: {row.state} -> {state}")
+        delta = deltas.setdefault(row.capture_id, [0, 0])
+        if state == R.COMPLETED:
+            delta[0] += row.amount_minor
+        else:
+            # A declined refund no longer counts against the capture's refundable amount.
+            delta[1] += row.amount_minor
+        refund_updates.append(
+            {
+                "b_id": row.id,
+                "b_version": row.version,
+                "b_new_version": row.version + 1,
+                "b_state": state,
+                "b_reason": reason,
+            }
+        )
+        changed = SimpleNamespace(
+            amazon_id=row.amazon_id, state=state, reason_code=reason, reason_description=None
+        )
+        values = notification_values(ctx, "Refund", NOTIFICATION_TYPES["Refund"], changed)
+        if values is not None:
+            notifications.append(values)
+    if not refund_updates:
+        return 0
+    cap_versions: dict[int, int] = {}
+    cap_ids = list(deltas)
+    for low in range(0, len(cap_ids), PREFETCH_CHUNK):
+        chunk = cap_ids[low : low + PREFETCH_CHUNK]
+        found = session.execute(
+            select(captures.c.id, captures.c.version).where(captures.c.id.in_(chunk))
+        )
+        cap_versions.update((cid, version) for cid, version in found)
+    connection = session.connection()
+    done = connection.execute(
+        update(refunds)
+        .where(refunds.c.id == bindparam("b_id"), refunds.c.version == bindparam("b_version"))
+        .values(
+            state=bindparam("b_state"),
+            reason_code=bindparam("b_reason"),
+            reason_description=None,
+            last_update=ctx.now,
+            due_at=None,
+            planned_state=None,
+            planned_reason=None,
+            version=bindparam("b_new_version"),
+        ),
+        refund_updates,
+    )
+    if done.rowcount != len(refund_updates):
+        raise StaleDataError("a due refund changed while its batch was being settled")
+    capture_updates = [
+        {
+            "b_id": cid,
+            "b_version": cap_versions[cid],
+            "b_new_version": cap_versions[cid] + 1,
+            "b_refunded": refunded,
+            "b_released": released,
+        }
+        for cid, (refunded, released) in deltas.items()
+    ]
+    done = connection.execute(
+        update(captures)
+        .where(captures.c.id == bindparam("b_id"), captures.c.version == bindparam("b_version"))
+        .values(
+            refunded_minor=captures.c.refunded_minor + bindparam("b_refunded"),
+            refund_reserved_minor=captures.c.refund_reserved_minor - bindparam("b_released"),
+            version=bindparam("b_new_version"),
+        ),
+        capture_updates,
+    )
+    if done.rowcount != len(capture_updates):
+        raise StaleDataError("a capture changed while its refunds were being settled")
+    if notifications:
+        connection.execute(insert(Notification.__table__), notifications)
+    # Objects of this transaction's identity map that the statements changed are reloaded on
+    # their next use rather than trusted.
+    for model, ids in ((Refund, [u["b_id"] for u in refund_updates]), (Capture, cap_ids)):
+        for pk in ids:
+            obj = session.identity_map.get(identity_key(model, pk))
+            if obj is not None:
+                session.expire(obj)
+    return len(refund_updates)
+
+
+register(DueKind(Refund, (R.PENDING,), _apply_refund, apply_many=_settle_refunds))
 register(DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization))
 register(DueKind(Capture, (C.PENDING,), _apply_planned))
 register(DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned))

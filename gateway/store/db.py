@@ -108,14 +108,20 @@ class Database:
             # Pooled connections: opening one per request (pragmas, schema parse, no statement
             # cache) cost more than most requests. Pragmas are set once per connection.
             self.engine = create_engine(
-                url, echo=echo, poolclass=QueuePool, pool_size=16, max_overflow=16,
+                url,
+                echo=echo,
+                poolclass=QueuePool,
+                pool_size=16,
+                max_overflow=16,
                 pool_timeout=60,
             )
             _configure_sqlite(self.engine)
             write_engine: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
             database = self.engine.url.database
             if database and database != ":memory:":
-                self._write_lock = _WriteLock(Path(database).with_name(Path(database).name + ".write-lock"))
+                self._write_lock = _WriteLock(
+                    Path(database).with_name(Path(database).name + ".write-lock")
+                )
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
             write_engine = self.engine

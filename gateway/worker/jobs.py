@@ -15,14 +15,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import gateway.domain.disputes  # noqa: F401  (registers the ProcessingFailure refund hook)
-from gateway.domain.settlement import apply_due, due_items, merchants_with_due_work, prefetch
+from gateway.domain.settlement import (
+    apply_due_batch,
+    due_items,
+    merchants_with_due_work,
+    prefetch,
+)
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant
 
 log = logging.getLogger(__name__)
 
 #: Due items applied per transaction.
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 
 #: Functions run after due work in every sweep (IPN delivery registers itself here).
 AFTER_SWEEP: list[Callable[[Runtime], object]] = []
@@ -62,7 +67,7 @@ def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = 
                 loaded = prefetch(session, items)
                 # One flush at commit instead of an autoflush before every query of every item.
                 with session.no_autoflush:
-                    applied = sum(apply_due(ctx, name, pk) for _, name, pk in items)
+                    applied = apply_due_batch(ctx, items)
                 del loaded
                 return applied
 
