@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gateway.domain.lifecycle import Context
 from gateway.errors import DuplicateReferenceId, DuplicateRequest
@@ -24,14 +24,19 @@ def fingerprint(params: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: Built once (hot path: every Authorize, Capture and Refund).
+_BY_REFERENCE_ID = select(ReferenceId).where(
+    ReferenceId.merchant_id == bindparam("merchant_id"),
+    ReferenceId.reference_id == bindparam("reference_id"),
+)
+
+
 def replayed_object_id(
     ctx: Context, reference_id: str, operation: str, params: dict[str, Any]
 ) -> str | None:
     """The id the first request with ``reference_id`` created, or None for a new reference id."""
     row = ctx.session.scalar(
-        select(ReferenceId).where(
-            ReferenceId.merchant_id == ctx.merchant.id, ReferenceId.reference_id == reference_id
-        )
+        _BY_REFERENCE_ID, {"merchant_id": ctx.merchant.id, "reference_id": reference_id}
     )
     if row is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.clock import merchant_now
@@ -53,8 +53,12 @@ def merchant_by_seller_id(session: Session, seller_id: str) -> Merchant | None:
     return session.scalar(select(Merchant).where(Merchant.seller_id == seller_id))
 
 
+#: Built once: constructing a select per request cost as much as running it (hot path).
+_BY_ACCESS_KEY = select(Merchant).where(Merchant.access_key == bindparam("access_key"))
+
+
 def merchant_by_access_key(session: Session, access_key: str) -> Merchant | None:
-    return session.scalar(select(Merchant).where(Merchant.access_key == access_key))
+    return session.scalar(_BY_ACCESS_KEY, {"access_key": access_key})
 
 
 def now_for(merchant: Merchant, base: datetime) -> datetime:
@@ -64,14 +68,20 @@ def now_for(merchant: Merchant, base: datetime) -> datetime:
 
 Owned = TypeVar("Owned", OrderReference, Authorization, Capture, Refund, Dispute)
 
+#: One prebuilt statement per model for ``find_owned``.
+_OWNED: dict[type[Any], Any] = {}
+
 
 def find_owned(
     session: Session, model: type[Owned], merchant: Merchant, amazon_id: str, error: GatewayError
 ) -> Owned:
     """The merchant's object with ``amazon_id``; another merchant's id raises like an unknown one."""
-    obj = session.scalar(
-        select(model).where(model.amazon_id == amazon_id, model.merchant_id == merchant.id)
-    )
+    statement = _OWNED.get(model)
+    if statement is None:
+        statement = _OWNED[model] = select(model).where(
+            model.amazon_id == bindparam("amazon_id"), model.merchant_id == bindparam("merchant_id")
+        )
+    obj = session.scalar(statement, {"amazon_id": amazon_id, "merchant_id": merchant.id})
     if obj is None:
         raise error
     return obj
