@@ -308,6 +308,17 @@ def _after_capture(ctx: Context, oro: OrderReference) -> None:
 # --- Refund ------------------------------------------------------------------------------------
 
 
+def _order_reference_amazon_id(cap: Capture) -> str:
+    """The capture's order reference id: its own id less ``-C...`` (see ``_new_capture``).
+
+    Read from the id rather than by loading the order reference (a query on every Refund).
+    """
+    prefix, _, last = cap.amazon_id.rpartition("-")
+    if prefix and last.startswith("C"):
+        return prefix
+    return cap.order_reference.amazon_id
+
+
 def refund(
     ctx: Context,
     amazon_capture_id: str,
@@ -354,7 +365,7 @@ def refund(
     cap.refund_reserved_minor += amount_minor
     cap.refund_count += 1
     ref = Refund(
-        amazon_id=ctx.ids.child_id(cap.order_reference.amazon_id, "R"),
+        amazon_id=ctx.ids.child_id(_order_reference_amazon_id(cap), "R"),
         merchant_id=ctx.merchant.id,
         capture=cap,
         order_reference_id=cap.order_reference_id,
@@ -372,6 +383,6 @@ def refund(
     )
     outcome = (R.DECLINED.value, directive.reason_code) if directive else (R.COMPLETED.value, None)
     plan(ref, ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds), *outcome)
-    created(ctx, ref)
+    created(ctx, ref, flush=False)  # written with the capture and the reference id at commit
     claim(ctx, reference_id, "Refund", params, ref.amazon_id)
     return ref
