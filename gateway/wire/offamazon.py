@@ -43,12 +43,18 @@ def secret_lookup(session: Session) -> Any:
 def handle(
     runtime: Runtime, *, method: str, host: str, path: str, params: Mapping[str, str]
 ) -> tuple[int, bytes]:
-    """Answer one request: ``(HTTP status, XML body)``. Never raises."""
+    """Answer one request: ``(HTTP status, XML body)``. Never raises.
+
+    A write operation is authenticated in a read transaction of its own, then runs in the write
+    transaction: on SQLite one writer goes at a time, and the signature check, the merchant
+    lookup and the parameter parsing need not hold that lock. The answer is rendered after the
+    commit, from the plain values the operation returned.
+    """
     request_id = runtime.ids.request_id()
     action = params.get("Action", "")
     operation = OPERATIONS.get(action)
 
-    def work(session: Session) -> bytes:
+    def authenticate(session: Session) -> tuple[Merchant, dict[str, Any]]:
         merchant: Merchant = signing.verify(
             params,
             method=method,
@@ -69,12 +75,26 @@ def handle(
         version = params.get("Version", API_VERSION)
         if version != API_VERSION:
             raise InvalidAddress(f"Version {version} is not supported; use {API_VERSION}.")
-        data = load(operation.schema, params)
-        result = operation.handler(runtime.context(session, merchant), data)
-        return render_result(action, result, request_id, OFFAMAZON_NAMESPACE)
+        return merchant, load(operation.schema, params)
+
+    def read(session: Session) -> Any:
+        merchant, data = authenticate(session)
+        assert operation is not None
+        return operation.handler(runtime.context(session, merchant), data)
 
     try:
-        body = runtime.db.run(work, write=operation.writes if operation else False)
+        if operation is not None and operation.writes:
+            merchant, data = runtime.db.run(authenticate, write=False)
+
+            def write(session: Session) -> Any:
+                # The merchant read above, attached without another query.
+                attached = session.merge(merchant, load=False)
+                return operation.handler(runtime.context(session, attached), data)
+
+            result = runtime.db.run(write)
+        else:
+            result = runtime.db.run(read, write=False)
+        body = render_result(action, result, request_id, OFFAMAZON_NAMESPACE)
     except GatewayError as error:
         return error.http_status, render_error(error.code, error.message, error.fault, request_id)
     except Exception:
