@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
@@ -203,9 +203,9 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
     """
     session = ctx.session
     session.flush()  # what the batch changed through the ORM so far goes first, in order
-    refunds = Refund.__table__
-    captures = Capture.__table__
-    rows = []
+    refunds = cast(Table, Refund.__table__)
+    captures = cast(Table, Capture.__table__)
+    rows: list[Any] = []
     for low in range(0, len(pks), PREFETCH_CHUNK):
         chunk = pks[low : low + PREFETCH_CHUNK]
         rows.extend(
@@ -314,7 +314,7 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
     if done.rowcount != len(capture_updates):
         raise StaleDataError("a capture changed while its refunds were being settled")
     if notifications:
-        connection.execute(insert(Notification.__table__), notifications)
+        connection.execute(insert(cast(Table, Notification.__table__)), notifications)
     # Objects of this transaction's identity map that the statements changed are reloaded on
     # their next use rather than trusted.
     for model, ids in ((Refund, [u["b_id"] for u in refund_updates]), (Capture, cap_ids)):
