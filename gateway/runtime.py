@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,12 @@ class Runtime:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=IdGenerator)
+    #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).
+    admission: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        limit = self.settings.active_requests
+        self.admission = threading.BoundedSemaphore(limit) if limit > 0 else nullcontext()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: Any) -> Runtime:

@@ -34,18 +34,19 @@ def _error(error: GatewayError) -> Response:
 def endpoint(version: str) -> Response:
     if version != API_VERSION:
         return _error(InvalidAddress(f"The version {version} in the path is not supported."))
-    source = request.form if request.method == "POST" else request.args
-    repeated = [name for name, values in source.lists() if len(values) > 1]
-    if repeated:
-        return _error(
-            InvalidParameterValue(f"The parameter {repeated[0]} was given more than once.")
-        )
     runtime: Runtime = current_app.extensions["gateway"]
-    status, body = handle(
-        runtime,
-        method=request.method,
-        host=request.host,
-        path=request.path,
-        params=source.to_dict(),
-    )
+    with runtime.admission:  # see Settings.active_requests
+        source = request.form if request.method == "POST" else request.args
+        repeated = [name for name, values in source.lists() if len(values) > 1]
+        if repeated:
+            return _error(
+                InvalidParameterValue(f"The parameter {repeated[0]} was given more than once.")
+            )
+        status, body = handle(
+            runtime,
+            method=request.method,
+            host=request.host,
+            path=request.path,
+            params=source.to_dict(),
+        )
     return _xml(status, body)
