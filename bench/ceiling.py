@@ -65,8 +65,11 @@ def create_app(db_path: Path) -> Flask:
         try:
             cursor = conn.execute(
                 "INSERT INTO items (reference_id, amount, created_at) VALUES (?, ?, ?)",
-                (params.get("RefundReferenceId", ""), params.get("RefundAmount.Amount", ""),
-                 params.get("Timestamp", "")),
+                (
+                    params.get("RefundReferenceId", ""),
+                    params.get("RefundAmount.Amount", ""),
+                    params.get("Timestamp", ""),
+                ),
             )
             row = conn.execute(
                 "SELECT id, reference_id, amount FROM items WHERE id = ?", (cursor.lastrowid,)
@@ -109,7 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     conn.execute(SCHEMA)
     conn.close()
     settings = Settings(
-        data_dir=args.data_dir, port=args.port, workers=args.workers, threads=args.threads,
+        data_dir=args.data_dir,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
         scheduler=False,
     )
     CeilingServer(settings, db_path).run()

@@ -85,7 +85,9 @@ def database_path(data_dir: Path) -> Path:
     return data_dir.resolve() / "gateway.sqlite3"
 
 
-def _insert(conn: sqlite3.Connection, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+def _insert(
+    conn: sqlite3.Connection, table: str, columns: str, rows: Iterable[tuple[Any, ...]]
+) -> None:
     names = [c.strip() for c in columns.split(",")]
     sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     conn.executemany(sql, rows)
@@ -136,8 +138,21 @@ def load(
                 "id, amazon_id, merchant_id, state, reason_code, last_update, created_at, "
                 "expires_at, currency, amount_minor, buyer, simulated_constraints, version",
                 (
-                    (n, oro_id(n), mid, "Closed", "MaxAmountCharged", t_old, t_old, t_expires,
-                     "USD", CAPTURE_AMOUNT_MINOR, "{}", "[]", 4)
+                    (
+                        n,
+                        oro_id(n),
+                        mid,
+                        "Closed",
+                        "MaxAmountCharged",
+                        t_old,
+                        t_old,
+                        t_expires,
+                        "USD",
+                        CAPTURE_AMOUNT_MINOR,
+                        "{}",
+                        "[]",
+                        4,
+                    )
                     for n in numbers
                 ),
             )
@@ -148,9 +163,26 @@ def load(
                 "amount_minor, captured_minor, soft_descriptor, capture_now, transaction_timeout, "
                 "state, reason_code, last_update, created_at, expires_at, plan, version",
                 (
-                    (n, f"{oro_id(n)}-A{n % 1_000_000:06d}", mid, n, f"a{n}", "USD",
-                     CAPTURE_AMOUNT_MINOR, CAPTURE_AMOUNT_MINOR, "AMZ*bench", 0, 0, "Closed",
-                     "MaxCapturesProcessed", t_old, t_old, t_expires, "{}", 2)
+                    (
+                        n,
+                        f"{oro_id(n)}-A{n % 1_000_000:06d}",
+                        mid,
+                        n,
+                        f"a{n}",
+                        "USD",
+                        CAPTURE_AMOUNT_MINOR,
+                        CAPTURE_AMOUNT_MINOR,
+                        "AMZ*bench",
+                        0,
+                        0,
+                        "Closed",
+                        "MaxCapturesProcessed",
+                        t_old,
+                        t_old,
+                        t_expires,
+                        "{}",
+                        2,
+                    )
                     for n in numbers
                 ),
             )
@@ -163,9 +195,24 @@ def load(
                 "currency, amount_minor, refunded_minor, refund_reserved_minor, refund_count, "
                 "soft_descriptor, state, last_update, created_at, version",
                 (
-                    (n, capture_id(n), mid, n, n, f"c{n}", "USD", CAPTURE_AMOUNT_MINOR, refunded,
-                     reserved, refunds_each, "AMZ*bench", "Completed", t_old, t_old,
-                     1 + (0 if pending else refunds_each))
+                    (
+                        n,
+                        capture_id(n),
+                        mid,
+                        n,
+                        n,
+                        f"c{n}",
+                        "USD",
+                        CAPTURE_AMOUNT_MINOR,
+                        refunded,
+                        reserved,
+                        refunds_each,
+                        "AMZ*bench",
+                        "Completed",
+                        t_old,
+                        t_old,
+                        1 + (0 if pending else refunds_each),
+                    )
                     for n in numbers
                 ),
             )
@@ -177,7 +224,14 @@ def load(
                     row
                     for n in numbers
                     for row in (
-                        (mid, f"a{n}", "Authorize", "0" * 64, f"{oro_id(n)}-A{n % 1_000_000:06d}", t_old),
+                        (
+                            mid,
+                            f"a{n}",
+                            "Authorize",
+                            "0" * 64,
+                            f"{oro_id(n)}-A{n % 1_000_000:06d}",
+                            t_old,
+                        ),
                         (mid, f"c{n}", "Capture", "0" * 64, capture_id(n), t_old),
                     )
                 ),
@@ -192,10 +246,24 @@ def load(
                 "refund_type, currency, amount_minor, fee_refunded_minor, soft_descriptor, state, "
                 "last_update, created_at, due_at, planned_state, version",
                 (
-                    (refund_id(n, k), mid, n, n, f"r{n}-{k}", "SellerInitiated", "USD",
-                     REFUND_AMOUNT_MINOR, 0, "AMZ*bench", state, t_old, t_old,
-                     t_due if pending else None, "Completed" if pending else None,
-                     1 if pending else 2)
+                    (
+                        refund_id(n, k),
+                        mid,
+                        n,
+                        n,
+                        f"r{n}-{k}",
+                        "SellerInitiated",
+                        "USD",
+                        REFUND_AMOUNT_MINOR,
+                        0,
+                        "AMZ*bench",
+                        state,
+                        t_old,
+                        t_old,
+                        t_due if pending else None,
+                        "Completed" if pending else None,
+                        1 if pending else 2,
+                    )
                     for n in numbers
                     for k in range(refunds_each)
                 ),
@@ -218,8 +286,20 @@ def load(
                     "created_at, delivery_state, next_attempt_at, attempt_count, acknowledged_at, "
                     "extra",
                     (
-                        (mid, "PaymentRefund", "Refund", refund_id(n, k), "Completed", t_old,
-                         t_old, "delivered", None, 1, t_old, "{}")
+                        (
+                            mid,
+                            "PaymentRefund",
+                            "Refund",
+                            refund_id(n, k),
+                            "Completed",
+                            t_old,
+                            t_old,
+                            "delivered",
+                            None,
+                            1,
+                            t_old,
+                            "{}",
+                        )
                         for n in numbers
                         for k in range(refunds_each)
                     ),
@@ -241,8 +321,19 @@ def load(
                 "merchant_id, notification_type, object_kind, object_id, state, changed_at, "
                 "created_at, delivery_state, next_attempt_at, attempt_count, extra",
                 (
-                    (mid, "PaymentRefund", "Refund", refund_id(STORED_BASE + i // 10, i % 10),
-                     "Completed", t_due, t_due, "pending", t_due, 0, "{}")
+                    (
+                        mid,
+                        "PaymentRefund",
+                        "Refund",
+                        refund_id(STORED_BASE + i // 10, i % 10),
+                        "Completed",
+                        t_due,
+                        t_due,
+                        "pending",
+                        t_due,
+                        0,
+                        "{}",
+                    )
                     for i in range(due_notifications)
                 ),
             )

@@ -44,14 +44,24 @@ def wrk_binary() -> str:
     return found
 
 
-def signed_body(params: dict[str, str], *, access_key: str, secret: str, host: str, path: str,
-                now: datetime | None = None) -> str:
-    signed = sigv2.signed_params(params, access_key=access_key, secret=secret, method="POST",
-                                 host=host, path=path, now=now)
+def signed_body(
+    params: dict[str, str],
+    *,
+    access_key: str,
+    secret: str,
+    host: str,
+    path: str,
+    now: datetime | None = None,
+) -> str:
+    signed = sigv2.signed_params(
+        params, access_key=access_key, secret=secret, method="POST", host=host, path=path, now=now
+    )
     return urlencode(signed, quote_via=_quote)
 
 
-def _quote(value: str, safe: str = "", encoding: str | None = None, errors: str | None = None) -> str:
+def _quote(
+    value: str, safe: str = "", encoding: str | None = None, errors: str | None = None
+) -> str:
     return sigv2.rfc3986(value)
 
 
@@ -86,13 +96,33 @@ def write_lines(path: Path, lines: Iterable[str]) -> int:
     return count
 
 
-def run_wrk(url: str, lines_file: Path, *, seconds: float, mode: str = "once",
-            method: str = "POST", authorization: str | None = None,
-            connections: int = CONNECTIONS, threads: int = THREADS) -> WrkResult:
+def run_wrk(
+    url: str,
+    lines_file: Path,
+    *,
+    seconds: float,
+    mode: str = "once",
+    method: str = "POST",
+    authorization: str | None = None,
+    connections: int = CONNECTIONS,
+    threads: int = THREADS,
+) -> WrkResult:
     """One bounded wrk run; raises if wrk fails or prints no result."""
     argv = [
-        wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-        "--timeout", "10s", "-s", str(LUA), url, "--", str(lines_file), str(threads), mode, method,
+        wrk_binary(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(lines_file),
+        str(threads),
+        mode,
+        method,
     ]
     if authorization:
         argv.append(authorization)
@@ -100,9 +130,11 @@ def run_wrk(url: str, lines_file: Path, *, seconds: float, mode: str = "once",
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
-    data = json.loads(line[len("WRKJSON "):])
+    data = json.loads(line[len("WRKJSON ") :])
     secs = data["duration_us"] / 1e6
-    errors = sum(data[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout"))
+    errors = sum(
+        data[k] for k in ("errors_connect", "errors_read", "errors_write", "errors_timeout")
+    )
     return WrkResult(
         requests=data["requests"],
         seconds=secs,

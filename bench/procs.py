@@ -61,15 +61,25 @@ def peak_memory_mib(pid: int) -> dict[str, float]:
     """Peak resident memory (VmHWM) of a process tree: the largest process and the sum."""
     peaks = [_status_kib(p, "VmHWM") for p in process_tree(pid)]
     peaks = [p for p in peaks if p] or [0]
-    return {"max_process_mib": max(peaks) / 1024, "total_mib": sum(peaks) / 1024,
-            "processes": len(peaks)}
+    return {
+        "max_process_mib": max(peaks) / 1024,
+        "total_mib": sum(peaks) / 1024,
+        "processes": len(peaks),
+    }
 
 
 class Server:
     """A server subprocess listening on ``HOST:port``."""
 
-    def __init__(self, name: str, argv: list[str], port: int, log: Path,
-                 env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        log: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name, self.argv, self.port, self.log_path = name, argv, port, log
         self.env, self.cwd = env, cwd
         self.proc: subprocess.Popen[bytes] | None = None
@@ -79,14 +89,20 @@ class Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, **(self.env or {})}, cwd=self.cwd,
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(self.env or {})},
+            cwd=self.cwd,
         )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode}; see {self.log_path}"
+                )
             with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
                 time.sleep(0.3)  # let every worker come up
                 return self
@@ -129,9 +145,16 @@ def python() -> str:
     return sys.executable
 
 
-def gateway_server(data_dir: Path, port: int, log: Path, *, scheduler: bool = False,
-                   workers: int | None = None, threads: int | None = None,
-                   sweep_interval: float | None = None) -> Server:
+def gateway_server(
+    data_dir: Path,
+    port: int,
+    log: Path,
+    *,
+    scheduler: bool = False,
+    workers: int | None = None,
+    threads: int | None = None,
+    sweep_interval: float | None = None,
+) -> Server:
     argv = [python(), "-m", "gateway", "serve", "--data-dir", str(data_dir), "--port", str(port)]
     if not scheduler:
         argv.append("--no-scheduler")
@@ -145,8 +168,9 @@ def gateway_server(data_dir: Path, port: int, log: Path, *, scheduler: bool = Fa
     return Server("gateway", argv, port, log, env=env)
 
 
-def ceiling_server(data_dir: Path, port: int, log: Path, *, workers: int | None = None,
-                   threads: int | None = None) -> Server:
+def ceiling_server(
+    data_dir: Path, port: int, log: Path, *, workers: int | None = None, threads: int | None = None
+) -> Server:
     argv = [python(), "-m", "bench.ceiling", "--data-dir", str(data_dir), "--port", str(port)]
     if workers:
         argv += ["--workers", str(workers)]

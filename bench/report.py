@@ -24,21 +24,37 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         vs = api["refund_vs_localstripe"]
         rows += [
             ("signed Refund ≥ 0.6 × ceiling", f"{r['median']:.2f}", r["median"] >= 0.6),
-            ("signed Refund ≥ 10 × localstripe refund creation", f"{vs['median']:.1f}×",
-             vs["median"] >= 10),
+            (
+                "signed Refund ≥ 10 × localstripe refund creation",
+                f"{vs['median']:.1f}×",
+                vs["median"] >= 10,
+            ),
             ("signed GetRefundDetails ≥ 0.7 × ceiling", f"{g['median']:.2f}", g["median"] >= 0.7),
         ]
-        for name, label in (("refund_stored_vs_empty", "Refund"), ("get_stored_vs_empty", "GetRefundDetails")):
+        for name, label in (
+            ("refund_stored_vs_empty", "Refund"),
+            ("get_stored_vs_empty", "GetRefundDetails"),
+        ):
             s = api[name]
             stored = result["plan"]["stored_refunds"]
-            rows.append((f"{label} with {stored:,} stored refunds within 10% of empty",
-                         f"{s['median']:.2f}", s["median"] >= 0.9))
+            rows.append(
+                (
+                    f"{label} with {stored:,} stored refunds within 10% of empty",
+                    f"{s['median']:.2f}",
+                    s["median"] >= 0.9,
+                )
+            )
     settle = result.get("settlement")
     if settle:
         n = settle["refunds"]
         limit = 20.0 * n / 100_000
-        rows.append((f"{n:,} due refunds settled in < {limit:g} s",
-                     f"{settle['seconds']['median']:.1f} s", settle["seconds"]["median"] < limit))
+        rows.append(
+            (
+                f"{n:,} due refunds settled in < {limit:g} s",
+                f"{settle['seconds']['median']:.1f} s",
+                settle["seconds"]["median"] < limit,
+            )
+        )
     ipn = result.get("ipn")
     if ipn is not None:
         if ipn.get("measured"):
@@ -46,8 +62,13 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             rows.append(("≥ 500 signed IPNs/s delivered", f"{rate:.0f}/s", rate >= 500))
             delay = ipn.get("delay", {})
             if delay.get("measured"):
-                rows.append(("due-to-acknowledged p99 < 1 s", f"{delay['p99_s']:.2f} s",
-                             delay["p99_s"] < 1.0))
+                rows.append(
+                    (
+                        "due-to-acknowledged p99 < 1 s",
+                        f"{delay['p99_s']:.2f} s",
+                        delay["p99_s"] < 1.0,
+                    )
+                )
             else:
                 rows.append(("due-to-acknowledged p99 < 1 s", "not measured", None))
         else:
@@ -57,8 +78,13 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     if settle:
         peaks.append(settle["peak_rss_mib"])
     if peaks:
-        rows.append((f"server memory < {MEMORY_LIMIT_MIB:.0f} MB throughout",
-                     f"{max(peaks):.0f} MiB", max(peaks) < MEMORY_LIMIT_MIB))
+        rows.append(
+            (
+                f"server memory < {MEMORY_LIMIT_MIB:.0f} MB throughout",
+                f"{max(peaks):.0f} MiB",
+                max(peaks) < MEMORY_LIMIT_MIB,
+            )
+        )
     return rows
 
 
@@ -104,8 +130,11 @@ def render_markdown(result: dict[str, Any]) -> str:
             f"GetRefundDetails {_range(api['get_stored_vs_empty'], '{:.2f}')}.",
             "",
         ]
-        bad = {k: (v["non2xx"], v["exhausted"]) for k, v in api.items()
-               if isinstance(v, dict) and (v.get("non2xx") or v.get("exhausted"))}
+        bad = {
+            k: (v["non2xx"], v["exhausted"])
+            for k, v in api.items()
+            if isinstance(v, dict) and (v.get("non2xx") or v.get("exhausted"))
+        }
         if bad:
             lines += [f"Non-2xx answers / exhausted bodies: {bad}", ""]
     settle = result.get("settlement")
@@ -123,18 +152,26 @@ def render_markdown(result: dict[str, Any]) -> str:
             d = ipn.get("delay", {})
             lines += [
                 f"IPN delivery: {_range(ipn['per_second'])} signed IPNs/s to a loopback receiver; "
-                + (f"due-to-acknowledged p50 {d['p50_s']:.2f} s, p99 {d['p99_s']:.2f} s."
-                   if d.get("measured") else "delay not measured."),
+                + (
+                    f"due-to-acknowledged p50 {d['p50_s']:.2f} s, p99 {d['p99_s']:.2f} s."
+                    if d.get("measured")
+                    else "delay not measured."
+                ),
                 "",
             ]
         else:
             lines += [f"IPN delivery: not measured ({ipn.get('reason')}).", ""]
     memory = result.get("memory")
     if memory:
-        parts = [f"{k} {v['total_mib']:.0f} MiB ({v['processes']:.0f} processes, largest "
-                 f"{v['max_process_mib']:.0f})" for k, v in memory.items()]
-        lines += ["Peak memory (VmHWM summed over the server's processes): " + "; ".join(parts)
-                  + ".", ""]
+        parts = [
+            f"{k} {v['total_mib']:.0f} MiB ({v['processes']:.0f} processes, largest "
+            f"{v['max_process_mib']:.0f})"
+            for k, v in memory.items()
+        ]
+        lines += [
+            "Peak memory (VmHWM summed over the server's processes): " + "; ".join(parts) + ".",
+            "",
+        ]
     lines += ["| Target | Measured (median) | |", "|---|---|---|"]
     lines += [f"| {t} | {v} | {_ok(ok)} |" for t, v, ok in targets(result)]
     return "\n".join(lines) + "\n"

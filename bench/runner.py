@@ -9,6 +9,7 @@ are divided by the ceiling measured in that same round under the same gunicorn c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -55,10 +56,24 @@ class Plan:
         return int(self.seconds * self.max_rate) + 200
 
 
-QUICK = dict(rounds=3, seconds=2, stored_refunds=50_000, settle_refunds=10_000,
-             ipn_notifications=2_000, ipn_refunds=100, max_rate=3_000)
-FULL = dict(rounds=3, seconds=10, stored_refunds=1_000_000, settle_refunds=100_000,
-            ipn_notifications=20_000, ipn_refunds=500, max_rate=3_000)
+QUICK = dict(
+    rounds=3,
+    seconds=2,
+    stored_refunds=50_000,
+    settle_refunds=10_000,
+    ipn_notifications=2_000,
+    ipn_refunds=100,
+    max_rate=3_000,
+)
+FULL = dict(
+    rounds=3,
+    seconds=10,
+    stored_refunds=1_000_000,
+    settle_refunds=100_000,
+    ipn_notifications=20_000,
+    ipn_refunds=500,
+    max_rate=3_000,
+)
 
 
 @dataclass
@@ -82,30 +97,46 @@ def summarize(values: list[float]) -> dict[str, float]:
 class GatewayTarget:
     """One gateway server on a prepared database, with its pool of fresh captures."""
 
-    def __init__(self, name: str, data_dir: Path, merchant: fixtures.Merchant, port: int,
-                 plan: Plan, work: Path, stored_refunds: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        data_dir: Path,
+        merchant: fixtures.Merchant,
+        port: int,
+        plan: Plan,
+        work: Path,
+        stored_refunds: int,
+    ) -> None:
         self.name, self.data_dir, self.merchant, self.port = name, data_dir, merchant, port
         self.plan, self.work, self.stored_refunds = plan, work, stored_refunds
         self.host = f"127.0.0.1:{port}"
         self.url = f"http://{self.host}{load.OFFAMAZON_PATH}"
         self.next_capture = 0
-        self.server = procs.gateway_server(data_dir, port, work / f"{name}.log",
-                                           workers=plan.workers, threads=plan.threads)
+        self.server = procs.gateway_server(
+            data_dir, port, work / f"{name}.log", workers=plan.workers, threads=plan.threads
+        )
 
     def sign(self, params: dict[str, str]) -> str:
-        return load.signed_body(params, access_key=self.merchant.access_key,
-                                secret=self.merchant.secret_key, host=self.host,
-                                path=load.OFFAMAZON_PATH)
+        return load.signed_body(
+            params,
+            access_key=self.merchant.access_key,
+            secret=self.merchant.secret_key,
+            host=self.host,
+            path=load.OFFAMAZON_PATH,
+        )
 
     def refund_run(self, tag: str) -> load.WrkResult:
         count = self.plan.captures_per_round
         captures = fixtures.fresh_capture_ids(count, self.next_capture)
         self.next_capture += count
         path = self.work / f"{self.name}-{tag}-refund.txt"
-        load.write_lines(path, (
-            self.sign(load.refund_params(self.merchant.seller_id, cap, f"bench-{tag}-{i}"))
-            for i, cap in enumerate(captures)
-        ))
+        load.write_lines(
+            path,
+            (
+                self.sign(load.refund_params(self.merchant.seller_id, cap, f"bench-{tag}-{i}"))
+                for i, cap in enumerate(captures)
+            ),
+        )
         return load.run_wrk(self.url, path, seconds=self.plan.seconds)
 
     def refund_ids(self, limit: int = 5_000) -> list[str]:
@@ -126,20 +157,28 @@ class GatewayTarget:
     def get_run(self, tag: str) -> load.WrkResult:
         path = self.work / f"{self.name}-{tag}-get.txt"
         ids = self.refund_ids()
-        load.write_lines(path, (
-            self.sign(load.get_refund_params(self.merchant.seller_id, rid)) for rid in ids
-        ))
+        load.write_lines(
+            path, (self.sign(load.get_refund_params(self.merchant.seller_id, rid)) for rid in ids)
+        )
         return load.run_wrk(self.url, path, seconds=self.plan.seconds, mode="cycle")
 
 
 def ceiling_bodies(path: Path, host: str, count: int = 5_000) -> None:
-    load.write_lines(path, (
-        load.signed_body(
-            load.refund_params("ACEILINGSELLER", f"S01-0000000-{i:07d}-C000000", f"ceiling-{i}"),
-            access_key=CEILING_KEY, secret=CEILING_SECRET, host=host, path=CEILING_PATH,
-        )
-        for i in range(count)
-    ))
+    load.write_lines(
+        path,
+        (
+            load.signed_body(
+                load.refund_params(
+                    "ACEILINGSELLER", f"S01-0000000-{i:07d}-C000000", f"ceiling-{i}"
+                ),
+                access_key=CEILING_KEY,
+                secret=CEILING_SECRET,
+                host=host,
+                path=CEILING_PATH,
+            )
+            for i in range(count)
+        ),
+    )
 
 
 # --- localstripe ---------------------------------------------------------------------------------
@@ -156,27 +195,50 @@ def localstripe_round(port: int, work: Path, plan: Plan, tag: str) -> dict[str, 
         auth = {"Authorization": f"Bearer {STRIPE_KEY}"}
         with requests.Session() as http:
             http.headers.update(auth)
-            pm = http.post(f"{base}/v1/payment_methods", data={
-                "type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
-                "card[exp_year]": "2030", "card[cvc]": "123"}, timeout=30).json()["id"]
+            pm = http.post(
+                f"{base}/v1/payment_methods",
+                data={
+                    "type": "card",
+                    "card[number]": "4242424242424242",
+                    "card[exp_month]": "12",
+                    "card[exp_year]": "2030",
+                    "card[cvc]": "123",
+                },
+                timeout=30,
+            ).json()["id"]
             charges = [
-                http.post(f"{base}/v1/charges", data={"amount": "1000000", "currency": "usd",
-                                                      "source": pm}, timeout=30).json()["id"]
+                http.post(
+                    f"{base}/v1/charges",
+                    data={"amount": "1000000", "currency": "usd", "source": pm},
+                    timeout=30,
+                ).json()["id"]
                 for _ in range(50)
             ]
             refunds = [
-                http.post(f"{base}/v1/refunds", data={"charge": ch, "amount": "1"},
-                          timeout=30).json()["id"]
+                http.post(
+                    f"{base}/v1/refunds", data={"charge": ch, "amount": "1"}, timeout=30
+                ).json()["id"]
                 for ch in charges
             ]
         create_file = work / f"ls-{tag}-refund.txt"
         load.write_lines(create_file, (f"charge={ch}&amount=1" for ch in charges))
-        create = load.run_wrk(f"{base}/v1/refunds", create_file, seconds=plan.seconds,
-                              mode="cycle", authorization=f"Bearer {STRIPE_KEY}")
+        create = load.run_wrk(
+            f"{base}/v1/refunds",
+            create_file,
+            seconds=plan.seconds,
+            mode="cycle",
+            authorization=f"Bearer {STRIPE_KEY}",
+        )
         read_file = work / f"ls-{tag}-get.txt"
         load.write_lines(read_file, (f"/v1/refunds/{r}" for r in refunds))
-        read = load.run_wrk(f"{base}/v1/refunds", read_file, seconds=plan.seconds, mode="cycle",
-                            method="GET", authorization=f"Bearer {STRIPE_KEY}")
+        read = load.run_wrk(
+            f"{base}/v1/refunds",
+            read_file,
+            seconds=plan.seconds,
+            mode="cycle",
+            method="GET",
+            authorization=f"Bearer {STRIPE_KEY}",
+        )
         memory = server.sample_memory()
     finally:
         server.stop()
@@ -195,8 +257,13 @@ def settlement(plan: Plan, work: Path) -> dict[str, Any]:
         data = work / f"settle-{r}"
         shutil.rmtree(data, ignore_errors=True)
         shutil.copytree(template, data)
-        done = subprocess.run([sys.executable, "-m", "bench.settle", "--data-dir", str(data)],
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.settle", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"settlement failed: {done.stderr}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -223,25 +290,46 @@ def settlement(plan: Plan, work: Path) -> dict[str, Any]:
 
 def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
     if not ipn.delivery_available():
-        return {"measured": False,
-                "reason": "gateway.ipn.delivery is not on this branch (IPN delivery has not landed)"}
+        return {
+            "measured": False,
+            "reason": "gateway.ipn.delivery is not on this branch (IPN delivery has not landed)",
+        }
     runs = []
     for r in range(plan.rounds):
         with ipn.Receiver() as receiver:
             data = work / f"ipn-{r}"
             shutil.rmtree(data, ignore_errors=True)
             merchant = fixtures.create_database(data, ipn_url=receiver.url)
-            fixtures.load(data, merchant, stored_refunds=plan.ipn_notifications,
-                          due_notifications=plan.ipn_notifications)
+            fixtures.load(
+                data,
+                merchant,
+                stored_refunds=plan.ipn_notifications,
+                due_notifications=plan.ipn_notifications,
+            )
             worker = procs.Server(
                 "ipn-worker",
-                [sys.executable, "-m", "gateway", "worker", "--data-dir", str(data),
-                 "--interval", "0.1"],
-                0, work / "ipn-worker.log", env={"GATEWAY_SEED_DIR": ""})
+                [
+                    sys.executable,
+                    "-m",
+                    "gateway",
+                    "worker",
+                    "--data-dir",
+                    str(data),
+                    "--interval",
+                    "0.1",
+                ],
+                0,
+                work / "ipn-worker.log",
+                env={"GATEWAY_SEED_DIR": ""},
+            )
             worker.log_path.parent.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.Popen(worker.argv, stdout=worker.log_path.open("ab"),
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, **(worker.env or {})})
+            proc = subprocess.Popen(
+                worker.argv,
+                stdout=worker.log_path.open("ab"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **(worker.env or {})},
+            )
             worker.proc = proc
             try:
                 complete = receiver.wait_for(plan.ipn_notifications, timeout=120)
@@ -251,8 +339,15 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
             times = sorted(t for t, _ in receiver.arrivals)
             count = min(len(times), plan.ipn_notifications)
             span = times[count - 1] - times[0] if count > 1 else 0.0
-            runs.append({"delivered": count, "complete": complete, "seconds": span,
-                         "per_second": count / span if span else 0.0, "memory": memory})
+            runs.append(
+                {
+                    "delivered": count,
+                    "complete": complete,
+                    "seconds": span,
+                    "per_second": count / span if span else 0.0,
+                    "memory": memory,
+                }
+            )
             log(f"ipn round {r + 1}: {runs[-1]}")
     delay = ipn_delay(plan, work)
     return {
@@ -271,8 +366,9 @@ def ipn_delay(plan: Plan, work: Path) -> dict[str, Any]:
         merchant = fixtures.create_database(data, settle_delay_seconds=1, ipn_url=receiver.url)
         fixtures.load(data, merchant, fresh_captures=plan.ipn_refunds)
         port = procs.free_port()
-        server = procs.gateway_server(data, port, work / "ipn-delay.log", scheduler=True,
-                                      sweep_interval=0.1)
+        server = procs.gateway_server(
+            data, port, work / "ipn-delay.log", scheduler=True, sweep_interval=0.1
+        )
         server.start()
         target_host = f"127.0.0.1:{port}"
         try:
@@ -284,16 +380,24 @@ def ipn_delay(plan: Plan, work: Path) -> dict[str, Any]:
                         break
                     body = load.signed_body(
                         load.refund_params(merchant.seller_id, cap, f"delay-{i}"),
-                        access_key=merchant.access_key, secret=merchant.secret_key,
-                        host=target_host, path=load.OFFAMAZON_PATH)
+                        access_key=merchant.access_key,
+                        secret=merchant.secret_key,
+                        host=target_host,
+                        path=load.OFFAMAZON_PATH,
+                    )
                     answer = http.post(
-                        f"http://{target_host}{load.OFFAMAZON_PATH}", data=body, timeout=30,
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+                        f"http://{target_host}{load.OFFAMAZON_PATH}",
+                        data=body,
+                        timeout=30,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    )
                     rid = answer.text.split("<AmazonRefundId>")[1].split("<")[0]
                     made.append((rid, time.time()))
                     time.sleep(0.02)
             ids = [rid for rid, _ in made]
-            due = {rid: t + 1.0 for rid, t in ipn.due_times(fixtures.database_path(data), ids).items()}
+            due = {
+                rid: t + 1.0 for rid, t in ipn.due_times(fixtures.database_path(data), ids).items()
+            }
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and len(receiver.completed_acks()) < len(ids):
                 time.sleep(0.1)
@@ -308,8 +412,14 @@ def ipn_delay(plan: Plan, work: Path) -> dict[str, Any]:
     def pct(p: float) -> float:
         return delays[min(len(delays) - 1, int(p / 100 * len(delays)))]
 
-    return {"measured": True, "refunds": len(ids), "acknowledged": len(delays),
-            "p50_s": pct(50), "p99_s": pct(99), "memory": memory}
+    return {
+        "measured": True,
+        "refunds": len(ids),
+        "acknowledged": len(delays),
+        "p50_s": pct(50),
+        "p99_s": pct(99),
+        "memory": memory,
+    }
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -325,16 +435,19 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem_gib = 0.0
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         mem_gib = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    wrk_version = subprocess.run([load.wrk_binary(), "-v"], capture_output=True, text=True,
-                                 check=False).stdout.splitlines()[:1]
+    wrk_version = subprocess.run(
+        [load.wrk_binary(), "-v"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()[:1]
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
-        "kernel": platform.release(), "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version, "wrk": (wrk_version or ["?"])[0],
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": (wrk_version or ["?"])[0],
     }
 
 
@@ -344,8 +457,12 @@ def run(plan: Plan, out: Path, only: set[str]) -> dict[str, Any]:
     work = RESULTS / "tmp" / f"{plan.mode}-{stamp}"
     work.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
-        "mode": plan.mode, "started": stamp, "plan": plan.__dict__, "machine": machine(),
-        "connections": load.CONNECTIONS, "wrk_threads": load.THREADS,
+        "mode": plan.mode,
+        "started": stamp,
+        "plan": plan.__dict__,
+        "machine": machine(),
+        "connections": load.CONNECTIONS,
+        "wrk_threads": load.THREADS,
     }
     servers: list[procs.Server] = []
     try:
@@ -370,22 +487,29 @@ def run(plan: Plan, out: Path, only: set[str]) -> dict[str, Any]:
 
 def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str, Any]:
     captures = plan.captures_per_round * plan.rounds
-    log(f"preparing databases: {captures} fresh captures each, {plan.stored_refunds} stored refunds")
+    log(
+        f"preparing databases: {captures} fresh captures each, {plan.stored_refunds} stored refunds"
+    )
     empty_dir, stored_dir = work / "gw-empty", work / "gw-stored"
     m_empty = fixtures.create_database(empty_dir)
     fixtures.load(empty_dir, m_empty, fresh_captures=captures)
     m_stored = fixtures.create_database(stored_dir)
     started = time.monotonic()
-    fixtures.load(stored_dir, m_stored, fresh_captures=captures,
-                  stored_refunds=plan.stored_refunds)
+    fixtures.load(stored_dir, m_stored, fresh_captures=captures, stored_refunds=plan.stored_refunds)
     log(f"stored database loaded in {time.monotonic() - started:.1f}s")
 
     ceiling_port = procs.free_port()
-    ceiling = procs.ceiling_server(work / "ceiling", ceiling_port, work / "ceiling.log",
-                                   workers=plan.workers, threads=plan.threads)
+    ceiling = procs.ceiling_server(
+        work / "ceiling",
+        ceiling_port,
+        work / "ceiling.log",
+        workers=plan.workers,
+        threads=plan.threads,
+    )
     empty = GatewayTarget("gw-empty", empty_dir, m_empty, procs.free_port(), plan, work, 0)
-    stored = GatewayTarget("gw-stored", stored_dir, m_stored, procs.free_port(), plan, work,
-                           plan.stored_refunds)
+    stored = GatewayTarget(
+        "gw-stored", stored_dir, m_stored, procs.free_port(), plan, work, plan.stored_refunds
+    )
     for server in (ceiling, empty.server, stored.server):
         servers.append(server)
         server.start()
@@ -398,9 +522,13 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
     for target in (empty, stored):
         warm = work / f"{target.name}-warm.txt"
         ids = fixtures.stored_refund_ids(1) if target.stored_refunds else []
-        bodies = [target.sign(load.get_refund_params(target.merchant.seller_id, rid))
-                  for rid in ids] or [target.sign(load.get_refund_params(
-                      target.merchant.seller_id, "S01-0000000-0000000-R000000"))]
+        bodies = [
+            target.sign(load.get_refund_params(target.merchant.seller_id, rid)) for rid in ids
+        ] or [
+            target.sign(
+                load.get_refund_params(target.merchant.seller_id, "S01-0000000-0000000-R000000")
+            )
+        ]
         load.write_lines(warm, bodies)
         load.run_wrk(target.url, warm, seconds=1, mode="cycle")
 
@@ -410,36 +538,55 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
         tag = f"r{r}"
         entry: dict[str, Any] = {}
         steps: list[tuple[str, Callable[[], Any]]] = [
-            ("ceiling", lambda: load.run_wrk(ceiling_url, ceiling_file, seconds=plan.seconds,
-                                             mode="cycle")),
-            ("refund", lambda: empty.refund_run(tag)),
-            ("get", lambda: empty.get_run(tag)),
-            ("refund_stored", lambda: stored.refund_run(tag)),
-            ("get_stored", lambda: stored.get_run(tag)),
+            (
+                "ceiling",
+                lambda: load.run_wrk(ceiling_url, ceiling_file, seconds=plan.seconds, mode="cycle"),
+            ),
+            ("refund", lambda tag=tag: empty.refund_run(tag)),
+            ("get", lambda tag=tag: empty.get_run(tag)),
+            ("refund_stored", lambda tag=tag: stored.refund_run(tag)),
+            ("get_stored", lambda tag=tag: stored.get_run(tag)),
         ]
         for name, step in steps:
             figure = step()
             entry[name] = figure.to_dict()
-            log(f"round {r + 1} {name}: {figure.rps:.0f} req/s p50 {figure.p50_ms:.1f} ms "
-                f"p99 {figure.p99_ms:.1f} ms non2xx {figure.non2xx} exhausted {figure.exhausted}")
+            log(
+                f"round {r + 1} {name}: {figure.rps:.0f} req/s p50 {figure.p50_ms:.1f} ms "
+                f"p99 {figure.p99_ms:.1f} ms non2xx {figure.non2xx} exhausted {figure.exhausted}"
+            )
         peer = localstripe_round(ls_port, work, plan, tag)
         entry["localstripe_refund"] = peer["refund"]
         entry["localstripe_get"] = peer["get"]
         entry["localstripe_memory"] = peer["memory"]
-        log(f"round {r + 1} localstripe: refund {peer['refund']['rps']:.0f} req/s, "
-            f"get {peer['get']['rps']:.0f} req/s")
+        log(
+            f"round {r + 1} localstripe: refund {peer['refund']['rps']:.0f} req/s, "
+            f"get {peer['get']['rps']:.0f} req/s"
+        )
         rounds.append(entry)
-    memory = {name: server.sample_memory() for name, server in
-              (("ceiling", ceiling), ("gateway_empty", empty.server),
-               ("gateway_stored", stored.server))}
-    memory["localstripe"] = max((e["localstripe_memory"] for e in rounds),
-                                key=lambda m: m.get("total_mib", 0))
+    memory = {
+        name: server.sample_memory()
+        for name, server in (
+            ("ceiling", ceiling),
+            ("gateway_empty", empty.server),
+            ("gateway_stored", stored.server),
+        )
+    }
+    memory["localstripe"] = max(
+        (e["localstripe_memory"] for e in rounds), key=lambda m: m.get("total_mib", 0)
+    )
     return {"rounds": rounds, "api": aggregate(rounds), "memory": memory}
 
 
 def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    names = ["ceiling", "refund", "get", "refund_stored", "get_stored", "localstripe_refund",
-             "localstripe_get"]
+    names = [
+        "ceiling",
+        "refund",
+        "get",
+        "refund_stored",
+        "get_stored",
+        "localstripe_refund",
+        "localstripe_get",
+    ]
     out: dict[str, Any] = {}
     for name in names:
         out[name] = {
@@ -451,11 +598,14 @@ def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             "exhausted": sum(e[name]["exhausted"] for e in rounds),
         }
     out["refund_vs_localstripe"] = summarize(
-        [e["refund"]["rps"] / e["localstripe_refund"]["rps"] for e in rounds])
+        [e["refund"]["rps"] / e["localstripe_refund"]["rps"] for e in rounds]
+    )
     out["refund_stored_vs_empty"] = summarize(
-        [e["refund_stored"]["rps"] / e["refund"]["rps"] for e in rounds])
+        [e["refund_stored"]["rps"] / e["refund"]["rps"] for e in rounds]
+    )
     out["get_stored_vs_empty"] = summarize(
-        [e["get_stored"]["rps"] / e["get"]["rps"] for e in rounds])
+        [e["get_stored"]["rps"] / e["get"]["rps"] for e in rounds]
+    )
     return out
 
 
@@ -472,8 +622,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--settle-refunds", type=int)
     parser.add_argument("--workers", type=int, help="gunicorn workers (gateway and ceiling)")
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker")
-    parser.add_argument("--only", default="api,settle,ipn",
-                        help="comma-separated parts: api, settle, ipn")
+    parser.add_argument(
+        "--only", default="api,settle,ipn", help="comma-separated parts: api, settle, ipn"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     base = dict(QUICK if args.quick else FULL)
@@ -484,8 +635,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--rounds must be at least 3 (medians of at least 3 runs)")
     # A SIGTERM (timeout, CI) unwinds like Ctrl-C, so every server this run started is stopped.
     signal.signal(signal.SIGTERM, _terminate)
-    plan = Plan(mode="quick" if args.quick else "full", workers=args.workers,
-                threads=args.threads, **base)
+    plan = Plan(
+        mode="quick" if args.quick else "full", workers=args.workers, threads=args.threads, **base
+    )
     started = time.monotonic()
     result = run(plan, args.out, set(args.only.split(",")))
     log(f"done in {time.monotonic() - started:.0f}s: {args.out / (plan.mode + '.md')}")
