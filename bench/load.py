@@ -6,6 +6,7 @@ bounded file cycled for reads) and has a socket timeout.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.procs import process_tree
 from clients import sigv2
 
 LUA = Path(__file__).with_name("wrk.lua")
@@ -32,9 +34,24 @@ class WrkResult:
     non2xx: int
     socket_errors: int
     exhausted: int
+    #: CPU seconds (user + system) the server's processes spent per request, in ms; a cost
+    #: figure that, unlike throughput, hardly depends on what else the machine is doing.
+    cpu_ms_per_request: float = 0.0
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (gunicorn master and workers)."""
+    total = 0
+    for each in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wrk_binary() -> str:
@@ -104,6 +121,7 @@ def run_wrk(
     mode: str = "once",
     method: str = "POST",
     authorization: str | None = None,
+    server_pid: int | None = None,
     connections: int = CONNECTIONS,
     threads: int = THREADS,
 ) -> WrkResult:
@@ -126,10 +144,12 @@ def run_wrk(
     ]
     if authorization:
         argv.append(authorization)
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else 0.0
     data = json.loads(line[len("WRKJSON ") :])
     secs = data["duration_us"] / 1e6
     errors = sum(
@@ -144,4 +164,5 @@ def run_wrk(
         non2xx=data["non2xx"],
         socket_errors=errors,
         exhausted=data["exhausted"],
+        cpu_ms_per_request=cpu * 1000 / data["requests"] if data["requests"] else 0.0,
     )

@@ -104,8 +104,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     api = result.get("api")
     if api:
         lines += [
-            "| Measure | req/s | ratio to ceiling | p50 ms | p99 ms |",
-            "|---|---|---|---|---|",
+            "| Measure | req/s | ratio to ceiling | p50 ms | p99 ms | server CPU ms/req |",
+            "|---|---|---|---|---|---|",
         ]
         labels = [
             ("ceiling", "Ceiling (Flask + HMAC-SHA256 + 1 SQLite insert + 1 select)"),
@@ -120,14 +120,18 @@ def render_markdown(result: dict[str, Any]) -> str:
             a = api[key]
             lines.append(
                 f"| {label} | {_range(a['rps'])} | {_range(a['ratio_to_ceiling'], '{:.2f}')} | "
-                f"{_range(a['p50_ms'], '{:.1f}')} | {_range(a['p99_ms'], '{:.1f}')} |"
+                f"{_range(a['p50_ms'], '{:.1f}')} | {_range(a['p99_ms'], '{:.1f}')} | "
+                f"{_range(a['cpu_ms_per_request'], '{:.2f}')} |"
             )
         lines += [
             "",
             f"Refund vs localstripe refund creation: "
             f"{_range(api['refund_vs_localstripe'], '{:.1f}')}×. "
             f"Stored / empty: Refund {_range(api['refund_stored_vs_empty'], '{:.2f}')}, "
-            f"GetRefundDetails {_range(api['get_stored_vs_empty'], '{:.2f}')}.",
+            f"GetRefundDetails {_range(api['get_stored_vs_empty'], '{:.2f}')} in req/s; "
+            f"server CPU per request stored / empty: Refund "
+            f"{_range(api['refund_cpu_stored_vs_empty'], '{:.2f}')}, GetRefundDetails "
+            f"{_range(api['get_cpu_stored_vs_empty'], '{:.2f}')}.",
             "",
         ]
         bad = {

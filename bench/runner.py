@@ -59,11 +59,11 @@ class Plan:
 QUICK = dict(
     rounds=3,
     seconds=2,
-    stored_refunds=50_000,
+    stored_refunds=20_000,
     settle_refunds=10_000,
     ipn_notifications=2_000,
     ipn_refunds=100,
-    max_rate=3_000,
+    max_rate=2_000,
 )
 FULL = dict(
     rounds=3,
@@ -72,7 +72,7 @@ FULL = dict(
     settle_refunds=100_000,
     ipn_notifications=20_000,
     ipn_refunds=500,
-    max_rate=3_000,
+    max_rate=2_000,
 )
 
 
@@ -137,7 +137,7 @@ class GatewayTarget:
                 for i, cap in enumerate(captures)
             ),
         )
-        return load.run_wrk(self.url, path, seconds=self.plan.seconds)
+        return load.run_wrk(self.url, path, seconds=self.plan.seconds, server_pid=self.server.pid)
 
     def refund_ids(self, limit: int = 5_000) -> list[str]:
         """Refunds to read: stored ones (random sample) if any, else those the runs created."""
@@ -160,7 +160,9 @@ class GatewayTarget:
         load.write_lines(
             path, (self.sign(load.get_refund_params(self.merchant.seller_id, rid)) for rid in ids)
         )
-        return load.run_wrk(self.url, path, seconds=self.plan.seconds, mode="cycle")
+        return load.run_wrk(
+            self.url, path, seconds=self.plan.seconds, mode="cycle", server_pid=self.server.pid
+        )
 
 
 def ceiling_bodies(path: Path, host: str, count: int = 5_000) -> None:
@@ -228,6 +230,7 @@ def localstripe_round(port: int, work: Path, plan: Plan, tag: str) -> dict[str, 
             seconds=plan.seconds,
             mode="cycle",
             authorization=f"Bearer {STRIPE_KEY}",
+            server_pid=server.pid,
         )
         read_file = work / f"ls-{tag}-get.txt"
         load.write_lines(read_file, (f"/v1/refunds/{r}" for r in refunds))
@@ -238,6 +241,7 @@ def localstripe_round(port: int, work: Path, plan: Plan, tag: str) -> dict[str, 
             mode="cycle",
             method="GET",
             authorization=f"Bearer {STRIPE_KEY}",
+            server_pid=server.pid,
         )
         memory = server.sample_memory()
     finally:
@@ -540,7 +544,13 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
         steps: list[tuple[str, Callable[[], Any]]] = [
             (
                 "ceiling",
-                lambda: load.run_wrk(ceiling_url, ceiling_file, seconds=plan.seconds, mode="cycle"),
+                lambda: load.run_wrk(
+                    ceiling_url,
+                    ceiling_file,
+                    seconds=plan.seconds,
+                    mode="cycle",
+                    server_pid=ceiling.pid,
+                ),
             ),
             ("refund", lambda tag=tag: empty.refund_run(tag)),
             ("get", lambda tag=tag: empty.get_run(tag)),
@@ -593,6 +603,7 @@ def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             "rps": summarize([e[name]["rps"] for e in rounds]),
             "p50_ms": summarize([e[name]["p50_ms"] for e in rounds]),
             "p99_ms": summarize([e[name]["p99_ms"] for e in rounds]),
+            "cpu_ms_per_request": summarize([e[name]["cpu_ms_per_request"] for e in rounds]),
             "ratio_to_ceiling": summarize([e[name]["rps"] / e["ceiling"]["rps"] for e in rounds]),
             "non2xx": sum(e[name]["non2xx"] for e in rounds),
             "exhausted": sum(e[name]["exhausted"] for e in rounds),
@@ -606,6 +617,15 @@ def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     out["get_stored_vs_empty"] = summarize(
         [e["get_stored"]["rps"] / e["get"]["rps"] for e in rounds]
     )
+    for name in ("refund", "get"):
+        out[f"{name}_cpu_stored_vs_empty"] = summarize(
+            [
+                e[f"{name}_stored"]["cpu_ms_per_request"] / e[name]["cpu_ms_per_request"]
+                for e in rounds
+                if e[name]["cpu_ms_per_request"]
+            ]
+            or [0.0]
+        )
     return out
 
 
