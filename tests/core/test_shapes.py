@@ -277,3 +277,23 @@ def test_long_store_name_is_a_valid_descriptor(runtime, app, clock):
     assert answer.find("AuthorizeResult/AuthorizationDetails/SoftDescriptor") == (
         "AMZ*A Very Long Stor"
     )
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\x00", "\x1f", "\ufffe"])
+def test_values_xml_cannot_carry_are_refused(api, bad):
+    order_id = api.open_order("10.00")
+    answer = api.authorize(order_id, "10.00", "a-ctl", SellerAuthorizationNote=f"note{bad}x")
+    assert (answer.status, answer.code) == (400, "InvalidParameterValue")
+    # Nothing was created, and the answer itself is well-formed (SignedApi parsed it).
+    order = api.ok("GetOrderReferenceDetails", AmazonOrderReferenceId=order_id)
+    assert order.find("GetOrderReferenceDetailsResult/OrderReferenceDetails/IdList") is None
+    action = api.call(f"Get{bad}ServiceStatus")
+    assert (action.status, action.code) == (400, "InvalidParameterValue")
+
+
+def test_tabs_newlines_and_astral_characters_are_fine(api):
+    order_id = api.open_order("10.00")
+    note = "line 1\n\tline 2 \U0001f600 宋"
+    answer = api.authorize(order_id, "10.00", "a-ok", SellerAuthorizationNote=note)
+    assert answer.status == 200
+    assert answer.find("AuthorizeResult/AuthorizationDetails/SellerAuthorizationNote") == note
