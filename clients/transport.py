@@ -1,0 +1,134 @@
+"""Signed HTTP calls with retries on 5xx, shared by the Off-Amazon Payments and FPS clients.
+
+Amazon asks callers to retry 500/502/503/504 with backoff (reference §1.9 "Retry guidance");
+the official SDK retries 500 and 503 (§3.1), which is our default. Every attempt is signed
+afresh so the ``Timestamp`` stays inside the 15-minute window (§1.2). The sleep function is
+injectable so tests never sleep. No ``gateway`` or Flask imports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+
+from clients import _xml
+from clients._xml import Element
+from clients.errors import MalformedResponseError
+from clients.responses import parse_error
+
+#: A source of "now" (aware UTC datetimes), injectable for tests.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry answers whose status is in ``retry_statuses``.
+
+    ``max_attempts`` counts the first try. The delay before retry *n* (1-based) is
+    ``min(max_delay, base_delay * multiplier ** (n - 1))``.
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    multiplier: float = 2.0
+    max_delay: float = 10.0
+    retry_statuses: frozenset[int] = frozenset({500, 503})
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def delays(self) -> Iterator[float]:
+        """The sleeps between attempts (``max_attempts - 1`` of them)."""
+        for n in range(self.max_attempts - 1):
+            yield min(self.max_delay, self.base_delay * self.multiplier**n)
+
+
+#: A single attempt and no sleeping (handy in tests of error answers).
+NO_RETRIES = RetryPolicy(max_attempts=1)
+
+
+def signing_host(url: str) -> str:
+    """The Host header ``requests`` will send for ``url``: netloc minus an explicit default port.
+
+    amazon_pay signs the configured netloc verbatim while ``requests`` drops ``:80``/``:443``
+    from the Host header, a mismatch noted in reference §1.2; signing what is sent avoids it.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return netloc
+
+
+class SignedTransport:
+    """Sends signed requests to one endpoint URL and returns the parsed XML root of a 200 answer."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        *,
+        method: str,
+        session: requests.Session | None,
+        timeout: float,
+        retries: RetryPolicy,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.method = method
+        self.host = signing_host(endpoint_url)
+        self.path = urlsplit(endpoint_url).path or "/"
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.retries = retries
+
+    def call(self, sign: Callable[[], Mapping[str, str]]) -> Element:
+        """Send ``sign()`` (called per attempt); raise :class:`AmazonPayError` on error answers."""
+        delays = self.retries.delays()
+        while True:
+            response = self._send(dict(sign()))
+            if response.status_code in self.retries.retry_statuses:
+                delay = next(delays, None)
+                if delay is not None:
+                    self.retries.sleep(delay)
+                    continue
+            return self._interpret(response)
+
+    def _send(self, params: dict[str, str]) -> requests.Response:
+        if self.method == "GET":
+            return self.session.get(self.endpoint_url, params=params, timeout=self.timeout)
+        return self.session.post(
+            self.endpoint_url,
+            data=params,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            timeout=self.timeout,
+        )
+
+    @staticmethod
+    def _interpret(response: requests.Response) -> Element:
+        if response.status_code != 200:
+            raise parse_error(response.content, response.status_code)
+        try:
+            return _xml.parse(response.content)
+        except _xml.XmlError as exc:
+            raise MalformedResponseError(str(exc), response.status_code) from exc
+
+
+def result_of(root: Element, action: str) -> Element:
+    """``<Action>Result`` of an answer, checking the root is ``<Action>Response`` (§1.3, §4.3)."""
+    if _xml.local(root.tag) != f"{action}Response":
+        raise MalformedResponseError(
+            f"expected <{action}Response>, got <{_xml.local(root.tag)}>", 200
+        )
+    result = _xml.child(root, f"{action}Result")
+    if result is None:
+        raise MalformedResponseError(f"<{action}Response> has no <{action}Result>", 200)
+    return result
+
