@@ -78,6 +78,14 @@ def require(parent: Element | None, *path: str) -> Element:
     return node
 
 
+def required_text(element: Element, name: str) -> str:
+    """Non-empty text of the child ``name``, else :class:`XmlError` naming element and child."""
+    value = text(element, name)
+    if not value:
+        raise XmlError(f"{local(element.tag)} has no {name}")
+    return value
+
+
 def timestamp(value: str | None) -> datetime | None:
     """An ISO-8601 timestamp as Amazon writes it (``2015-11-02T21:18:17.751Z``) → aware datetime."""
     if not value:

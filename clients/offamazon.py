@@ -10,14 +10,13 @@ Imports neither ``gateway`` nor Flask.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import TypeVar
 
 import requests
 
-from clients import _xml, sigv2
+from clients import _xml
 from clients._xml import Element
-from clients.errors import MalformedResponseError
+from clients.params import Amount, flag, format_amount, optional
 from clients.responses import (
     Acknowledgement,
     AuthorizationDetails,
@@ -32,36 +31,21 @@ from clients.responses import (
     parse_service_status,
     request_id_of,
 )
-from clients.transport import Clock, RetryPolicy, SignedTransport, result_of, utc_now
+from clients.transport import (
+    Clock,
+    RetryPolicy,
+    SignedTransport,
+    acknowledgement,
+    malformed_answer,
+    result_of,
+)
 
 #: The API version every request names (§1.1).
 API_VERSION = "2013-01-01"
 #: Path of the sandbox endpoint (§1.1); the live one is ``/OffAmazonPayments/2013-01-01``.
 SANDBOX_PATH = "/OffAmazonPayments_Sandbox/2013-01-01"
 
-#: What callers may pass as an amount; floats are refused to keep cents exact.
-Amount = Decimal | str | int
-
 T = TypeVar("T")
-
-
-def format_amount(amount: Amount) -> str:
-    """Render an amount as a plain decimal string (``Decimal("10.00")`` → ``"10.00"``)."""
-    if isinstance(amount, float):
-        raise TypeError("pass amounts as Decimal, str or int, not float")
-    value = Decimal(amount)
-    if not value.is_finite():
-        raise ValueError(f"amount must be finite, got {amount!r}")
-    return format(value, "f")
-
-
-def _optional(**named: str | None) -> dict[str, str]:
-    """Keep only the parameters that were given (optional ones are sent only when set, §1.5)."""
-    return {name: value for name, value in named.items() if value is not None}
-
-
-def _flag(value: bool | None) -> str | None:
-    return None if value is None else ("true" if value else "false")
 
 
 class OffAmazonPaymentsClient:
@@ -88,20 +72,18 @@ class OffAmazonPaymentsClient:
         signature_method: str = "HmacSHA256",
         mws_auth_token: str | None = None,
     ) -> None:
-        if signature_method not in sigv2.SIGNATURE_METHODS:
-            raise ValueError(f"unsupported signature method {signature_method!r}")
         self.seller_id = seller_id
-        self._access_key = access_key
-        self._secret_key = secret_key
-        self._signature_method = signature_method
         self._mws_auth_token = mws_auth_token
-        self._clock = clock or utc_now
         self._transport = SignedTransport(
             endpoint_url,
+            access_key,
+            secret_key,
             method="POST",
             session=session,
             timeout=timeout,
             retries=retries or RetryPolicy(),
+            clock=clock,
+            signature_method=signature_method,
         )
 
     @property
@@ -117,20 +99,7 @@ class OffAmazonPaymentsClient:
         if self._mws_auth_token:
             base["MWSAuthToken"] = self._mws_auth_token
         base.update(params or {})
-
-        def sign() -> Mapping[str, str]:
-            return sigv2.signed_params(
-                base,
-                access_key=self._access_key,
-                secret=self._secret_key,
-                method="POST",
-                host=self._transport.host,
-                path=self._transport.path,
-                signature_method=self._signature_method,
-                now=self._clock(),
-            )
-
-        return self._transport.call(sign)
+        return self._transport.call(base)
 
     def _details(
         self,
@@ -140,16 +109,11 @@ class OffAmazonPaymentsClient:
         parse: Callable[[Element, str | None], T],
     ) -> T:
         root = self.call(action, params)
-        try:
+        with malformed_answer(action):
             return parse(_xml.require(result_of(root, action), element), request_id_of(root))
-        except _xml.XmlError as exc:
-            raise MalformedResponseError(f"{action}: {exc}", 200) from exc
 
     def _acknowledged(self, action: str, params: Mapping[str, str]) -> Acknowledgement:
-        root = self.call(action, params)
-        if _xml.local(root.tag) != f"{action}Response":
-            raise MalformedResponseError(f"expected <{action}Response>", 200)
-        return Acknowledgement(request_id=request_id_of(root))
+        return Acknowledgement(request_id=acknowledgement(self.call(action, params), action))
 
     # --- order references ----------------------------------------------------------------------
 
@@ -161,7 +125,7 @@ class OffAmazonPaymentsClient:
         access_token: str | None = None,
     ) -> OrderReferenceDetails:
         """``GetOrderReferenceDetails``."""
-        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | _optional(
+        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | optional(
             AddressConsentToken=address_consent_token, AccessToken=access_token
         )
         return self._details(
@@ -191,7 +155,7 @@ class OffAmazonPaymentsClient:
             "AmazonOrderReferenceId": amazon_order_reference_id,
             prefix + "OrderTotal.Amount": format_amount(amount),
             prefix + "OrderTotal.CurrencyCode": currency_code,
-        } | _optional(
+        } | optional(
             **{
                 prefix + "PlatformId": platform_id,
                 prefix + "SellerNote": seller_note,
@@ -220,14 +184,14 @@ class OffAmazonPaymentsClient:
     ) -> Acknowledgement:
         """``ConfirmOrderReference`` (answers with ResponseMetadata only, §1.6)."""
         amount = None if authorization_amount is None else format_amount(authorization_amount)
-        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | _optional(
+        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | optional(
             SuccessUrl=success_url,
             FailureUrl=failure_url,
             **{
                 "AuthorizationAmount.Amount": amount,
                 "AuthorizationAmount.CurrencyCode": currency_code if amount else None,
             },
-            ExpectImmediateAuthorization=_flag(expect_immediate_authorization),
+            ExpectImmediateAuthorization=flag(expect_immediate_authorization),
         )
         return self._acknowledged("ConfirmOrderReference", params)
 
@@ -235,7 +199,7 @@ class OffAmazonPaymentsClient:
         self, amazon_order_reference_id: str, *, cancelation_reason: str | None = None
     ) -> Acknowledgement:
         """``CancelOrderReference`` (the wire spells ``CancelationReason`` with one "l", §1.5)."""
-        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | _optional(
+        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | optional(
             CancelationReason=cancelation_reason
         )
         return self._acknowledged("CancelOrderReference", params)
@@ -244,7 +208,7 @@ class OffAmazonPaymentsClient:
         self, amazon_order_reference_id: str, *, closure_reason: str | None = None
     ) -> Acknowledgement:
         """``CloseOrderReference``."""
-        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | _optional(
+        params = {"AmazonOrderReferenceId": amazon_order_reference_id} | optional(
             ClosureReason=closure_reason
         )
         return self._acknowledged("CloseOrderReference", params)
@@ -270,8 +234,8 @@ class OffAmazonPaymentsClient:
             "AuthorizationAmount.Amount": format_amount(amount),
             "AuthorizationAmount.CurrencyCode": currency_code,
             "TransactionTimeout": str(transaction_timeout),
-            "CaptureNow": "true" if capture_now else "false",
-        } | _optional(
+            "CaptureNow": "true" if capture_now else "false",  # always sent (§1.5)
+        } | optional(
             SellerAuthorizationNote=seller_authorization_note, SoftDescriptor=soft_descriptor
         )
         return self._details(
@@ -291,7 +255,7 @@ class OffAmazonPaymentsClient:
         self, amazon_authorization_id: str, *, closure_reason: str | None = None
     ) -> Acknowledgement:
         """``CloseAuthorization``."""
-        params = {"AmazonAuthorizationId": amazon_authorization_id} | _optional(
+        params = {"AmazonAuthorizationId": amazon_authorization_id} | optional(
             ClosureReason=closure_reason
         )
         return self._acknowledged("CloseAuthorization", params)
@@ -314,7 +278,7 @@ class OffAmazonPaymentsClient:
             "CaptureReferenceId": capture_reference_id,
             "CaptureAmount.Amount": format_amount(amount),
             "CaptureAmount.CurrencyCode": currency_code,
-        } | _optional(SellerCaptureNote=seller_capture_note, SoftDescriptor=soft_descriptor)
+        } | optional(SellerCaptureNote=seller_capture_note, SoftDescriptor=soft_descriptor)
         return self._details("Capture", params, "CaptureDetails", parse_capture_details)
 
     def get_capture_details(self, amazon_capture_id: str) -> CaptureDetails:
@@ -342,7 +306,7 @@ class OffAmazonPaymentsClient:
             "RefundReferenceId": refund_reference_id,
             "RefundAmount.Amount": format_amount(amount),
             "RefundAmount.CurrencyCode": currency_code,
-        } | _optional(SellerRefundNote=seller_refund_note, SoftDescriptor=soft_descriptor)
+        } | optional(SellerRefundNote=seller_refund_note, SoftDescriptor=soft_descriptor)
         return self._details("Refund", params, "RefundDetails", parse_refund_details)
 
     def get_refund_details(self, amazon_refund_id: str) -> RefundDetails:
@@ -357,7 +321,5 @@ class OffAmazonPaymentsClient:
     def get_service_status(self) -> ServiceStatus:
         """``GetServiceStatus``."""
         root = self.call("GetServiceStatus")
-        try:
+        with malformed_answer("GetServiceStatus"):
             return parse_service_status(result_of(root, "GetServiceStatus"), request_id_of(root))
-        except _xml.XmlError as exc:
-            raise MalformedResponseError(f"GetServiceStatus: {exc}", 200) from exc

@@ -204,19 +204,12 @@ def parse_id_list(element: Element | None) -> tuple[str, ...]:
     return tuple((m.text or "").strip() for m in _xml.children(element, "member"))
 
 
-def _required_id(element: Element, name: str) -> str:
-    value = _xml.text(element, name)
-    if not value:
-        raise _xml.XmlError(f"{_xml.local(element.tag)} has no {name}")
-    return value
-
-
 def parse_authorization_details(
     element: Element, request_id: str | None = None
 ) -> AuthorizationDetails:
     """``AuthorizationDetails`` → dataclass."""
     return AuthorizationDetails(
-        amazon_authorization_id=_required_id(element, "AmazonAuthorizationId"),
+        amazon_authorization_id=_xml.required_text(element, "AmazonAuthorizationId"),
         authorization_reference_id=_xml.text(element, "AuthorizationReferenceId"),
         seller_authorization_note=_xml.text(element, "SellerAuthorizationNote"),
         authorization_amount=parse_price(_xml.child(element, "AuthorizationAmount")),
@@ -236,7 +229,7 @@ def parse_authorization_details(
 def parse_capture_details(element: Element, request_id: str | None = None) -> CaptureDetails:
     """``CaptureDetails`` → dataclass."""
     return CaptureDetails(
-        amazon_capture_id=_required_id(element, "AmazonCaptureId"),
+        amazon_capture_id=_xml.required_text(element, "AmazonCaptureId"),
         capture_reference_id=_xml.text(element, "CaptureReferenceId"),
         seller_capture_note=_xml.text(element, "SellerCaptureNote"),
         capture_amount=parse_price(_xml.child(element, "CaptureAmount")),
@@ -253,7 +246,7 @@ def parse_capture_details(element: Element, request_id: str | None = None) -> Ca
 def parse_refund_details(element: Element, request_id: str | None = None) -> RefundDetails:
     """``RefundDetails`` → dataclass."""
     return RefundDetails(
-        amazon_refund_id=_required_id(element, "AmazonRefundId"),
+        amazon_refund_id=_xml.required_text(element, "AmazonRefundId"),
         refund_reference_id=_xml.text(element, "RefundReferenceId"),
         seller_refund_note=_xml.text(element, "SellerRefundNote"),
         refund_type=_xml.text(element, "RefundType"),
@@ -315,7 +308,7 @@ def parse_order_reference_details(
         for c in _xml.children(_xml.child(element, "Constraints"), "Constraint")
     )
     return OrderReferenceDetails(
-        amazon_order_reference_id=_required_id(element, "AmazonOrderReferenceId"),
+        amazon_order_reference_id=_xml.required_text(element, "AmazonOrderReferenceId"),
         order_total=parse_price(_xml.child(element, "OrderTotal")),
         seller_note=_xml.text(element, "SellerNote"),
         platform_id=_xml.text(element, "PlatformId"),
@@ -378,8 +371,10 @@ def parse_error(body: bytes, http_status: int) -> AmazonPayError:
         error = _xml.find(root, "Errors", "Error")
     if error is None:
         return AmazonPayError(
-            f"HTTP{http_status}", f"unrecognised error document <{_xml.local(root.tag)}>",
-            http_status, request_id_of(root),
+            f"HTTP{http_status}",
+            f"unrecognised error document <{_xml.local(root.tag)}>",
+            http_status,
+            request_id_of(root),
         )
     return AmazonPayError(
         code=_xml.text(error, "Code") or f"HTTP{http_status}",

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
 
-from clients import _xml
+from clients import _xml, sigv2
 from clients._xml import Element
 from clients.errors import MalformedResponseError
-from clients.responses import parse_error
+from clients.responses import parse_error, request_id_of
 
 #: A source of "now" (aware UTC datetimes), injectable for tests.
 Clock = Callable[[], datetime]
@@ -70,17 +71,30 @@ def signing_host(url: str) -> str:
 
 
 class SignedTransport:
-    """Sends signed requests to one endpoint URL and returns the parsed XML root of a 200 answer."""
+    """Signs requests for one endpoint URL, sends them, and returns the XML root of 200 answers.
+
+    GET puts the parameters in the query (FPS, §3.3/§4.1), POST in a form body (§1.1). The
+    signed host is :func:`signing_host` of the URL and the signed path is the URL's path.
+    """
 
     def __init__(
         self,
         endpoint_url: str,
+        access_key: str,
+        secret_key: str,
         *,
         method: str,
         session: requests.Session | None,
         timeout: float,
         retries: RetryPolicy,
+        clock: Clock | None,
+        signature_version: str = "2",
+        signature_method: str = "HmacSHA256",
     ) -> None:
+        if signature_version not in ("1", "2"):
+            raise ValueError(f"unsupported signature version {signature_version!r}")
+        if signature_method not in sigv2.SIGNATURE_METHODS:
+            raise ValueError(f"unsupported signature method {signature_method!r}")
         self.endpoint_url = endpoint_url
         self.method = method
         self.host = signing_host(endpoint_url)
@@ -88,12 +102,31 @@ class SignedTransport:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.retries = retries
+        self.clock = clock or utc_now
+        self.signature_version = signature_version
+        self.signature_method = signature_method
+        self._access_key = access_key
+        self._secret_key = secret_key
 
-    def call(self, sign: Callable[[], Mapping[str, str]]) -> Element:
-        """Send ``sign()`` (called per attempt); raise :class:`AmazonPayError` on error answers."""
+    def sign(self, params: Mapping[str, str]) -> dict[str, str]:
+        """``params`` plus AWSAccessKeyId, SignatureVersion/Method, Timestamp and Signature."""
+        return sigv2.signed_params(
+            params,
+            access_key=self._access_key,
+            secret=self._secret_key,
+            method=self.method,
+            host=self.host,
+            path=self.path,
+            signature_version=self.signature_version,
+            signature_method=self.signature_method,
+            now=self.clock(),
+        )
+
+    def call(self, params: Mapping[str, str]) -> Element:
+        """Sign (afresh per attempt) and send; raise :class:`AmazonPayError` on error answers."""
         delays = self.retries.delays()
         while True:
-            response = self._send(dict(sign()))
+            response = self._send(self.sign(params))
             if response.status_code in self.retries.retry_statuses:
                 delay = next(delays, None)
                 if delay is not None:
@@ -123,12 +156,27 @@ class SignedTransport:
 
 def result_of(root: Element, action: str) -> Element:
     """``<Action>Result`` of an answer, checking the root is ``<Action>Response`` (§1.3, §4.3)."""
-    if _xml.local(root.tag) != f"{action}Response":
-        raise MalformedResponseError(
-            f"expected <{action}Response>, got <{_xml.local(root.tag)}>", 200
-        )
+    acknowledgement(root, action)
     result = _xml.child(root, f"{action}Result")
     if result is None:
         raise MalformedResponseError(f"<{action}Response> has no <{action}Result>", 200)
     return result
 
+
+@contextmanager
+def malformed_answer(action: str) -> Iterator[None]:
+    """Turn :class:`clients._xml.XmlError` raised while reading an answer into a
+    :class:`MalformedResponseError` naming ``action``."""
+    try:
+        yield
+    except _xml.XmlError as exc:
+        raise MalformedResponseError(f"{action}: {exc}", 200) from exc
+
+
+def acknowledgement(root: Element, action: str) -> str | None:
+    """Check ``root`` is ``<Action>Response``; return its request id (for Result-less answers)."""
+    if _xml.local(root.tag) != f"{action}Response":
+        raise MalformedResponseError(
+            f"expected <{action}Response>, got <{_xml.local(root.tag)}>", 200
+        )
+    return request_id_of(root)

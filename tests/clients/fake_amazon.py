@@ -51,11 +51,12 @@ class Recorded:
     params: dict[str, str]
 
 
-def sample_for(action: str) -> bytes:
-    fps_file = FPS_RESPONSES / f"{action}.xml"
-    if action in SAMPLE_FILES:
-        return (RESPONSES / SAMPLE_FILES[action]).read_bytes()
-    return fps_file.read_bytes()
+def sample_for(record: Recorded) -> bytes:
+    """FPS answers for requests to ``/`` (§4.1), Off-Amazon Payments samples otherwise."""
+    action = record.params.get("Action", "")
+    if record.path == "/":
+        return (FPS_RESPONSES / f"{action}.xml").read_bytes()
+    return (RESPONSES / SAMPLE_FILES[action]).read_bytes()
 
 
 class FakeAmazon:
@@ -129,7 +130,7 @@ class FakeAmazon:
                 elif fake.replies:
                     status, body = fake.replies.popleft()
                 else:
-                    status, body = 200, sample_for(record.params.get("Action", ""))
+                    status, body = 200, sample_for(record)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(body)))

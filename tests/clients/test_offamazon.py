@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from clients.errors import AmazonPayError, MalformedResponseError
-from clients.offamazon import SANDBOX_PATH, OffAmazonPaymentsClient, format_amount
+from clients.offamazon import SANDBOX_PATH, OffAmazonPaymentsClient
+from clients.params import format_amount
 from clients.responses import Price, Status
 from clients.transport import NO_RETRIES, RetryPolicy, signing_host
 from tests.clients.conftest import FIXED_NOW, SECRET, Sleeps
