@@ -1,0 +1,284 @@
+"""The sandbox control plane, JSON under ``/sandbox/api/v1``: merchants and buyer checkouts.
+
+What a buyer would do in Amazon's widget (create an order reference with a buyer, a destination
+and a payment method) and what a tester needs (merchants, their settings). Errors are JSON:
+``{"error": {"code": ..., "message": ..., "fields": {...}}}`` with a matching HTTP status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant, merchant_by_seller_id
+from gateway.domain.order_references import create_order_reference, get_order_reference
+from gateway.errors import GatewayError
+from gateway.runtime import Runtime
+from gateway.store.models import Merchant
+from gateway.wire import views
+from gateway.wire.render import timestamp
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox/api/v1")
+
+
+class ControlError(Exception):
+    """An error of the control API, rendered as JSON."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+@bp.errorhandler(ControlError)
+def _control_error(error: ControlError) -> ResponseReturnValue:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details is not None:
+        body["fields"] = error.details
+    return jsonify(error=body), error.status
+
+
+@bp.errorhandler(GatewayError)
+def _domain_error(error: GatewayError) -> ResponseReturnValue:
+    return jsonify(error={"code": error.code, "message": error.message}), error.http_status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    return jsonify(error={"code": error.name.replace(" ", ""), "message": error.description}), (
+        error.code or 500
+    )
+
+
+def runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["gateway"]
+    return rt
+
+
+def body(schema: Schema) -> dict[str, Any]:
+    """The JSON body validated by ``schema``; a bad one is a 400 naming each field."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        if request.data.strip():
+            raise ControlError(400, "InvalidJson", "The request body is not valid JSON.")
+        payload = {}
+    if not isinstance(payload, dict):
+        raise ControlError(400, "InvalidJson", "The request body must be a JSON object.")
+    try:
+        data: dict[str, Any] = schema.load(payload)
+    except ValidationError as exc:
+        raise ControlError(
+            400, "ValidationError", "The request body is invalid.", exc.normalized_messages()
+        ) from None
+    return data
+
+
+def merchant_or_404(session: Session, seller_id: str) -> Merchant:
+    merchant = merchant_by_seller_id(session, seller_id)
+    if merchant is None:
+        raise ControlError(404, "MerchantNotFound", f"No merchant with seller id {seller_id}.")
+    return merchant
+
+
+def jsonable(value: Any) -> Any:
+    """Wire views with datetimes as ISO strings, None values left out."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return timestamp(value)
+    return value
+
+
+def merchant_json(merchant: Merchant, rt: Runtime) -> dict[str, Any]:
+    base = rt.settings.resolved_public_url
+    return {
+        "seller_id": merchant.seller_id,
+        "access_key": merchant.access_key,
+        "secret_key": merchant.secret_key,
+        **{name: getattr(merchant, name) for name in MERCHANT_SETTINGS},
+        "clock": {
+            "offset_seconds": merchant.clock_offset_seconds,
+            "frozen_at": timestamp(merchant.clock_frozen_at) if merchant.clock_frozen_at else None,
+        },
+        "endpoints": {
+            "offamazon_payments": f"{base}/OffAmazonPayments_Sandbox/2013-01-01",
+            "fps": f"{base}/",
+        },
+    }
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+class MerchantSettingsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(max=128))
+    store_name = fields.String(validate=validate.Length(max=128))
+    ipn_url = fields.Url(require_tld=False, schemes={"http", "https"}, allow_none=True)
+    settle_delay_seconds = fields.Integer(validate=validate.Range(0, 90 * 24 * 3600))
+    ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
+    ipn_retry_all = fields.Boolean()
+    ipn_duplicate = fields.Boolean()
+    ipn_reorder = fields.Boolean()
+
+
+class NewMerchantSchema(MerchantSettingsSchema):
+    seller_id = fields.String(validate=validate.Regexp(r"^[A-Z0-9]{6,32}$"))
+    access_key = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{16,64}$"))
+    secret_key = fields.String(validate=validate.Length(min=16, max=128))
+
+
+class BuyerSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(load_default="Sandbox Buyer")
+    email = fields.Email(load_default="buyer@example.com")
+    phone = fields.String(load_default="800-000-0000")
+
+
+class DestinationSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(load_default="Sandbox Buyer")
+    address_line1 = fields.String(load_default="410 Terry Ave N")
+    address_line2 = fields.String()
+    address_line3 = fields.String()
+    city = fields.String(load_default="Seattle")
+    county = fields.String()
+    district = fields.String()
+    state_or_region = fields.String(load_default="WA")
+    postal_code = fields.String(load_default="98109")
+    country_code = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
+    phone = fields.String(load_default="800-000-0000")
+
+
+class PaymentMethodSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(load_default="Visa")
+    account_number_tail = fields.String(load_default="11", validate=validate.Regexp(r"^\d{2,4}$"))
+    use_amazon_balance_first = fields.Boolean(load_default=False)
+
+
+_DEFAULT_DESTINATION = DestinationSchema().load({})
+_DEFAULT_PAYMENT = PaymentMethodSchema().load({})
+
+
+class NewOrderReferenceSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    amount = fields.String()
+    currency_code = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$"))
+    seller_note = fields.String(validate=validate.Length(max=1024))
+    buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
+    #: ``null`` leaves it unset (the order reference then has a ShippingAddressNotSet constraint).
+    destination = fields.Nested(
+        DestinationSchema, allow_none=True, load_default=lambda: dict(_DEFAULT_DESTINATION)
+    )
+    #: ``null`` leaves it unset (PaymentPlanNotSet constraint).
+    payment_method = fields.Nested(
+        PaymentMethodSchema, allow_none=True, load_default=lambda: dict(_DEFAULT_PAYMENT)
+    )
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+
+@bp.get("/health")
+def health() -> ResponseReturnValue:
+    runtime().db.run(lambda session: session.execute(select(Merchant.id).limit(1)), write=False)
+    return jsonify(status="ok")
+
+
+@bp.post("/merchants")
+def new_merchant() -> ResponseReturnValue:
+    data = body(NewMerchantSchema())
+    rt = runtime()
+
+    def work(session: Session) -> dict[str, Any]:
+        for unique in ("seller_id", "access_key"):
+            taken = select(Merchant.id).filter_by(**{unique: data.get(unique)})
+            if unique in data and session.scalar(taken) is not None:
+                raise ControlError(409, "MerchantExists", f"A merchant with that {unique} exists.")
+        merchant = create_merchant(session, rt.ids, rt.clock.now(), **data)
+        return merchant_json(merchant, rt)
+
+    return jsonify(rt.db.run(work)), 201
+
+
+@bp.get("/merchants/<seller_id>")
+def show_merchant(seller_id: str) -> ResponseReturnValue:
+    rt = runtime()
+    return jsonify(
+        rt.db.run(lambda s: merchant_json(merchant_or_404(s, seller_id), rt), write=False)
+    )
+
+
+@bp.patch("/merchants/<seller_id>")
+def update_merchant(seller_id: str) -> ResponseReturnValue:
+    data = body(MerchantSettingsSchema())
+    rt = runtime()
+
+    def work(session: Session) -> dict[str, Any]:
+        merchant = merchant_or_404(session, seller_id)
+        for name, value in data.items():
+            setattr(merchant, name, value)
+        return merchant_json(merchant, rt)
+
+    return jsonify(rt.db.run(work))
+
+
+@bp.post("/merchants/<seller_id>/order-references")
+def new_order_reference(seller_id: str) -> ResponseReturnValue:
+    data = body(NewOrderReferenceSchema())
+    rt = runtime()
+
+    def work(session: Session) -> dict[str, Any]:
+        ctx = rt.context(session, merchant_or_404(session, seller_id))
+        oro = create_order_reference(
+            ctx,
+            buyer=data["buyer"],
+            destination=data["destination"],
+            payment_method=data["payment_method"],
+            amount=data.get("amount"),
+            currency=data["currency_code"] if data.get("amount") else None,
+            seller_note=data.get("seller_note"),
+        )
+        return {
+            "amazon_order_reference_id": oro.amazon_id,
+            "state": oro.state,
+            "details": jsonable(views.order_reference_details(oro)),
+        }
+
+    return jsonify(rt.db.run(work)), 201
+
+
+@bp.get("/merchants/<seller_id>/order-references/<amazon_id>")
+def show_order_reference(seller_id: str, amazon_id: str) -> ResponseReturnValue:
+    rt = runtime()
+
+    def work(session: Session) -> dict[str, Any]:
+        oro = get_order_reference(
+            rt.context(session, merchant_or_404(session, seller_id)), amazon_id
+        )
+        return {
+            "amazon_order_reference_id": oro.amazon_id,
+            "state": oro.state,
+            "details": jsonable(views.order_reference_details(oro)),
+        }
+
+    return jsonify(rt.db.run(work, write=False))

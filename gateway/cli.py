@@ -1,0 +1,98 @@
+"""The ``gateway`` command. Command bodies are a few lines; they call the same code as the APIs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from gateway.config import load_settings
+from gateway.runtime import Runtime
+from gateway.store.models import Merchant
+
+
+def _settings(**options: Any) -> Any:
+    return load_settings({k: v for k, v in options.items() if v is not None})
+
+
+_common = [
+    click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)."),
+    click.option("--data-dir", help="Folder for the SQLite file and the IPN signing key."),
+]
+
+
+def common_options(func: Any) -> Any:
+    for option in reversed(_common):
+        func = option(func)
+    return func
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+def cli(verbose: bool) -> None:
+    """A local Amazon Pay simulator (Off-Amazon Payments and FPS)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@common_options
+@click.option("--host", help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (default 8080).")
+@click.option("--workers", type=int, help="gunicorn worker processes (default 2).")
+@click.option("--threads", type=int, help="Threads per worker (default 8).")
+@click.option("--public-url", help="URL clients reach the server at, if not http://host:port.")
+@click.option(
+    "--no-scheduler", is_flag=True, default=None, help="Do not run due work in the background."
+)
+def serve(no_scheduler: bool | None, **options: Any) -> None:
+    """Start the simulator (gunicorn) on an embedded SQLite database by default."""
+    from gateway.server import GatewayServer
+
+    settings = _settings(scheduler=False if no_scheduler else None, **options)
+    runtime = Runtime.from_settings(settings)
+    seeded = runtime.initialize()
+    _print_banner(runtime, seeded)
+    runtime.db.dispose()
+    GatewayServer(settings).run()
+
+
+@cli.command("init-db")
+@common_options
+def init_db(**options: Any) -> None:
+    """Create the tables and, for a new database, load sandbox_data/."""
+    runtime = Runtime.from_settings(_settings(**options))
+    seeded = runtime.initialize()
+    click.echo("database created and seeded" if seeded else "database already exists; left as is")
+
+
+def _print_banner(runtime: Runtime, seeded: bool) -> None:
+    settings = runtime.settings
+    base = settings.resolved_public_url
+    with runtime.db.session(write=False) as session:
+        merchants = list(session.scalars(select(Merchant).order_by(Merchant.id).limit(5)))
+    lines = [
+        "Amazon Pay simulator",
+        f"  database:                {settings.resolved_database_url}"
+        + (" (new, seeded from sandbox_data/)" if seeded else ""),
+        f"  Off-Amazon Payments API: {base}/OffAmazonPayments_Sandbox/2013-01-01",
+        f"  FPS API:                 {base}/",
+        f"  sandbox control API:     {base}/sandbox/api/v1",
+    ]
+    for merchant in merchants:
+        lines += [
+            f"  merchant {merchant.seller_id}:",
+            f"    access key: {merchant.access_key}",
+            f"    secret key: {merchant.secret_key}",
+        ]
+    click.echo("\n".join(lines))
+    sys.stdout.flush()
+
+
+def main() -> None:
+    cli(prog_name="gateway")

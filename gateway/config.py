@@ -1,0 +1,80 @@
+"""Settings and their load order. No Flask here.
+
+Load order, later wins: the defaults below, then ``GATEWAY_*`` environment variables (the field
+name in upper case: ``GATEWAY_DATABASE_URL``, ``GATEWAY_DATA_DIR``, ``GATEWAY_PORT`` ...), then
+explicit overrides (command-line options, test fixtures).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+#: Where the seeded sandbox data ships: ``sandbox_data/`` beside the package.
+DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "sandbox_data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Folder for the SQLite database, the IPN signing key and certificate.
+    data_dir: Path = Path(".gateway-data")
+    #: SQLAlchemy URL; empty means ``sqlite:///<data_dir>/gateway.sqlite3``.
+    database_url: str = ""
+    #: Seed files loaded into a new, empty database (empty string: do not seed).
+    seed_dir: str = str(DEFAULT_SEED_DIR)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: gunicorn worker processes and threads per worker.
+    workers: int = 2
+    threads: int = 8
+    #: Run the background scheduler (due work, IPN delivery) beside the web server.
+    scheduler: bool = True
+    #: Seconds between two sweeps of the scheduler.
+    sweep_interval: float = 1.0
+    #: The URL clients reach the server at (for SigningCertURL); empty: http://host:port.
+    public_url: str = ""
+    #: Largest request body accepted, in bytes.
+    max_request_bytes: int = 1_000_000
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'gateway.sqlite3'}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(kind: Any, text: str) -> Any:
+    if kind in (bool, "bool"):
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    if kind in (int, "int"):
+        return int(text)
+    if kind in (float, "float"):
+        return float(text)
+    if kind in (Path, "Path"):
+        return Path(text)
+    return text
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then ``GATEWAY_*`` variables, then ``overrides`` (None values are ignored)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in fields(Settings):
+        name = f"GATEWAY_{field.name.upper()}"
+        if name in env:
+            values[field.name] = _coerce(field.type, env[name])
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = Path(value) if key == "data_dir" else value
+    return Settings(**values)

@@ -1,0 +1,126 @@
+"""The one way an object changes state: check the table, change, and write the outbox row.
+
+``transition`` and ``created`` run inside the caller's transaction, so a state change and its
+notification commit or roll back together. No Flask here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from gateway.domain.states import INITIAL_STATES, SILENT_STATES, TRANSITIONS
+from gateway.errors import InvalidStateTransition
+from gateway.ids import IdGenerator
+from gateway.store.models import (
+    Authorization,
+    Capture,
+    Merchant,
+    Notification,
+    OrderReference,
+    Refund,
+)
+
+#: Amazon's NotificationType per object kind [SRC: reference/amazon-wire.md §2.3].
+NOTIFICATION_TYPES: dict[str, str] = {
+    "OrderReference": "OrderReferenceNotification",
+    "Authorization": "PaymentAuthorize",
+    "Capture": "PaymentCapture",
+    "Refund": "PaymentRefund",
+}
+
+KINDS: dict[type[Any], str] = {
+    OrderReference: "OrderReference",
+    Authorization: "Authorization",
+    Capture: "Capture",
+    Refund: "Refund",
+}
+
+
+class Stateful(Protocol):
+    id: int
+    amazon_id: str
+    merchant_id: int
+    state: str
+    reason_code: str | None
+    reason_description: str | None
+    last_update: datetime
+    due_at: datetime | None
+    planned_state: str | None
+    planned_reason: str | None
+
+
+@dataclass
+class Context:
+    """What every operation needs: the transaction, the merchant, its simulated now, an id source."""
+
+    session: Session
+    merchant: Merchant
+    now: datetime
+    ids: IdGenerator
+
+
+def kind_of(obj: Stateful) -> str:
+    return KINDS[type(obj)]
+
+
+def _notify(ctx: Context, obj: Stateful) -> None:
+    kind = kind_of(obj)
+    if obj.state in SILENT_STATES[kind]:
+        return
+    ctx.session.add(
+        Notification(
+            merchant_id=ctx.merchant.id,
+            notification_type=NOTIFICATION_TYPES[kind],
+            object_kind=kind,
+            object_id=obj.amazon_id,
+            state=obj.state,
+            reason_code=obj.reason_code,
+            reason_description=obj.reason_description,
+            changed_at=ctx.now,
+            created_at=ctx.now,
+            next_attempt_at=ctx.now,
+        )
+    )
+
+
+def created(ctx: Context, obj: Stateful) -> None:
+    """Register a new object in its first state (and notify it, unless that state is silent)."""
+    kind = kind_of(obj)
+    if obj.state not in INITIAL_STATES[kind]:
+        raise InvalidStateTransition(f"{kind} cannot be created in state {obj.state}")
+    obj.last_update = ctx.now
+    ctx.session.add(obj)
+    ctx.session.flush()
+    _notify(ctx, obj)
+
+
+def transition(
+    ctx: Context,
+    obj: Stateful,
+    target: str,
+    reason_code: str | None = None,
+    reason_description: str | None = None,
+) -> None:
+    """Move ``obj`` to ``target`` if its table allows it, and write its notification.
+
+    Any planned future work on the object is cleared; the caller may plan new work afterwards.
+    The UPDATE is a compare-and-set on the row's version (``gateway.store.models``).
+    """
+    kind = kind_of(obj)
+    if target not in TRANSITIONS[kind].get(obj.state, frozenset()):
+        raise InvalidStateTransition(f"{kind} {obj.amazon_id}: {obj.state} -> {target}")
+    obj.state = target
+    obj.reason_code = reason_code
+    obj.reason_description = reason_description
+    obj.last_update = ctx.now
+    obj.due_at = obj.planned_state = obj.planned_reason = None
+    _notify(ctx, obj)
+
+
+def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
+    """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
+    obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code

@@ -1,0 +1,77 @@
+"""Merchants, their clocks, and lookups scoped to one merchant. No Flask here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.clock import merchant_now
+from gateway.errors import GatewayError
+from gateway.ids import IdGenerator
+from gateway.store.models import Authorization, Capture, Merchant, OrderReference, Refund
+
+#: Settings a merchant may change through the sandbox API, with their types.
+MERCHANT_SETTINGS: dict[str, type] = {
+    "name": str,
+    "store_name": str,
+    "ipn_url": str,
+    "settle_delay_seconds": int,
+    "ipn_signature_version": str,
+    "ipn_retry_all": bool,
+    "ipn_duplicate": bool,
+    "ipn_reorder": bool,
+}
+
+
+def create_merchant(
+    session: Session,
+    ids: IdGenerator,
+    now: datetime,
+    *,
+    seller_id: str | None = None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    **settings: Any,
+) -> Merchant:
+    """A new merchant with generated credentials unless given (seeded data gives fixed ones)."""
+    merchant = Merchant(
+        seller_id=seller_id or ids.seller_id(),
+        access_key=access_key or ids.access_key(),
+        secret_key=secret_key or ids.secret_key(),
+        created_at=now,
+        **settings,
+    )
+    session.add(merchant)
+    session.flush()
+    return merchant
+
+
+def merchant_by_seller_id(session: Session, seller_id: str) -> Merchant | None:
+    return session.scalar(select(Merchant).where(Merchant.seller_id == seller_id))
+
+
+def merchant_by_access_key(session: Session, access_key: str) -> Merchant | None:
+    return session.scalar(select(Merchant).where(Merchant.access_key == access_key))
+
+
+def now_for(merchant: Merchant, base: datetime) -> datetime:
+    """The merchant's simulated time when the base clock says ``base``."""
+    return merchant_now(base, merchant.clock_offset_seconds, merchant.clock_frozen_at)
+
+
+Owned = TypeVar("Owned", OrderReference, Authorization, Capture, Refund)
+
+
+def find_owned(
+    session: Session, model: type[Owned], merchant: Merchant, amazon_id: str, error: GatewayError
+) -> Owned:
+    """The merchant's object with ``amazon_id``; another merchant's id raises like an unknown one."""
+    obj = session.scalar(
+        select(model).where(model.amazon_id == amazon_id, model.merchant_id == merchant.id)
+    )
+    if obj is None:
+        raise error
+    return obj

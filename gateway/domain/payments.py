@@ -1,0 +1,377 @@
+"""Authorize, Capture, Refund and their Get/Close calls. No Flask here.
+
+Rules [SRC: reference/amazon-wire.md §1.7 and the issue]: Authorize only on an Open order reference,
+within the order total plus the 15 %/75 over-cap; one capture per authorization, at most the
+authorized amount; refunds only on a Completed capture, cumulatively at most the captured amount
+plus the lesser of 15 % or 75 units (``money.refund_cap``), at most 10 per capture. Each check
+runs before anything changes. Asynchronous outcomes (a Pending authorization, a Pending refund)
+are planned on the row and applied by ``gateway.domain.settlement``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from gateway.domain import simulation
+from gateway.domain.idempotency import claim, replayed_object_id
+from gateway.domain.lifecycle import Context, created, plan, transition
+from gateway.domain.merchants import find_owned
+from gateway.domain.money import format_amount, parse_amount, refund_cap
+from gateway.domain.order_references import get_order_reference
+from gateway.domain.states import AuthorizationState as A
+from gateway.domain.states import CaptureState as C
+from gateway.domain.states import OrderReferenceState as O
+from gateway.domain.states import RefundState as R
+from gateway.errors import (
+    CaptureNotRefundable,
+    CurrencyMismatch,
+    InvalidAuthorizationStatus,
+    InvalidOrderReferenceStatus,
+    InvalidTransactionId,
+    TransactionAmountExceeded,
+    TransactionCountExceeded,
+)
+from gateway.store.models import Authorization, Capture, OrderReference, Refund
+
+AUTHORIZATION_LIFETIME = timedelta(days=30)
+MAX_REFUNDS_PER_CAPTURE = 10
+MAX_CAPTURED_AUTHORIZATIONS = 10
+#: When ExpiredUnused is simulated without ExpirationTimeInMins. UNCONFIRMED default: 1 minute.
+DEFAULT_SIMULATED_EXPIRY_MINUTES = 1
+
+
+def _unknown(amazon_id: str) -> InvalidTransactionId:
+    return InvalidTransactionId(f"The transaction id {amazon_id} is invalid.")
+
+
+def get_authorization(ctx: Context, amazon_id: str) -> Authorization:
+    return find_owned(ctx.session, Authorization, ctx.merchant, amazon_id, _unknown(amazon_id))
+
+
+def get_capture(ctx: Context, amazon_id: str) -> Capture:
+    return find_owned(ctx.session, Capture, ctx.merchant, amazon_id, _unknown(amazon_id))
+
+
+def get_refund(ctx: Context, amazon_id: str) -> Refund:
+    return find_owned(ctx.session, Refund, ctx.merchant, amazon_id, _unknown(amazon_id))
+
+
+def _check_currency(currency: str, expected: str | None, field: str) -> None:
+    if currency != expected:
+        raise CurrencyMismatch(
+            f"{field} {currency} does not match the currency {expected} of the order reference."
+        )
+
+
+def _descriptor(ctx: Context, soft_descriptor: str | None) -> str:
+    return "AMZ*" + (soft_descriptor or ctx.merchant.store_name or "store")[:16]
+
+
+# --- Authorize ---------------------------------------------------------------------------------
+
+
+def authorize(
+    ctx: Context,
+    amazon_order_reference_id: str,
+    reference_id: str,
+    amount: str,
+    currency: str,
+    transaction_timeout: int = 1440,
+    capture_now: bool = False,
+    seller_note: str | None = None,
+    soft_descriptor: str | None = None,
+) -> Authorization:
+    params = {
+        "order": amazon_order_reference_id,
+        "amount": amount,
+        "currency": currency,
+        "timeout": transaction_timeout,
+        "capture_now": capture_now,
+        "note": seller_note,
+        "descriptor": soft_descriptor,
+    }
+    oro = get_order_reference(ctx, amazon_order_reference_id)
+    replay = replayed_object_id(ctx, reference_id, "Authorize", params)
+    if replay is not None:
+        return get_authorization(ctx, replay)
+    if oro.state != O.OPEN:
+        raise InvalidOrderReferenceStatus(
+            f"OrderReference {oro.amazon_id} is in {oro.state} state; "
+            "Authorize is allowed only in Open state."
+        )
+    _check_currency(currency, oro.currency, "AuthorizationAmount.CurrencyCode")
+    amount_minor = parse_amount(amount, currency, "AuthorizationAmount.Amount")
+    directive = simulation.parse(seller_note, "Authorize")
+    _check_authorization_total(oro, amount_minor)
+
+    auth = Authorization(
+        amazon_id=ctx.ids.child_id(oro.amazon_id, "A"),
+        merchant_id=ctx.merchant.id,
+        order_reference=oro,
+        reference_id=reference_id,
+        currency=currency,
+        amount_minor=amount_minor,
+        captured_minor=0,
+        seller_note=seller_note,
+        soft_descriptor=_descriptor(ctx, soft_descriptor),
+        capture_now=capture_now,
+        transaction_timeout=transaction_timeout,
+        state=A.PENDING,
+        created_at=ctx.now,
+        expires_at=ctx.now + AUTHORIZATION_LIFETIME,
+        plan={},
+    )
+    state, reason, options = A.OPEN.value, None, {}
+    if directive is not None:
+        state, reason, options = directive.state or A.OPEN, directive.reason_code, directive.options
+        if (state, reason) == (A.CLOSED, "ExpiredUnused"):
+            # Simulated expiry: the authorization opens, then closes after N minutes.
+            state, reason = A.OPEN.value, None
+            options = {"ExpirationTimeInMins": DEFAULT_SIMULATED_EXPIRY_MINUTES, **options}
+    auth.plan = options
+    if transaction_timeout == 0:
+        resolve_authorization(ctx, auth, state, reason, creating=True)
+    else:
+        # Asynchronous mode answers Pending; the outcome is applied when due (reference §1.7).
+        delay = min(ctx.merchant.settle_delay_seconds, transaction_timeout * 60)
+        plan(auth, ctx.now + timedelta(seconds=delay), state, reason)
+        created(ctx, auth)
+    claim(ctx, reference_id, "Authorize", params, auth.amazon_id)
+    return auth
+
+
+def _check_authorization_total(oro: OrderReference, amount_minor: int) -> None:
+    assert oro.amount_minor is not None and oro.currency is not None  # Open implies both
+    outstanding = sum(
+        a.amount_minor if a.state in (A.PENDING, A.OPEN) else a.captured_minor
+        for a in oro.authorizations
+    )
+    limit = refund_cap(oro.amount_minor, oro.currency)
+    if outstanding + amount_minor > limit:
+        raise TransactionAmountExceeded(
+            f"The authorization amount exceeds what remains authorizable on OrderReference "
+            f"{oro.amazon_id}: {format_amount(max(limit - outstanding, 0), oro.currency)} "
+            f"{oro.currency}."
+        )
+
+
+def _enter(ctx: Context, obj: Any, state: str, reason: str | None, creating: bool) -> None:
+    if creating:
+        obj.state, obj.reason_code = state, reason
+        created(ctx, obj)
+    else:
+        transition(ctx, obj, state, reason)
+
+
+def resolve_authorization(
+    ctx: Context, auth: Authorization, state: str, reason: str | None, *, creating: bool
+) -> None:
+    """Give ``auth`` its outcome (at once when synchronous, when due when Pending)."""
+    oro = auth.order_reference
+    options = auth.plan or {}
+    if state == A.OPEN and auth.capture_now:
+        # CaptureNow: the whole amount is captured and the authorization closes at once.
+        auth.captured_minor = auth.amount_minor
+        _enter(ctx, auth, A.CLOSED, "MaxCapturesProcessed", creating)
+        _new_capture(ctx, auth, auth.reference_id, auth.amount_minor, None, None, None)
+        _after_capture(ctx, oro)
+        return
+    _enter(ctx, auth, state, reason, creating)
+    if state == A.OPEN:
+        minutes = options.get("ExpirationTimeInMins")
+        if minutes is not None:
+            plan(auth, ctx.now + timedelta(minutes=minutes), A.CLOSED, "ExpiredUnused")
+        else:
+            plan(auth, auth.expires_at, A.CLOSED, "ExpiredUnused")
+    elif (state, reason) == (A.DECLINED, "InvalidPaymentMethod"):
+        auth.soft_decline = bool(options.get("SoftDecline", False))
+        if oro.state == O.OPEN:
+            transition(ctx, oro, O.SUSPENDED, "InvalidPaymentMethod")
+            minutes = options.get("PaymentMethodUpdateTimeInMins")
+            if minutes is not None:
+                # The buyer "updates the payment method" after N minutes (reference §1.8).
+                plan(oro, ctx.now + timedelta(minutes=minutes), O.OPEN)
+    elif (state, reason) == (A.DECLINED, "AmazonRejected") and oro.state in (O.OPEN, O.SUSPENDED):
+        transition(ctx, oro, O.CLOSED, "AmazonClosed")
+
+
+def close_authorization(
+    ctx: Context, amazon_authorization_id: str, reason: str | None = None
+) -> Authorization:
+    auth = get_authorization(ctx, amazon_authorization_id)
+    if auth.state not in (A.OPEN, A.PENDING):
+        raise InvalidAuthorizationStatus(
+            f"Authorization {auth.amazon_id} is in {auth.state} state and cannot be closed."
+        )
+    transition(ctx, auth, A.CLOSED, "SellerClosed", reason)
+    return auth
+
+
+# --- Capture -----------------------------------------------------------------------------------
+
+
+def capture(
+    ctx: Context,
+    amazon_authorization_id: str,
+    reference_id: str,
+    amount: str,
+    currency: str,
+    seller_note: str | None = None,
+    soft_descriptor: str | None = None,
+) -> Capture:
+    params = {
+        "authorization": amazon_authorization_id,
+        "amount": amount,
+        "currency": currency,
+        "note": seller_note,
+        "descriptor": soft_descriptor,
+    }
+    auth = get_authorization(ctx, amazon_authorization_id)
+    replay = replayed_object_id(ctx, reference_id, "Capture", params)
+    if replay is not None:
+        return get_capture(ctx, replay)
+    if auth.state != A.OPEN:
+        detail = f"/{auth.reason_code}" if auth.reason_code else ""
+        raise InvalidAuthorizationStatus(
+            f"Authorization {auth.amazon_id} is in {auth.state}{detail} state; "
+            "Capture is allowed only in Open state."
+        )
+    _check_currency(currency, auth.currency, "CaptureAmount.CurrencyCode")
+    amount_minor = parse_amount(amount, currency, "CaptureAmount.Amount")
+    if amount_minor > auth.amount_minor:
+        raise TransactionAmountExceeded(
+            f"The capture amount {amount} {currency} exceeds the authorized amount "
+            f"{format_amount(auth.amount_minor, auth.currency)} {auth.currency}."
+        )
+    directive = simulation.parse(seller_note, "Capture")
+    cap = _new_capture(
+        ctx, auth, reference_id, amount_minor, seller_note, soft_descriptor, directive
+    )
+    if cap.state != C.DECLINED:
+        # Only one capture per authorization (reference §1.7).
+        auth.captured_minor = amount_minor
+        transition(ctx, auth, A.CLOSED, "MaxCapturesProcessed")
+        _after_capture(ctx, auth.order_reference)
+    claim(ctx, reference_id, "Capture", params, cap.amazon_id)
+    return cap
+
+
+def _new_capture(
+    ctx: Context,
+    auth: Authorization,
+    reference_id: str,
+    amount_minor: int,
+    seller_note: str | None,
+    soft_descriptor: str | None,
+    directive: simulation.Simulation | None,
+) -> Capture:
+    # A capture reuses its authorization's number: A041953 -> C041953 [SRC: Java fixtures].
+    suffix = auth.amazon_id.rsplit("-", 1)[1][1:]
+    cap = Capture(
+        amazon_id=f"{auth.order_reference.amazon_id}-C{suffix}",
+        merchant_id=ctx.merchant.id,
+        authorization=auth,
+        order_reference=auth.order_reference,
+        reference_id=reference_id,
+        currency=auth.currency,
+        amount_minor=amount_minor,
+        refunded_minor=0,
+        refund_reserved_minor=0,
+        refund_count=0,
+        seller_note=seller_note,
+        soft_descriptor=_descriptor(ctx, soft_descriptor)
+        if soft_descriptor
+        else auth.soft_descriptor,
+        state=C.COMPLETED,
+        created_at=ctx.now,
+    )
+    if directive is not None:
+        cap.state, cap.reason_code = directive.state or C.COMPLETED, directive.reason_code
+        if cap.state == C.PENDING:
+            plan(cap, ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds), C.COMPLETED)
+    created(ctx, cap)
+    return cap
+
+
+def _after_capture(ctx: Context, oro: OrderReference) -> None:
+    """Close the order reference when it has been charged as far as Amazon allows."""
+    if oro.state not in (O.OPEN, O.SUSPENDED) or oro.amount_minor is None or oro.currency is None:
+        return
+    captured = [a for a in oro.authorizations if a.captured_minor > 0]
+    if sum(a.captured_minor for a in captured) >= refund_cap(oro.amount_minor, oro.currency):
+        transition(ctx, oro, O.CLOSED, "MaxAmountCharged")
+    elif len(captured) >= MAX_CAPTURED_AUTHORIZATIONS:
+        transition(ctx, oro, O.CLOSED, "MaxAuthorizationsCaptured")
+
+
+# --- Refund ------------------------------------------------------------------------------------
+
+
+def refund(
+    ctx: Context,
+    amazon_capture_id: str,
+    reference_id: str,
+    amount: str,
+    currency: str,
+    seller_note: str | None = None,
+    soft_descriptor: str | None = None,
+) -> Refund:
+    params = {
+        "capture": amazon_capture_id,
+        "amount": amount,
+        "currency": currency,
+        "note": seller_note,
+        "descriptor": soft_descriptor,
+    }
+    cap = get_capture(ctx, amazon_capture_id)
+    replay = replayed_object_id(ctx, reference_id, "Refund", params)
+    if replay is not None:
+        return get_refund(ctx, replay)
+    if cap.state != C.COMPLETED:
+        detail = f"/{cap.reason_code}" if cap.reason_code else ""
+        raise CaptureNotRefundable(
+            f"Capture {cap.amazon_id} is in {cap.state}{detail} state; "
+            "only a Completed capture can be refunded."
+        )
+    _check_currency(currency, cap.currency, "RefundAmount.CurrencyCode")
+    amount_minor = parse_amount(amount, currency, "RefundAmount.Amount")
+    directive = simulation.parse(seller_note, "Refund")
+    if cap.refund_count >= MAX_REFUNDS_PER_CAPTURE:
+        raise TransactionCountExceeded(
+            f"Capture {cap.amazon_id} already has {MAX_REFUNDS_PER_CAPTURE} refunds, the maximum."
+        )
+    cap_limit = refund_cap(cap.amount_minor, cap.currency)
+    if cap.refund_reserved_minor + amount_minor > cap_limit:
+        remaining = max(cap_limit - cap.refund_reserved_minor, 0)
+        raise TransactionAmountExceeded(
+            f"The refund amount {amount} {currency} exceeds the refundable amount of capture "
+            f"{cap.amazon_id}: {format_amount(remaining, currency)} {currency} remain "
+            "(captured amount plus the lesser of 15% or 75, less refunds already requested)."
+        )
+    # Counted now, while Pending, so concurrent refunds cannot overshoot; the capture row's
+    # version check makes the losing one of two racing requests retry and see this sum.
+    cap.refund_reserved_minor += amount_minor
+    cap.refund_count += 1
+    ref = Refund(
+        amazon_id=ctx.ids.child_id(cap.order_reference.amazon_id, "R"),
+        merchant_id=ctx.merchant.id,
+        capture=cap,
+        order_reference_id=cap.order_reference_id,
+        reference_id=reference_id,
+        refund_type="SellerInitiated",
+        currency=currency,
+        amount_minor=amount_minor,
+        fee_refunded_minor=0,
+        seller_note=seller_note,
+        soft_descriptor=_descriptor(ctx, soft_descriptor)
+        if soft_descriptor
+        else cap.soft_descriptor,
+        state=R.PENDING,
+        created_at=ctx.now,
+    )
+    outcome = (R.DECLINED.value, directive.reason_code) if directive else (R.COMPLETED.value, None)
+    plan(ref, ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds), *outcome)
+    created(ctx, ref)
+    claim(ctx, reference_id, "Refund", params, ref.amazon_id)
+    return ref

@@ -1,0 +1,52 @@
+"""The one id generator: Amazon-shaped identifiers from an injectable random source.
+
+Shapes [SRC: reference/amazon-wire.md §1.4]: order references ``S01-NNNNNNN-NNNNNNN`` (sandbox),
+authorizations/captures/refunds ``<order reference>-A|C|R`` + 6 digits, RequestId a UUID.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+import uuid
+
+_ALNUM = string.ascii_uppercase + string.digits
+
+
+class IdGenerator:
+    """Makes ids; pass a seeded ``random.Random`` for reproducible ids in tests."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng: random.Random = rng or secrets.SystemRandom()
+
+    def _digits(self, n: int) -> str:
+        return "".join(self._rng.choice(string.digits) for _ in range(n))
+
+    def _alnum(self, n: int) -> str:
+        return "".join(self._rng.choice(_ALNUM) for _ in range(n))
+
+    def order_reference_id(self, sandbox: bool = True) -> str:
+        return f"{'S' if sandbox else 'P'}01-{self._digits(7)}-{self._digits(7)}"
+
+    def child_id(self, order_reference_id: str, letter: str) -> str:
+        """``S01-…-A123456``; ``letter`` is A (authorization), C (capture) or R (refund)."""
+        return f"{order_reference_id}-{letter}{self._digits(6)}"
+
+    def request_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def seller_id(self) -> str:
+        """Merchant ids look like Amazon's: ``A`` and 13 upper-case alphanumerics."""
+        return "A" + self._alnum(13)
+
+    def access_key(self) -> str:
+        return "AKIA" + self._alnum(16)
+
+    def secret_key(self) -> str:
+        alphabet = string.ascii_letters + string.digits + "+/"
+        return "".join(self._rng.choice(alphabet) for _ in range(40))
+
+    def token(self, n: int) -> str:
+        """Upper-case alphanumerics, as FPS transaction (35) and token (64) ids."""
+        return self._alnum(n)

@@ -1,0 +1,122 @@
+"""Server-side verification of signed query requests (Signature Version 2, and 1 where allowed).
+
+Order of checks, each with its own wire error [SRC: reference/amazon-wire.md §1.2, §1.9, §4.2]:
+auth parameters present, signature version and method supported, Timestamp within 15 minutes of
+the base clock (or Expires not passed), access key known, signature equal (constant time).
+The signature is computed with the lowercased Host header as received, which is what both
+amazon_pay (host:port) and boto (host without port) sign. A mismatch answer carries the string to
+sign the server computed, so an SDK author sees at once what differs.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from clients import sigv2
+from gateway.errors import (
+    InvalidAccessKeyId,
+    InvalidParameterValue,
+    MissingParameter,
+    RequestExpired,
+    SignatureDoesNotMatch,
+)
+
+#: How far a request's Timestamp may be from the server's time (reference §1.2).
+TIMESTAMP_WINDOW = timedelta(minutes=15)
+
+Account = TypeVar("Account")
+
+
+def parse_timestamp(text: str, name: str = "Timestamp") -> datetime:
+    """Any ISO-8601 UTC form the SDKs send (``Z``, ``.000Z``, ``+00:00``); naive means UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidParameterValue(
+            f"Value {text!r} for parameter {name} is invalid: not an ISO-8601 timestamp."
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _check_time(params: Mapping[str, str], now: datetime) -> None:
+    if "Timestamp" in params:
+        moment = parse_timestamp(params["Timestamp"])
+        if abs(now - moment) > TIMESTAMP_WINDOW:
+            raise RequestExpired(
+                "Request has expired. Timestamp date is "
+                f"{params['Timestamp']}; the server time is {sigv2.timestamp(now)} and requests "
+                f"are accepted within {int(TIMESTAMP_WINDOW.total_seconds() // 60)} minutes of it."
+            )
+    elif "Expires" in params:
+        if now > parse_timestamp(params["Expires"], "Expires"):
+            raise RequestExpired(f"Request has expired. Expires date is {params['Expires']}.")
+    else:
+        raise MissingParameter(
+            "The parameter Timestamp or Expires is required but was not supplied."
+        )
+
+
+def _host_candidates(host: str) -> list[str]:
+    # amazon_pay signs an explicit default port that requests then drops from the Host header
+    # (reference §1.2 caveat), so a portless Host also tries the default ports.
+    host = host.lower()
+    if ":" in host.rsplit("]", 1)[-1]:
+        return [host]
+    return [host, f"{host}:80", f"{host}:443"]
+
+
+def verify(
+    params: Mapping[str, str],
+    *,
+    method: str,
+    host: str,
+    path: str,
+    now: datetime,
+    secret_for: Callable[[str], tuple[Account, str] | None],
+    allow_v1: bool = False,
+) -> Account:
+    """Check the request's signature and return the account its access key belongs to."""
+    for name in ("AWSAccessKeyId", "Signature", "SignatureVersion"):
+        if not params.get(name):
+            raise MissingParameter(f"The parameter {name} is required but was not supplied.")
+    version = params["SignatureVersion"]
+    allowed_versions = ("1", "2") if allow_v1 else ("2",)
+    if version not in allowed_versions:
+        raise InvalidParameterValue(
+            f"Value {version!r} for parameter SignatureVersion is invalid: "
+            f"supported versions are {', '.join(allowed_versions)}."
+        )
+    signature_method = params.get("SignatureMethod", "HmacSHA256" if version == "2" else "HmacSHA1")
+    if version == "2" and signature_method not in sigv2.SIGNATURE_METHODS:
+        raise InvalidParameterValue(
+            f"Value {signature_method!r} for parameter SignatureMethod is invalid: "
+            "use HmacSHA256 or HmacSHA1."
+        )
+    _check_time(params, now)
+    found = secret_for(params["AWSAccessKeyId"])
+    if found is None:
+        raise InvalidAccessKeyId(
+            f"The AWS Access Key Id {params['AWSAccessKeyId']} does not exist in our records."
+        )
+    account, secret = found
+    given = params["Signature"].encode("utf-8")
+    if version == "1":
+        candidates = [sigv2.string_to_sign_v1(params)]
+        digest = "sha1"
+    else:
+        candidates = [
+            sigv2.string_to_sign_v2(method, h, path, params) for h in _host_candidates(host)
+        ]
+        digest = sigv2.SIGNATURE_METHODS[signature_method]
+    for string_to_sign in candidates:
+        expected = sigv2.hmac_base64(secret, string_to_sign, digest).encode("utf-8")
+        if hmac.compare_digest(expected, given):
+            return account
+    raise SignatureDoesNotMatch(
+        SignatureDoesNotMatch.default_message
+        + f" The string to sign the server computed (Signature Version {version}, "
+        f"{signature_method if version == '2' else 'HmacSHA1'}) was: {candidates[0]!r}"
+    )

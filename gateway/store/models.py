@@ -1,0 +1,287 @@
+"""SQLAlchemy 2 models. The only place that knows table layouts.
+
+Conventions:
+- Money is integer minor units (``*_minor`` columns) with the currency beside it; never float,
+  and no Numeric either (SQLite would keep it as a float).
+- Times are stored as naive UTC and come back timezone-aware (``UTCDateTime``), on SQLite and
+  PostgreSQL alike.
+- States are the wire strings of ``gateway.domain.states``.
+- Every mutable row has a ``version`` counter used by SQLAlchemy as ``version_id_col``: each
+  UPDATE is ``... WHERE id = ? AND version = ?``, a compare-and-set, so two processes (two
+  workers, or a worker and a request) can never both apply a change read from the same state.
+  The loser gets ``StaleDataError`` and its unit of work is retried (``gateway.store.db``).
+- Work that becomes due later (a Pending refund settling, an authorization expiring) is a
+  ``due_at`` plus a planned outcome on the row itself, found by an index on ``(state, due_at)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Versioned:
+    """Mixin: a compare-and-set counter on every UPDATE (see module docstring)."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Merchant(Versioned, Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(32), unique=True)
+    access_key: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_key: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    store_name: Mapped[str] = mapped_column(String(128), default="")
+    ipn_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    #: Seconds of simulated time a Pending refund (or other simulated async work) takes to settle.
+    settle_delay_seconds: Mapped[int] = mapped_column(Integer, default=5)
+    ipn_signature_version: Mapped[str] = mapped_column(String(4), default="1")
+    ipn_retry_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    ipn_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    ipn_reorder: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The merchant's simulated clock: real time + offset, or frozen at an instant.
+    clock_offset_seconds: Mapped[float] = mapped_column(default=0.0)
+    clock_frozen_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime]
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+
+
+class OrderReference(Versioned, Base):
+    __tablename__ = "order_references"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_update: Mapped[datetime]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    seller_note: Mapped[str | None] = mapped_column(Text, default=None)
+    platform_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    seller_order_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    store_name: Mapped[str | None] = mapped_column(String(128), default=None)
+    custom_information: Mapped[str | None] = mapped_column(Text, default=None)
+    supplementary_data: Mapped[str | None] = mapped_column(Text, default=None)
+    #: What the buyer chose in the widget: {"name", "email", "phone"}.
+    buyer: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Physical destination: name, address_line1..3, city, state_or_region, postal_code, ...
+    destination: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Payment method: {"name": "Visa", "account_number_tail": "11", "use_amazon_balance_first"}.
+    payment_method: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Constraint ids set by a sandbox simulation (PaymentMethodNotAllowed).
+    simulated_constraints: Mapped[list[Any]] = mapped_column(default=list)
+    #: Work due later: a Suspended reference reopening, a Draft going stale (state, due_at index).
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    authorizations: Mapped[list[Authorization]] = relationship(
+        back_populates="order_reference", order_by="Authorization.id"
+    )
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __table_args__ = (Index("ix_order_references_due", "state", "due_at"),)
+
+
+class Authorization(Versioned, Base):
+    __tablename__ = "authorizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amazon_id: Mapped[str] = mapped_column(String(48), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), index=True)
+    reference_id: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    captured_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    seller_note: Mapped[str | None] = mapped_column(Text, default=None)
+    soft_descriptor: Mapped[str | None] = mapped_column(String(16), default=None)
+    capture_now: Mapped[bool] = mapped_column(Boolean, default=False)
+    transaction_timeout: Mapped[int] = mapped_column(Integer, default=1440)
+    soft_decline: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_update: Mapped[datetime]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: Simulation detail kept for the worker (PaymentMethodUpdateTimeInMins, SoftDecline ...).
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    order_reference: Mapped[OrderReference] = relationship(back_populates="authorizations")
+    captures: Mapped[list[Capture]] = relationship(
+        back_populates="authorization", order_by="Capture.id"
+    )
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __table_args__ = (Index("ix_authorizations_due", "state", "due_at"),)
+
+
+class Capture(Versioned, Base):
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amazon_id: Mapped[str] = mapped_column(String(48), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    authorization_id: Mapped[int] = mapped_column(ForeignKey("authorizations.id"), index=True)
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), index=True)
+    reference_id: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    #: Sum of Completed refunds (what CaptureDetails/RefundedAmount shows).
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Sum of Pending and Completed refunds: what counts against the refund cap.
+    refund_reserved_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_count: Mapped[int] = mapped_column(Integer, default=0)
+    seller_note: Mapped[str | None] = mapped_column(Text, default=None)
+    soft_descriptor: Mapped[str | None] = mapped_column(String(16), default=None)
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_update: Mapped[datetime]
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    authorization: Mapped[Authorization] = relationship(back_populates="captures")
+    order_reference: Mapped[OrderReference] = relationship()
+    refunds: Mapped[list[Refund]] = relationship(back_populates="capture", order_by="Refund.id")
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __table_args__ = (Index("ix_captures_due", "state", "due_at"),)
+
+
+class Refund(Versioned, Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amazon_id: Mapped[str] = mapped_column(String(48), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), index=True)
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), index=True)
+    reference_id: Mapped[str] = mapped_column(String(32))
+    refund_type: Mapped[str] = mapped_column(String(32), default="SellerInitiated")
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    seller_note: Mapped[str | None] = mapped_column(Text, default=None)
+    soft_descriptor: Mapped[str | None] = mapped_column(String(16), default=None)
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_update: Mapped[datetime]
+    created_at: Mapped[datetime]
+    #: When the Pending refund settles, and how (decided when the request arrived).
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    capture: Mapped[Capture] = relationship(back_populates="refunds")
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __table_args__ = (Index("ix_refunds_due", "state", "due_at"),)
+
+
+class ReferenceId(Base):
+    """A seller-supplied reference id (Authorization/Capture/RefundReferenceId), unique per seller.
+
+    The unique constraint is what makes idempotency hold under concurrent requests: of two racing
+    requests with one reference id, one insert fails, and its retry finds the winner's row.
+    """
+
+    __tablename__ = "reference_ids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    reference_id: Mapped[str] = mapped_column(String(128))
+    #: The operation that used it ("Authorize", "Capture", "Refund", or an FPS action).
+    operation: Mapped[str] = mapped_column(String(32))
+    #: SHA-256 of the request's business parameters, to tell a retry from another request.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: The Amazon id of what the first request created.
+    object_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("merchant_id", "reference_id"),)
+
+
+class Notification(Base):
+    """The IPN outbox: one row per notified state change, written in the transition's transaction.
+
+    The object's state at that moment is kept on the row, so a later change does not alter what
+    this notification says.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    #: Amazon's NotificationType: PaymentRefund, PaymentCapture, PaymentAuthorize, ...
+    notification_type: Mapped[str] = mapped_column(String(64))
+    #: The object kind (OrderReference, Authorization, Capture, Refund, Chargeback ...) and id.
+    object_kind: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    #: The simulated time of the change (the merchant's clock).
+    changed_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    #: Delivery bookkeeping, owned by gateway.ipn: pending, delivered, failed, no_endpoint.
+    delivery_state: Mapped[str] = mapped_column(String(16), default="pending")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Extra data for notification kinds without a row of their own (disputes).
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_notifications_due", "delivery_state", "next_attempt_at"),)

@@ -1,0 +1,84 @@
+"""One Off-Amazon Payments request, from signed parameters to an XML answer. No Flask here.
+
+Verification, the operation and its notification rows run in one transaction, so a request
+either happens completely or not at all (and is retried whole when it loses a race).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway import signing
+from gateway.domain.merchants import merchant_by_access_key
+from gateway.errors import (
+    GatewayError,
+    InternalServerError,
+    InvalidAddress,
+    MissingParameter,
+    UnauthorizedAccess,
+)
+from gateway.runtime import Runtime
+from gateway.store.models import Merchant
+from gateway.wire.operations import OPERATIONS
+from gateway.wire.params import load
+from gateway.wire.render import OFFAMAZON_NAMESPACE, render_error, render_result
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2013-01-01"
+
+
+def secret_lookup(session: Session) -> Any:
+    def secret_for(access_key: str) -> tuple[Merchant, str] | None:
+        merchant = merchant_by_access_key(session, access_key)
+        return None if merchant is None else (merchant, merchant.secret_key)
+
+    return secret_for
+
+
+def handle(
+    runtime: Runtime, *, method: str, host: str, path: str, params: Mapping[str, str]
+) -> tuple[int, bytes]:
+    """Answer one request: ``(HTTP status, XML body)``. Never raises."""
+    request_id = runtime.ids.request_id()
+    action = params.get("Action", "")
+    operation = OPERATIONS.get(action)
+
+    def work(session: Session) -> bytes:
+        merchant: Merchant = signing.verify(
+            params,
+            method=method,
+            host=host,
+            path=path,
+            now=runtime.clock.now(),
+            secret_for=secret_lookup(session),
+        )
+        if not action:
+            raise MissingParameter("The parameter Action is required but was not supplied.")
+        if operation is None:
+            raise InvalidAddress(f"The action {action} is not valid for this endpoint.")
+        seller = params.get("SellerId")
+        if seller is not None and seller != merchant.seller_id:
+            raise UnauthorizedAccess(
+                f"SellerId {seller} is not the merchant of access key {merchant.access_key}."
+            )
+        version = params.get("Version", API_VERSION)
+        if version != API_VERSION:
+            raise InvalidAddress(f"Version {version} is not supported; use {API_VERSION}.")
+        data = load(operation.schema, params)
+        result = operation.handler(runtime.context(session, merchant), data)
+        return render_result(action, result, request_id, OFFAMAZON_NAMESPACE)
+
+    try:
+        body = runtime.db.run(work, write=operation.writes if operation else False)
+    except GatewayError as error:
+        return error.http_status, render_error(error.code, error.message, error.fault, request_id)
+    except Exception:
+        log.exception("unexpected error in %s (request %s)", action or "request", request_id)
+        error = InternalServerError(f"An internal error occurred (request {request_id}).")
+        return error.http_status, render_error(error.code, error.message, error.fault, request_id)
+    return 200, body
