@@ -1,4 +1,4 @@
-"""Signing-certificate URLs: the allow-list check, fetching, and a per-URL cache.
+"""Signing certificates: URL allow-list, fetching, per-URL cache, validity and RSA checks.
 
 Shared by the SNS IPN verifier (reference/amazon-wire.md §2.4: Amazon only trusts
 ``https://sns.<region>.amazonaws.com[.cn]/….pem``) and the FPS IPN verifier (§4.6,
@@ -8,13 +8,19 @@ also permits plain ``http`` for that host. No ``gateway`` or Flask imports.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from clients.errors import IpnVerificationError
 
@@ -99,3 +105,29 @@ class CertificateStore:
         with self._lock:
             self._cache[url] = certificate
         return certificate
+
+
+def check_validity(certificate: x509.Certificate, now: datetime) -> None:
+    """``certificate_expired`` unless ``now`` lies in the certificate's validity period."""
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise IpnVerificationError(
+            "certificate_expired",
+            f"valid {certificate.not_valid_before_utc} to {certificate.not_valid_after_utc}",
+        )
+
+
+def verify_rsa(
+    certificate: x509.Certificate,
+    signature_b64: str,
+    message: bytes,
+    algorithm: hashes.HashAlgorithm,
+) -> None:
+    """Check an RSASSA-PKCS1-v1_5 signature; ``bad_signature`` on any mismatch."""
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise IpnVerificationError("certificate_invalid", "the certificate key is not RSA")
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+        key.verify(signature, message, padding.PKCS1v15(), algorithm)
+    except (binascii.Error, ValueError, InvalidSignature) as exc:
+        raise IpnVerificationError("bad_signature", type(exc).__name__) from exc

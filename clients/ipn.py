@@ -10,18 +10,20 @@ NotificationData XML are parsed. Every failure is one :class:`IpnVerificationErr
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from clients import _xml
-from clients.certs import AMAZON_SNS_HOST, CertificateStore, Fetcher, HostRule
+from clients.certs import (
+    AMAZON_SNS_HOST,
+    CertificateStore,
+    Fetcher,
+    HostRule,
+    check_validity,
+    verify_rsa,
+)
 from clients.errors import IpnVerificationError
 from clients.notifications import Notification, parse_envelope, parse_notification
 from clients.transport import utc_now
@@ -55,23 +57,6 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == wanted:
             return value
     return None
-
-
-def verify_rsa(
-    certificate: x509.Certificate,
-    signature_b64: str,
-    message: bytes,
-    algorithm: hashes.HashAlgorithm,
-) -> None:
-    """Check an RSASSA-PKCS1-v1_5 signature; ``bad_signature`` on any mismatch."""
-    key = certificate.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise IpnVerificationError("certificate_invalid", "the certificate key is not RSA")
-    try:
-        signature = base64.b64decode(signature_b64, validate=True)
-        key.verify(signature, message, padding.PKCS1v15(), algorithm)
-    except (binascii.Error, ValueError, InvalidSignature) as exc:
-        raise IpnVerificationError("bad_signature", type(exc).__name__) from exc
 
 
 class IpnVerifier:
@@ -117,18 +102,10 @@ class IpnVerifier:
             )
         certificate = self.certificates.certificate(envelope["SigningCertURL"])
         if self.check_certificate_dates:
-            self._check_dates(certificate)
+            check_validity(certificate, self.now())
         verify_rsa(certificate, envelope["Signature"], string_to_sign(envelope), algorithm())
         self._check_age(envelope["Timestamp"])
         return parse_notification(envelope)
-
-    def _check_dates(self, certificate: x509.Certificate) -> None:
-        now = self.now()
-        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-            raise IpnVerificationError(
-                "certificate_expired",
-                f"valid {certificate.not_valid_before_utc} to {certificate.not_valid_after_utc}",
-            )
 
     def _check_age(self, value: str) -> None:
         if self.max_age is None:
