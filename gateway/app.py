@@ -6,7 +6,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from gateway.config import Settings, load_settings
 from gateway.runtime import Runtime
@@ -26,7 +28,7 @@ def create_app(
     ``gateway serve`` initializes once before starting its workers and passes
     ``initialize=False`` to them; tests may hand in a ready ``runtime`` (with a frozen clock).
     """
-    from gateway.api import offamazon, sandbox
+    from gateway.api import control, offamazon, sandbox
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
@@ -37,4 +39,22 @@ def create_app(
     app.extensions["gateway"] = runtime
     app.register_blueprint(offamazon.bp)
     app.register_blueprint(sandbox.bp)
+    app.register_blueprint(control.bp)
+    app.register_error_handler(HTTPException, _unrouted)
     return app
+
+
+def _unrouted(error: HTTPException) -> ResponseReturnValue:
+    """A path no blueprint owns: JSON under /sandbox, Amazon's XML InvalidAddress elsewhere."""
+    from gateway.api.sandbox import http_error
+    from gateway.errors import InvalidAddress
+    from gateway.wire.render import render_error
+
+    if request.path.startswith("/sandbox"):
+        return http_error(error)
+    if error.code != 404:
+        return error
+    runtime: Runtime = current_app.extensions["gateway"]
+    wire = InvalidAddress(f"The path {request.path} is not an Amazon Pay API address.")
+    body = render_error(wire.code, wire.message, wire.fault, runtime.ids.request_id())
+    return body, 404, {"Content-Type": "text/xml; charset=utf-8"}

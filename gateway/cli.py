@@ -38,6 +38,8 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every tick at INFO; only its warnings are worth a line.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()
@@ -60,6 +62,25 @@ def serve(no_scheduler: bool | None, **options: Any) -> None:
     _print_banner(runtime, seeded)
     runtime.db.dispose()
     GatewayServer(settings).run()
+
+
+@cli.command()
+@common_options
+@click.option("--interval", type=float, help="Seconds between sweeps (default 1).")
+def worker(interval: float | None, **options: Any) -> None:
+    """Run due work and IPN delivery against the database, without a web server."""
+    from gateway.worker.scheduler import build_scheduler
+
+    runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
+    runtime.initialize()
+    click.echo(
+        f"gateway worker: sweeping {runtime.settings.resolved_database_url} every "
+        f"{runtime.settings.sweep_interval:g}s"
+    )
+    try:
+        build_scheduler(runtime, blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
 
 
 @cli.command("init-db")

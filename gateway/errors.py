@@ -166,3 +166,17 @@ class InvalidStateTransition(Exception):
     Not a wire error: operations check states first and raise the wire error Amazon documents;
     reaching this means an operation forgot to.
     """
+
+
+class InvalidDisputeStatus(GatewayError):
+    """Sandbox-only: resolving a dispute that is already resolved."""
+
+    code, http_status = "InvalidDisputeStatus", 409
+    default_message = "The dispute is not open."
+
+
+class NothingToDispute(GatewayError):
+    """Sandbox-only: a dispute needs a charge (a Completed or Closed capture) to dispute."""
+
+    code, http_status = "NothingToDispute", 409
+    default_message = "The order reference has no completed capture to dispute."

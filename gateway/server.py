@@ -2,11 +2,17 @@
 
 gthread workers: a few processes with threads each, so that a long wait request does not hold
 a whole process. The app is built in each worker after the fork (no preload), so no database
-connection crosses a fork.
+connection crosses a fork. The scheduler runs as a separate ``gateway worker`` process, started
+when gunicorn is ready and stopped when it exits: starting threads in gunicorn's master would
+be inherited, half-alive, by every worker it forks.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import subprocess
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -34,6 +40,9 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             "errorlog": "-",
             "proc_name": "gateway",
         }
+        if s.scheduler:
+            options["when_ready"] = self._start_worker
+            options["on_exit"] = self._stop_worker
         for key, value in options.items():
             self.cfg.set(key, value)
 
@@ -41,3 +50,20 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         from gateway.app import create_app
 
         return create_app(settings=self.settings, initialize=False)
+
+    _worker: subprocess.Popen[bytes] | None = None
+
+    def _start_worker(self, _arbiter: Any) -> None:
+        env = dict(os.environ)
+        for field in dataclasses.fields(self.settings):
+            env[f"GATEWAY_{field.name.upper()}"] = str(getattr(self.settings, field.name))
+        env["GATEWAY_DATABASE_URL"] = self.settings.resolved_database_url
+        self._worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], env=env)
+
+    def _stop_worker(self, _arbiter: Any) -> None:
+        if self._worker is not None and self._worker.poll() is None:
+            self._worker.terminate()
+            try:
+                self._worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._worker.kill()

@@ -36,7 +36,6 @@ class ControlError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
-@bp.errorhandler(ControlError)
 def _control_error(error: ControlError) -> ResponseReturnValue:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details is not None:
@@ -44,16 +43,24 @@ def _control_error(error: ControlError) -> ResponseReturnValue:
     return jsonify(error=body), error.status
 
 
-@bp.errorhandler(GatewayError)
 def _domain_error(error: GatewayError) -> ResponseReturnValue:
     return jsonify(error={"code": error.code, "message": error.message}), error.http_status
 
 
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> ResponseReturnValue:
-    return jsonify(error={"code": error.name.replace(" ", ""), "message": error.description}), (
-        error.code or 500
-    )
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    """A werkzeug HTTP error (404, 405, 413 ...) as the control API's JSON error."""
+    code = (error.name or "Error").replace(" ", "")
+    return jsonify(error={"code": code, "message": error.description}), (error.code or 500)
+
+
+def json_errors(blueprint: Blueprint) -> None:
+    """Every error of ``blueprint`` answers JSON: the one error format of the control API."""
+    blueprint.register_error_handler(ControlError, _control_error)
+    blueprint.register_error_handler(GatewayError, _domain_error)
+    blueprint.register_error_handler(HTTPException, http_error)
+
+
+json_errors(bp)
 
 
 def runtime() -> Runtime:

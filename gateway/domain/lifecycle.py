@@ -12,12 +12,13 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from gateway.domain.states import INITIAL_STATES, SILENT_STATES, TRANSITIONS
+from gateway.domain.states import INITIAL_STATES, SILENT_STATES, can_transition
 from gateway.errors import InvalidStateTransition
 from gateway.ids import IdGenerator
 from gateway.store.models import (
     Authorization,
     Capture,
+    Dispute,
     Merchant,
     Notification,
     OrderReference,
@@ -32,11 +33,16 @@ NOTIFICATION_TYPES: dict[str, str] = {
     "Refund": "PaymentRefund",
 }
 
+#: A chargeback's NotificationType, spelled as in Amazon's sample
+#: (testdata ChargebackNotification_Service.json: "Chargeback Detailed Notification").
+CHARGEBACK_NOTIFICATION_TYPE = "Chargeback Detailed Notification"
+
 KINDS: dict[type[Any], str] = {
     OrderReference: "OrderReference",
     Authorization: "Authorization",
     Capture: "Capture",
     Refund: "Refund",
+    Dispute: "Dispute",
 }
 
 
@@ -67,14 +73,26 @@ def kind_of(obj: Stateful) -> str:
     return KINDS[type(obj)]
 
 
+def notification_type(obj: Stateful) -> str | None:
+    """Amazon's NotificationType for a change of ``obj``; None when Amazon sends none.
+
+    An A-to-z claim has no notification of its own: the merchant hears of it through the
+    refund it becomes (RefundType AmazonA-ZGuarantee).
+    """
+    if isinstance(obj, Dispute):
+        return CHARGEBACK_NOTIFICATION_TYPE if obj.dispute_type == "chargeback" else None
+    return NOTIFICATION_TYPES[kind_of(obj)]
+
+
 def _notify(ctx: Context, obj: Stateful) -> None:
     kind = kind_of(obj)
-    if obj.state in SILENT_STATES[kind]:
+    type_name = notification_type(obj)
+    if type_name is None or obj.state in SILENT_STATES[kind]:
         return
     ctx.session.add(
         Notification(
             merchant_id=ctx.merchant.id,
-            notification_type=NOTIFICATION_TYPES[kind],
+            notification_type=type_name,
             object_kind=kind,
             object_id=obj.amazon_id,
             state=obj.state,
@@ -111,7 +129,7 @@ def transition(
     The UPDATE is a compare-and-set on the row's version (``gateway.store.models``).
     """
     kind = kind_of(obj)
-    if target not in TRANSITIONS[kind].get(obj.state, frozenset()):
+    if not can_transition(kind, obj.state, target):
         raise InvalidStateTransition(f"{kind} {obj.amazon_id}: {obj.state} -> {target}")
     obj.state = target
     obj.reason_code = reason_code

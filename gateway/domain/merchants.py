@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.clock import merchant_now
 from gateway.errors import GatewayError
 from gateway.ids import IdGenerator
-from gateway.store.models import Authorization, Capture, Merchant, OrderReference, Refund
+from gateway.store.models import Authorization, Capture, Dispute, Merchant, OrderReference, Refund
 
 #: Settings a merchant may change through the sandbox API, with their types.
 MERCHANT_SETTINGS: dict[str, type] = {
@@ -62,7 +62,7 @@ def now_for(merchant: Merchant, base: datetime) -> datetime:
     return merchant_now(base, merchant.clock_offset_seconds, merchant.clock_frozen_at)
 
 
-Owned = TypeVar("Owned", OrderReference, Authorization, Capture, Refund)
+Owned = TypeVar("Owned", OrderReference, Authorization, Capture, Refund, Dispute)
 
 
 def find_owned(

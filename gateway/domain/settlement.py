@@ -9,6 +9,7 @@ may have got there first: the row version makes the second attempt fail and retr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,13 +24,18 @@ from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
 from gateway.store.models import Authorization, Capture, OrderReference, Refund
 
-#: The states in which each kind can have due work.
-DUE_STATES: dict[type[Any], tuple[str, ...]] = {
-    Refund: (R.PENDING,),
-    Authorization: (A.PENDING, A.OPEN),
-    Capture: (C.PENDING,),
-    OrderReference: (O.DRAFT, O.OPEN, O.SUSPENDED),
-}
+
+@dataclass(frozen=True)
+class DueKind:
+    """A model whose rows can carry due work: the states to look in and how to apply it."""
+
+    model: type[Any]
+    states: tuple[str, ...]
+    apply: Callable[[Context, Any], None]
+
+
+#: Every kind of due work by model name. Other packages (FPS) add theirs with ``register``.
+DUE_KINDS: dict[str, DueKind] = {}
 
 DueKey = tuple[datetime, str, int]
 
@@ -38,43 +44,57 @@ RefundOutcomeHook = Callable[[Context, Refund], "tuple[str, str | None] | None"]
 REFUND_OUTCOME_HOOKS: list[RefundOutcomeHook] = []
 
 
+def register(kind: DueKind) -> None:
+    DUE_KINDS[kind.model.__name__] = kind
+
+
 def due_items(session: Session, merchant_id: int, now: datetime, limit: int) -> list[DueKey]:
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
     found: list[DueKey] = []
-    for model, states in DUE_STATES.items():
+    for name, kind in DUE_KINDS.items():
+        model = kind.model
         rows = session.execute(
             select(model.due_at, model.id)
             .where(
-                model.state.in_(states),
+                model.state.in_(kind.states),
                 model.due_at <= now,
                 model.merchant_id == merchant_id,
             )
             .order_by(model.due_at, model.id)
             .limit(limit)
         ).all()
-        found.extend((due_at, model.__name__, pk) for due_at, pk in rows)
+        found.extend((due_at, name, pk) for due_at, pk in rows)
     found.sort()
     return found[:limit]
 
 
-_MODELS: dict[str, type[Any]] = {m.__name__: m for m in DUE_STATES}
-
-
-def apply_due(ctx: Context, kind: str, pk: int) -> bool:
+def apply_due(ctx: Context, name: str, pk: int) -> bool:
     """Apply the planned outcome of one object if it is (still) due; True when applied."""
-    obj = ctx.session.get(_MODELS[kind], pk)
+    kind = DUE_KINDS[name]
+    obj = ctx.session.get(kind.model, pk)
     if obj is None or obj.due_at is None or obj.due_at > ctx.now or obj.planned_state is None:
         return False
-    if obj.state not in DUE_STATES[type(obj)]:
+    if obj.state not in kind.states:
         return False
-    state, reason = obj.planned_state, obj.planned_reason
-    if isinstance(obj, Refund):
-        _settle_refund(ctx, obj, state, reason)
-    elif isinstance(obj, Authorization) and obj.state == A.PENDING:
-        resolve_authorization(ctx, obj, state, reason, creating=False)
-    else:
-        transition(ctx, obj, state, reason)
+    kind.apply(ctx, obj)
     return True
+
+
+def _apply_planned(ctx: Context, obj: Any) -> None:
+    transition(ctx, obj, obj.planned_state, obj.planned_reason)
+
+
+def _apply_authorization(ctx: Context, auth: Authorization) -> None:
+    if auth.state == A.PENDING:
+        assert auth.planned_state is not None
+        resolve_authorization(ctx, auth, auth.planned_state, auth.planned_reason, creating=False)
+    else:
+        _apply_planned(ctx, auth)
+
+
+def _apply_refund(ctx: Context, ref: Refund) -> None:
+    assert ref.planned_state is not None
+    _settle_refund(ctx, ref, ref.planned_state, ref.planned_reason)
 
 
 def _settle_refund(ctx: Context, ref: Refund, state: str, reason: str | None) -> None:
@@ -90,3 +110,9 @@ def _settle_refund(ctx: Context, ref: Refund, state: str, reason: str | None) ->
         # A declined refund no longer counts against the capture's refundable amount.
         cap.refund_reserved_minor -= ref.amount_minor
     transition(ctx, ref, state, reason)
+
+
+register(DueKind(Refund, (R.PENDING,), _apply_refund))
+register(DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization))
+register(DueKind(Capture, (C.PENDING,), _apply_planned))
+register(DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned))

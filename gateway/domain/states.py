@@ -39,7 +39,16 @@ class RefundState(StrEnum):
     DECLINED = "Declined"
 
 
+class DisputeState(StrEnum):
+    """A buyer's A-to-z guarantee claim or chargeback (a sandbox-only object)."""
+
+    OPEN = "Open"
+    GRANTED = "Granted"
+    DENIED = "Denied"
+
+
 _O, _A, _C, _R = OrderReferenceState, AuthorizationState, CaptureState, RefundState
+_D = DisputeState
 
 ORDER_REFERENCE_TRANSITIONS: Mapping[OrderReferenceState, frozenset[OrderReferenceState]] = {
     _O.DRAFT: frozenset({_O.OPEN, _O.CANCELED}),  # Canceled/Stale after 3 h unconfirmed
@@ -69,12 +78,19 @@ REFUND_TRANSITIONS: Mapping[RefundState, frozenset[RefundState]] = {
     _R.DECLINED: frozenset(),
 }
 
+DISPUTE_TRANSITIONS: Mapping[DisputeState, frozenset[DisputeState]] = {
+    _D.OPEN: frozenset({_D.GRANTED, _D.DENIED}),
+    _D.GRANTED: frozenset(),
+    _D.DENIED: frozenset(),
+}
+
 #: Each table by the kind name used in notifications and the sandbox API.
 TRANSITIONS: Mapping[str, Mapping[StrEnum, frozenset[StrEnum]]] = {
     "OrderReference": ORDER_REFERENCE_TRANSITIONS,  # type: ignore[dict-item]
     "Authorization": AUTHORIZATION_TRANSITIONS,  # type: ignore[dict-item]
     "Capture": CAPTURE_TRANSITIONS,  # type: ignore[dict-item]
     "Refund": REFUND_TRANSITIONS,  # type: ignore[dict-item]
+    "Dispute": DISPUTE_TRANSITIONS,  # type: ignore[dict-item]
 }
 
 #: The states each kind is created in; entering one of these at creation is not a transition.
@@ -83,6 +99,7 @@ INITIAL_STATES: Mapping[str, frozenset[str]] = {
     "Authorization": frozenset({_A.PENDING, _A.OPEN, _A.DECLINED, _A.CLOSED}),
     "Capture": frozenset({_C.PENDING, _C.COMPLETED, _C.DECLINED, _C.CLOSED}),
     "Refund": frozenset({_R.PENDING}),
+    "Dispute": frozenset({_D.OPEN}),
 }
 
 #: States that Amazon does not notify when an object enters them.
@@ -94,10 +111,10 @@ SILENT_STATES: Mapping[str, frozenset[str]] = {
     "Authorization": frozenset(),
     "Capture": frozenset(),
     "Refund": frozenset({_R.PENDING}),
+    "Dispute": frozenset(),
 }
 
 
 def can_transition(kind: str, current: str, target: str) -> bool:
     """Whether the table of ``kind`` allows ``current`` -> ``target``."""
-    table = TRANSITIONS[kind]
-    return any(target == to for state, tos in table.items() if state == current for to in tos)
+    return target in TRANSITIONS[kind].get(current, frozenset())  # type: ignore[call-overload]

@@ -254,6 +254,43 @@ class ReferenceId(Base):
     __table_args__ = (UniqueConstraint("merchant_id", "reference_id"),)
 
 
+class Dispute(Versioned, Base):
+    """A buyer's A-to-z guarantee claim or a chargeback, filed through the sandbox API.
+
+    While one is Open or Granted, refunds on its order reference settle Declined/ProcessingFailure
+    (the buyer already got the money back that way). A granted one becomes a refund row of
+    RefundType AmazonA-ZGuarantee or Chargeback on the capture.
+    """
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    #: "a-to-z-claim" or "chargeback".
+    dispute_type: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(255), default=None)
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_update: Mapped[datetime]
+    created_at: Mapped[datetime]
+    #: The refund row a granted dispute became.
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"), default=None)
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    order_reference: Mapped[OrderReference] = relationship()
+    capture: Mapped[Capture] = relationship()
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+
+
 class Notification(Base):
     """The IPN outbox: one row per notified state change, written in the transition's transaction.
 

@@ -1,0 +1,156 @@
+"""Sandbox API: each merchant's clock and buyer disputes (JSON, under ``/sandbox/api/v1``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.sandbox import body, json_errors, jsonable, merchant_or_404, runtime
+from gateway.domain import clock_control, disputes
+from gateway.domain.merchants import now_for
+from gateway.domain.money import format_amount
+from gateway.store.models import Dispute, Merchant
+from gateway.wire import views
+from gateway.wire.render import timestamp
+from gateway.worker.jobs import AFTER_SWEEP, run_due_work
+
+bp = Blueprint("control", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>")
+json_errors(bp)
+
+
+def clock_json(merchant: Merchant) -> dict[str, Any]:
+    rt = runtime()
+    return {
+        "now": timestamp(now_for(merchant, rt.clock.now())),
+        "frozen": merchant.clock_frozen_at is not None,
+        "offset_seconds": merchant.clock_offset_seconds,
+    }
+
+
+class AdvanceSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    seconds = fields.Float(required=True)
+
+
+def _change_clock(seller_id: str, change: Any) -> dict[str, Any]:
+    rt = runtime()
+
+    def work(session: Session) -> int:
+        merchant = merchant_or_404(session, seller_id)
+        change(merchant, rt.clock.now())
+        return merchant.id
+
+    merchant_id = rt.db.run(work)
+    # Everything that became due runs now, in due order, before the call returns.
+    applied = run_due_work(rt, merchant_id)
+    for hook in AFTER_SWEEP:
+        hook(rt)
+    result = rt.db.run(lambda s: clock_json(merchant_or_404(s, seller_id)), write=False)
+    result["applied_transitions"] = applied
+    return result
+
+
+@bp.get("/clock")
+def show_clock(seller_id: str) -> ResponseReturnValue:
+    return jsonify(
+        runtime().db.run(lambda s: clock_json(merchant_or_404(s, seller_id)), write=False)
+    )
+
+
+@bp.post("/clock/advance")
+def advance_clock(seller_id: str) -> ResponseReturnValue:
+    seconds = body(AdvanceSchema())["seconds"]
+    return jsonify(_change_clock(seller_id, lambda m, _base: clock_control.advance(m, seconds)))
+
+
+@bp.post("/clock/freeze")
+def freeze_clock(seller_id: str) -> ResponseReturnValue:
+    return jsonify(_change_clock(seller_id, clock_control.freeze))
+
+
+@bp.post("/clock/resume")
+def resume_clock(seller_id: str) -> ResponseReturnValue:
+    return jsonify(_change_clock(seller_id, clock_control.resume))
+
+
+class DisputeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True, validate=validate.OneOf(disputes.DISPUTE_TYPES))
+    amazon_order_reference_id = fields.String()
+    amazon_capture_id = fields.String()
+    amount = fields.String()
+    reason = fields.String(validate=validate.Length(max=255))
+
+
+class ResolveSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    outcome = fields.String(required=True, validate=validate.OneOf(["granted", "denied"]))
+
+
+def dispute_json(dispute: Dispute) -> dict[str, Any]:
+    refund = next((r for r in dispute.capture.refunds if r.id == dispute.refund_id), None)
+    return jsonable(
+        {
+            "dispute_id": dispute.amazon_id,
+            "type": dispute.dispute_type,
+            "state": dispute.state,
+            "amazon_order_reference_id": dispute.order_reference.amazon_id,
+            "amazon_capture_id": dispute.capture.amazon_id,
+            "amount": format_amount(dispute.amount_minor, dispute.currency),
+            "currency_code": dispute.currency,
+            "reason": dispute.reason,
+            "created_at": dispute.created_at,
+            "last_update": dispute.last_update,
+            "refund": views.refund_details(refund) if refund else None,
+        }
+    )
+
+
+def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:
+    rt = runtime()
+    return rt.db.run(lambda s: work(rt.context(s, merchant_or_404(s, seller_id))), write=write)
+
+
+@bp.post("/disputes")
+def file_dispute(seller_id: str) -> ResponseReturnValue:
+    data = body(DisputeSchema())
+    dispute_type = data.pop("type")
+    return jsonify(
+        _in_context(
+            seller_id, lambda ctx: dispute_json(disputes.file_dispute(ctx, dispute_type, **data))
+        )
+    ), 201
+
+
+@bp.get("/disputes")
+def list_disputes(seller_id: str) -> ResponseReturnValue:
+    def work(ctx: Any) -> list[dict[str, Any]]:
+        rows = ctx.session.scalars(
+            select(Dispute)
+            .where(Dispute.merchant_id == ctx.merchant.id)
+            .order_by(Dispute.id.desc())
+        )
+        return [dispute_json(d) for d in rows]
+
+    return jsonify(disputes=_in_context(seller_id, work, write=False))
+
+
+@bp.post("/disputes/<dispute_id>/resolve")
+def resolve_dispute(seller_id: str, dispute_id: str) -> ResponseReturnValue:
+    outcome = body(ResolveSchema())["outcome"]
+    return jsonify(
+        _in_context(
+            seller_id, lambda ctx: dispute_json(disputes.resolve_dispute(ctx, dispute_id, outcome))
+        )
+    )

@@ -1,0 +1,39 @@
+"""Moving a merchant's simulated clock. No Flask here.
+
+Each merchant's clock is real time plus an offset, or frozen (``gateway.clock``). Advancing moves
+only that merchant's time; the caller then runs what became due (``worker.jobs.run_due_work``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from gateway.domain.merchants import now_for
+from gateway.errors import InvalidParameterValue
+from gateway.store.models import Merchant
+
+#: Largest single move, to catch unit mistakes (ms for s) early: 400 days.
+MAX_ADVANCE_SECONDS = 400 * 24 * 3600
+
+
+def advance(merchant: Merchant, seconds: float) -> None:
+    if not 0 <= seconds <= MAX_ADVANCE_SECONDS:
+        raise InvalidParameterValue(
+            f"seconds must be between 0 and {MAX_ADVANCE_SECONDS} (the clock never goes back)."
+        )
+    if merchant.clock_frozen_at is not None:
+        merchant.clock_frozen_at += timedelta(seconds=seconds)
+    else:
+        merchant.clock_offset_seconds += seconds
+
+
+def freeze(merchant: Merchant, base: datetime) -> None:
+    if merchant.clock_frozen_at is None:
+        merchant.clock_frozen_at = now_for(merchant, base)
+
+
+def resume(merchant: Merchant, base: datetime) -> None:
+    """Let time run again from where it stood (the offset absorbs the frozen interval)."""
+    if merchant.clock_frozen_at is not None:
+        merchant.clock_offset_seconds = (merchant.clock_frozen_at - base).total_seconds()
+        merchant.clock_frozen_at = None

@@ -1,0 +1,162 @@
+"""Buyer disputes: A-to-z guarantee claims and chargebacks (sandbox-only objects). No Flask here.
+
+A dispute is filed against a charge (a capture, or the latest completed capture of an order
+reference). While it is Open or Granted, seller refunds on that order settle
+Declined/ProcessingFailure: the buyer has already been (or is being) refunded by Amazon or the
+card issuer. Granting it records that money as a Completed refund of RefundType
+AmazonA-ZGuarantee or Chargeback on the capture [SRC: reference/amazon-wire.md §1.6 RefundType].
+An A-to-z claim is capped at the order total and at 2,500 in the order's currency (the issue; the
+A-to-z guarantee's published limit); a chargeback at the captured amount.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gateway.domain.lifecycle import Context, created, transition
+from gateway.domain.merchants import find_owned
+from gateway.domain.money import exponent, format_amount, parse_amount
+from gateway.domain.order_references import get_order_reference
+from gateway.domain.payments import get_capture
+from gateway.domain.settlement import REFUND_OUTCOME_HOOKS
+from gateway.domain.states import CaptureState as C
+from gateway.domain.states import DisputeState as D
+from gateway.domain.states import RefundState as R
+from gateway.errors import (
+    InvalidDisputeStatus,
+    InvalidParameterValue,
+    NothingToDispute,
+    TransactionAmountExceeded,
+)
+from gateway.store.models import Capture, Dispute, OrderReference, Refund
+
+A_TO_Z_CLAIM = "a-to-z-claim"
+CHARGEBACK = "chargeback"
+DISPUTE_TYPES = (A_TO_Z_CLAIM, CHARGEBACK)
+#: The A-to-z guarantee's cap, in major units of the order's currency.
+A_TO_Z_LIMIT = 2500
+REFUND_TYPES = {A_TO_Z_CLAIM: "AmazonA-ZGuarantee", CHARGEBACK: "Chargeback"}
+
+
+def _charge(
+    ctx: Context, order_id: str | None, capture_id: str | None
+) -> tuple[OrderReference, Capture]:
+    if capture_id:
+        capture = get_capture(ctx, capture_id)
+        if order_id and capture.order_reference.amazon_id != order_id:
+            raise InvalidParameterValue(
+                f"Capture {capture_id} does not belong to order reference {order_id}."
+            )
+        return capture.order_reference, capture
+    if not order_id:
+        raise InvalidParameterValue("Give amazon_order_reference_id or amazon_capture_id.")
+    oro = get_order_reference(ctx, order_id)
+    captures = [
+        cap
+        for auth in oro.authorizations
+        for cap in auth.captures
+        if cap.state in (C.COMPLETED, C.CLOSED)
+    ]
+    if not captures:
+        raise NothingToDispute(f"Order reference {order_id} has no completed capture to dispute.")
+    return oro, captures[-1]
+
+
+def file_dispute(
+    ctx: Context,
+    dispute_type: str,
+    *,
+    amazon_order_reference_id: str | None = None,
+    amazon_capture_id: str | None = None,
+    amount: str | None = None,
+    reason: str | None = None,
+) -> Dispute:
+    if dispute_type not in DISPUTE_TYPES:
+        raise InvalidParameterValue(f"type must be one of {', '.join(DISPUTE_TYPES)}.")
+    oro, capture = _charge(ctx, amazon_order_reference_id, amazon_capture_id)
+    currency = capture.currency
+    if dispute_type == A_TO_Z_CLAIM:
+        limit = min(
+            oro.amount_minor or capture.amount_minor, A_TO_Z_LIMIT * 10 ** exponent(currency)
+        )
+    else:
+        limit = capture.amount_minor
+    amount_minor = limit if amount is None else parse_amount(amount, currency, "amount")
+    if amount_minor > limit:
+        raise TransactionAmountExceeded(
+            f"A {dispute_type} on {oro.amazon_id} may claim at most "
+            f"{format_amount(limit, currency)} {currency}."
+        )
+    dispute = Dispute(
+        amazon_id=("C" if dispute_type == CHARGEBACK else "Z") + ctx.ids.token(12),
+        merchant_id=ctx.merchant.id,
+        order_reference=oro,
+        capture=capture,
+        dispute_type=dispute_type,
+        currency=currency,
+        amount_minor=amount_minor,
+        reason=reason,
+        state=D.OPEN,
+        created_at=ctx.now,
+    )
+    created(ctx, dispute)
+    return dispute
+
+
+def get_dispute(ctx: Context, amazon_id: str) -> Dispute:
+    return find_owned(
+        ctx.session,
+        Dispute,
+        ctx.merchant,
+        amazon_id,
+        InvalidParameterValue(f"No dispute {amazon_id}."),
+    )
+
+
+def resolve_dispute(ctx: Context, amazon_id: str, outcome: str) -> Dispute:
+    dispute = get_dispute(ctx, amazon_id)
+    if dispute.state != D.OPEN:
+        raise InvalidDisputeStatus(f"Dispute {amazon_id} is already {dispute.state}.")
+    if outcome == "denied":
+        transition(ctx, dispute, D.DENIED)
+        return dispute
+    if outcome != "granted":
+        raise InvalidParameterValue("outcome must be granted or denied.")
+    capture = dispute.capture
+    refund = Refund(
+        amazon_id=ctx.ids.child_id(dispute.order_reference.amazon_id, "R"),
+        merchant_id=ctx.merchant.id,
+        capture=capture,
+        order_reference_id=dispute.order_reference_id,
+        reference_id=dispute.amazon_id,
+        refund_type=REFUND_TYPES[dispute.dispute_type],
+        currency=dispute.currency,
+        amount_minor=dispute.amount_minor,
+        fee_refunded_minor=0,
+        soft_descriptor=capture.soft_descriptor,
+        state=R.PENDING,
+        created_at=ctx.now,
+    )
+    created(ctx, refund)
+    # Amazon's money reached the buyer: it counts as refunded on the capture at once.
+    capture.refunded_minor += dispute.amount_minor
+    capture.refund_reserved_minor += dispute.amount_minor
+    transition(ctx, refund, R.COMPLETED)
+    dispute.refund_id = refund.id
+    transition(ctx, dispute, D.GRANTED)
+    return dispute
+
+
+def _decline_refunds_of_disputed_orders(
+    ctx: Context, refund: Refund
+) -> tuple[str, str | None] | None:
+    disputed = ctx.session.scalar(
+        select(Dispute.id).where(
+            Dispute.order_reference_id == refund.order_reference_id,
+            Dispute.state.in_((D.OPEN, D.GRANTED)),
+        )
+    )
+    return None if disputed is None else (R.DECLINED.value, "ProcessingFailure")
+
+
+REFUND_OUTCOME_HOOKS.append(_decline_refunds_of_disputed_orders)

@@ -1,0 +1,65 @@
+"""The work of one sweep, as plain functions that tests call directly. No Flask here.
+
+``run_due_work`` applies every due transition, merchant by merchant at each merchant's own
+simulated now, earliest first, in batches of one transaction each (a batch that loses a race is
+retried whole by ``Database.run``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import gateway.domain.disputes  # noqa: F401  (registers the ProcessingFailure refund hook)
+from gateway.domain.settlement import apply_due, due_items
+from gateway.runtime import Runtime
+from gateway.store.models import Merchant
+
+log = logging.getLogger(__name__)
+
+#: Due items applied per transaction.
+BATCH_SIZE = 500
+
+#: Functions run after due work in every sweep (IPN delivery registers itself here).
+AFTER_SWEEP: list[Callable[[Runtime], object]] = []
+
+
+def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = BATCH_SIZE) -> int:
+    """Apply all work that is due now; returns how many transitions were applied."""
+    if merchant_id is None:
+        with runtime.db.session(write=False) as session:
+            merchant_ids = list(session.scalars(select(Merchant.id).order_by(Merchant.id)))
+    else:
+        merchant_ids = [merchant_id]
+    total = 0
+    for mid in merchant_ids:
+        while True:
+
+            def work(session: Session, mid: int = mid) -> int:
+                merchant = session.get(Merchant, mid)
+                if merchant is None:
+                    return 0
+                ctx = runtime.context(session, merchant)
+                return sum(
+                    apply_due(ctx, name, pk)
+                    for _, name, pk in due_items(session, mid, ctx.now, batch)
+                )
+
+            applied = runtime.db.run(work)
+            total += applied
+            if applied < batch:
+                break
+    if total:
+        log.info("applied %d due transitions", total)
+    return total
+
+
+def sweep(runtime: Runtime) -> int:
+    """One scheduler tick: due work, then whatever registered to run after it."""
+    applied = run_due_work(runtime)
+    for hook in AFTER_SWEEP:
+        hook(runtime)
+    return applied

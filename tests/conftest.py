@@ -1,0 +1,76 @@
+"""Shared fixtures: a database per test (SQLite, or PostgreSQL when GATEWAY_TEST_DATABASE_URL is
+set), a frozen base clock, a runtime, the Flask app, and a signing test client.
+
+The whole suite runs once per backend: ``.ci/run`` runs it plain (SQLite) and again with
+``GATEWAY_TEST_DATABASE_URL=postgresql+psycopg://...``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.app import create_app
+from gateway.clock import FrozenClock
+from gateway.config import Settings
+from gateway.ids import IdGenerator
+from gateway.runtime import Runtime
+from gateway.store.db import Database
+from tests.helpers import MerchantCredentials, SignedApi, new_merchant
+
+POSTGRES_URL_ENV = "GATEWAY_TEST_DATABASE_URL"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        yield f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+        return
+    db = Database(url)
+    db.drop_all()
+    db.dispose()
+    yield url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator[Runtime]:
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database_url, seed_dir="", scheduler=False
+    )
+    rt = Runtime.from_settings(settings, clock=clock, ids=IdGenerator(random.Random(20261122)))
+    rt.initialize()
+    yield rt
+    if os.environ.get(POSTGRES_URL_ENV):
+        rt.db.drop_all()
+    rt.db.dispose()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Any:
+    application = create_app(runtime=runtime, initialize=False)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def merchant(runtime: Runtime) -> MerchantCredentials:
+    return new_merchant(runtime)
+
+
+@pytest.fixture
+def api(app: Any, merchant: MerchantCredentials, clock: FrozenClock) -> SignedApi:
+    """Signed Off-Amazon Payments calls as ``merchant``, in process."""
+    return SignedApi(app.test_client(), merchant, clock)
