@@ -42,8 +42,9 @@ from clients.transport import (
 
 #: The API version every request names (§1.1).
 API_VERSION = "2013-01-01"
-#: Path of the sandbox endpoint (§1.1); the live one is ``/OffAmazonPayments/2013-01-01``.
+#: Paths of the sandbox and live endpoints (§1.1).
 SANDBOX_PATH = "/OffAmazonPayments_Sandbox/2013-01-01"
+LIVE_PATH = "/OffAmazonPayments/2013-01-01"
 
 T = TypeVar("T")
 
