@@ -100,7 +100,7 @@ class ResolveSchema(Schema):
 
 def dispute_json(dispute: Dispute) -> dict[str, Any]:
     refund = next((r for r in dispute.capture.refunds if r.id == dispute.refund_id), None)
-    return jsonable(
+    result: dict[str, Any] = jsonable(
         {
             "dispute_id": dispute.amazon_id,
             "type": dispute.dispute_type,
@@ -115,6 +115,7 @@ def dispute_json(dispute: Dispute) -> dict[str, Any]:
             "refund": views.refund_details(refund) if refund else None,
         }
     )
+    return result
 
 
 def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:

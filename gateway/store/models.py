@@ -84,7 +84,7 @@ class Merchant(Versioned, Base):
     clock_frozen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class OrderReference(Versioned, Base):
@@ -124,7 +124,7 @@ class OrderReference(Versioned, Base):
         back_populates="order_reference", order_by="Authorization.id"
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_order_references_due", "state", "due_at"),)
 
 
@@ -161,7 +161,7 @@ class Authorization(Versioned, Base):
         back_populates="authorization", order_by="Capture.id"
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_authorizations_due", "state", "due_at"),)
 
 
@@ -196,7 +196,7 @@ class Capture(Versioned, Base):
     order_reference: Mapped[OrderReference] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="capture", order_by="Refund.id")
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_captures_due", "state", "due_at"),)
 
 
@@ -227,7 +227,7 @@ class Refund(Versioned, Base):
 
     capture: Mapped[Capture] = relationship(back_populates="refunds")
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_refunds_due", "state", "due_at"),)
 
 
@@ -288,7 +288,7 @@ class Dispute(Versioned, Base):
     order_reference: Mapped[OrderReference] = relationship()
     capture: Mapped[Capture] = relationship()
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class Notification(Base):
