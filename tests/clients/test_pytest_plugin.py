@@ -1,0 +1,54 @@
+"""The ``amazon_pay_sandbox`` fixture (loaded through the pytest11 entry point)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from clients import AmazonPayError, Price
+from clients.pytest_plugin import AmazonPaySandbox
+
+
+def test_fixture_gives_a_working_merchant(amazon_pay_sandbox: AmazonPaySandbox) -> None:
+    sandbox = amazon_pay_sandbox
+    client = sandbox.client
+    order_id = sandbox.new_order()
+    client.set_order_reference_details(order_id, "50.00", "USD")
+    client.confirm_order_reference(order_id)
+    auth = client.authorize(order_id, "a-1", "50.00", "USD", transaction_timeout=0)
+    capture = client.capture(auth.amazon_authorization_id, "c-1", "50.00", "USD")
+    refund = client.refund(capture.amazon_capture_id, "r-1", Decimal("5.00"), "USD")
+    assert refund.status.state == "Pending"
+
+    clock = sandbox.advance_clock(3600)
+    assert clock["applied_transitions"] >= 1
+    settled = client.get_refund_details(refund.amazon_refund_id)
+    assert settled.status.state == "Completed"
+    assert settled.refund_amount == Price(Decimal("5.00"), "USD")
+
+
+def test_each_test_gets_a_fresh_merchant(amazon_pay_sandbox: AmazonPaySandbox) -> None:
+    merchant = amazon_pay_sandbox.configure(settle_delay_seconds=7)
+    assert merchant["seller_id"] == amazon_pay_sandbox.seller_id
+    assert merchant["ipn_url"] == amazon_pay_sandbox.receiver_url
+    assert merchant["settle_delay_seconds"] == 7
+    with pytest.raises(AmazonPayError) as info:
+        amazon_pay_sandbox.client.get_order_reference_details("S01-0000000-0000000")
+    assert info.value.type == "Sender"
+
+
+@pytest.mark.sdk
+def test_sdk_client_helper(amazon_pay_sandbox: AmazonPaySandbox) -> None:
+    pytest.importorskip("amazon_pay")
+    order_id = amazon_pay_sandbox.new_order()
+    answer = amazon_pay_sandbox.sdk_client().get_order_reference_details(
+        amazon_order_reference_id=order_id
+    )
+    assert answer.success, answer.to_json()
+
+
+def test_notifications_start_empty(amazon_pay_sandbox: AmazonPaySandbox) -> None:
+    assert amazon_pay_sandbox.notifications == []
+    with pytest.raises(TimeoutError):
+        amazon_pay_sandbox.wait(1, timeout=0.01)
