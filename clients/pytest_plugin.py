@@ -5,6 +5,8 @@ fixture serves the simulator app in-process on 127.0.0.1 and a free port (werkze
 thread) with a fresh SQLite database in ``tmp_path``, creates a fresh merchant whose IPN URL is
 an :class:`~clients.receiver.ReceiverServer`, and hands back typed clients and helpers. This is
 the one module of ``clients`` that uses ``gateway`` (and Flask), imported inside the fixture only.
+The simulator's scheduler sweeps every 0.1 s in a background thread, so due work (refund
+settlement in real time) and IPN delivery happen as in ``gateway serve``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from clients.transport import NO_RETRIES
 
 #: Sandbox control API prefix (README "Sandbox control API").
 CONTROL = "/sandbox/api/v1"
+#: Seconds between two sweeps of the in-process scheduler (IPNs go out within about this long).
+SWEEP_INTERVAL = 0.1
 
 
 @dataclass
@@ -103,6 +107,13 @@ class AmazonPaySandbox:
         """Move this merchant's clock; everything due runs before the call returns."""
         return self.control("POST", "/clock/advance", seconds=seconds)
 
+    def run_due_work(self) -> int:
+        """Apply everything due now at once (the background sweep would, within 0.1 s)."""
+        from gateway.worker.jobs import run_due_work
+
+        applied: int = run_due_work(self.runtime)
+        return applied
+
     def wait(
         self,
         count: int = 1,
@@ -135,6 +146,7 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.worker.scheduler import build_scheduler
 
     late = _LateApp()
     server = make_server("127.0.0.1", 0, late, threaded=True)
@@ -142,16 +154,21 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     http = requests.Session()
+    scheduler = None
     try:
         base_url = f"http://127.0.0.1:{server.server_port}"
         settings = Settings(
             data_dir=tmp_path / "amazon-pay-sandbox",
             seed_dir="",
             scheduler=False,
+            sweep_interval=SWEEP_INTERVAL,
             port=server.server_port,
             public_url=base_url,
         )
         late.app = create_app(settings=settings)
+        # The simulator's own sweep (due work, then IPN delivery) in a background thread.
+        scheduler = build_scheduler(late.app.extensions["gateway"])
+        scheduler.start()
         thread.start()
         # Merchant clocks run ahead of real time, so IPN timestamps may lie "in the future":
         # the age check is off; everything else is checked.
@@ -177,6 +194,8 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
             )
     finally:
         http.close()
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         if thread.is_alive():
             server.shutdown()
             thread.join(timeout=5)

@@ -22,7 +22,7 @@ def test_fixture_gives_a_working_merchant(amazon_pay_sandbox: AmazonPaySandbox) 
     assert refund.status.state == "Pending"
 
     clock = sandbox.advance_clock(3600)
-    assert clock["applied_transitions"] >= 1
+    assert clock["offset_seconds"] == 3600  # due work may run here or in the background sweep
     settled = client.get_refund_details(refund.amazon_refund_id)
     assert settled.status.state == "Completed"
     assert settled.refund_amount == Price(Decimal("5.00"), "USD")
@@ -46,6 +46,10 @@ def test_sdk_client_helper(amazon_pay_sandbox: AmazonPaySandbox) -> None:
         amazon_order_reference_id=order_id
     )
     assert answer.success, answer.to_json()
+
+
+def test_run_due_work_helper(amazon_pay_sandbox: AmazonPaySandbox) -> None:
+    assert amazon_pay_sandbox.run_due_work() == 0
 
 
 def test_notifications_start_empty(amazon_pay_sandbox: AmazonPaySandbox) -> None:
