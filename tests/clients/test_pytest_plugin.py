@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from decimal import Decimal
 
 import pytest
 
-from clients import AmazonPayError, Price
+from clients import AmazonPayError, Notification, Price, RefundDetails
 from clients.pytest_plugin import AmazonPaySandbox
 
 
@@ -56,3 +57,34 @@ def test_notifications_start_empty(amazon_pay_sandbox: AmazonPaySandbox) -> None
     assert amazon_pay_sandbox.notifications == []
     with pytest.raises(TimeoutError):
         amazon_pay_sandbox.wait(1, timeout=0.01)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gateway.ipn") is None, reason="IPN delivery not merged yet"
+)
+@pytest.mark.parametrize("signature_version", ["1", "2"])
+def test_refund_ipn_arrives_verified(
+    amazon_pay_sandbox: AmazonPaySandbox, signature_version: str
+) -> None:
+    sandbox = amazon_pay_sandbox
+    sandbox.configure(ipn_signature_version=signature_version)
+    client = sandbox.client
+    order_id = sandbox.new_order()
+    client.set_order_reference_details(order_id, "30.00", "USD")
+    client.confirm_order_reference(order_id)
+    auth = client.authorize(order_id, "a-ipn", "30.00", "USD", transaction_timeout=0)
+    capture = client.capture(auth.amazon_authorization_id, "c-ipn", "30.00", "USD")
+    refund = client.refund(capture.amazon_capture_id, "r-ipn", "3.00", "USD")
+    sandbox.advance_clock(3600)
+
+    def is_refund(note: Notification) -> bool:
+        return isinstance(note.details, RefundDetails) and (
+            note.details.amazon_refund_id == refund.amazon_refund_id
+        )
+
+    (note,) = sandbox.wait(1, timeout=15, predicate=is_refund)
+    assert note.notification_type == "PaymentRefund"
+    assert note.seller_id == sandbox.seller_id
+    assert isinstance(note.details, RefundDetails)
+    assert note.details.status.state == "Completed"
+    assert sandbox.receiver.rejections == []
