@@ -31,6 +31,7 @@ from clients.fps_responses import (
 from clients.params import Amount, format_amount, optional
 from clients.responses import Acknowledgement, request_id_of
 from clients.transport import (
+    ClientBase,
     Clock,
     RetryPolicy,
     SignedTransport,
@@ -47,7 +48,7 @@ SANDBOX_URL = "https://fps.sandbox.amazonaws.com/"
 T = TypeVar("T")
 
 
-class FpsClient:
+class FpsClient(ClientBase):
     """Signed FPS client.
 
     :param endpoint_url: e.g. ``http://127.0.0.1:8080/`` (the path is normally ``/``).

@@ -32,6 +32,7 @@ from clients.responses import (
     request_id_of,
 )
 from clients.transport import (
+    ClientBase,
     Clock,
     RetryPolicy,
     SignedTransport,
@@ -49,7 +50,7 @@ LIVE_PATH = "/OffAmazonPayments/2013-01-01"
 T = TypeVar("T")
 
 
-class OffAmazonPaymentsClient:
+class OffAmazonPaymentsClient(ClientBase):
     """Signed client for one seller against one endpoint URL.
 
     :param endpoint_url: the full API URL, e.g.

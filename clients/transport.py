@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Self
 from urllib.parse import urlsplit
 
 import requests
@@ -99,6 +100,7 @@ class SignedTransport:
         self.method = method
         self.host = signing_host(endpoint_url)
         self.path = urlsplit(endpoint_url).path or "/"
+        self._owns_session = session is None
         self.session = session or requests.Session()
         self.timeout = timeout
         self.retries = retries
@@ -107,6 +109,11 @@ class SignedTransport:
         self.signature_method = signature_method
         self._access_key = access_key
         self._secret_key = secret_key
+
+    def close(self) -> None:
+        """Close the HTTP session if this transport created it (a session passed in is yours)."""
+        if self._owns_session:
+            self.session.close()
 
     def sign(self, params: Mapping[str, str]) -> dict[str, str]:
         """``params`` plus AWSAccessKeyId, SignatureVersion/Method, Timestamp and Signature."""
@@ -152,6 +159,22 @@ class SignedTransport:
             return _xml.parse(response.content)
         except _xml.XmlError as exc:
             raise MalformedResponseError(str(exc), response.status_code) from exc
+
+
+class ClientBase:
+    """Closing and ``with`` support for the API clients (each holds one :class:`SignedTransport`)."""
+
+    _transport: SignedTransport
+
+    def close(self) -> None:
+        """Release the connection pool (only when the client created its own session)."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def result_of(root: Element, action: str) -> Element:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import requests
 
 from clients.errors import AmazonPayError, MalformedResponseError
 from clients.offamazon import SANDBOX_PATH, OffAmazonPaymentsClient
@@ -244,3 +245,27 @@ def test_clock_defaults_to_now(fake: FakeAmazon) -> None:
     sent = datetime.fromisoformat(fake.requests[-1].params["Timestamp"])
     assert abs(sent - datetime.now(UTC)).total_seconds() < 60
     assert FIXED_NOW.tzinfo is UTC
+
+
+def test_client_closes_only_its_own_session(
+    fake: FakeAmazon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[requests.Session] = []
+    original = requests.Session.close
+
+    def spy(session: requests.Session) -> None:
+        closed.append(session)
+        original(session)
+
+    monkeypatch.setattr(requests.Session, "close", spy)
+    with OffAmazonPaymentsClient(fake.url + SANDBOX_PATH, "AKID", SECRET, "S") as owned:
+        owned.get_service_status()
+    assert closed == [owned._transport.session]
+
+    shared = requests.Session()
+    with OffAmazonPaymentsClient(
+        fake.url + SANDBOX_PATH, "AKID", SECRET, "S", session=shared
+    ) as borrowing:
+        borrowing.get_service_status()
+    assert shared not in closed
+    original(shared)
