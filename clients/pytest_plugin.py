@@ -25,6 +25,7 @@ from clients.ipn import IpnVerifier
 from clients.notifications import Notification
 from clients.offamazon import SANDBOX_PATH, OffAmazonPaymentsClient
 from clients.receiver import IpnReceiver, ReceiverServer
+from clients.responses import CaptureDetails
 from clients.transport import NO_RETRIES
 
 #: Sandbox control API prefix (README "Sandbox control API").
@@ -98,6 +99,25 @@ class AmazonPaySandbox:
             "amazon_order_reference_id"
         ]
         return order_id
+
+    def open_order(self, amount: str = "100.00", currency_code: str = "USD") -> str:
+        """An Open (confirmed) order reference for ``amount``."""
+        order_id = self.new_order()
+        self.client.set_order_reference_details(order_id, amount, currency_code)
+        self.client.confirm_order_reference(order_id)
+        return order_id
+
+    def completed_capture(
+        self, amount: str = "100.00", currency_code: str = "USD", ref: str = "sandbox"
+    ) -> CaptureDetails:
+        """Order → synchronous authorization → Completed capture of ``amount``.
+
+        ``ref`` prefixes the authorization and capture reference ids (unique per merchant).
+        """
+        client = self.client
+        order_id = self.open_order(amount, currency_code)
+        auth = client.authorize(order_id, f"{ref}-a", amount, currency_code, transaction_timeout=0)
+        return client.capture(auth.amazon_authorization_id, f"{ref}-c", amount, currency_code)
 
     def configure(self, **settings: Any) -> Any:
         """Change merchant settings (``settle_delay_seconds``, ``ipn_signature_version``…)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from dataclasses import dataclass, field
@@ -11,10 +10,11 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from clients.ipn import string_to_sign
+from clients.ipn_check import RsaEnvelopeSigner
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
 TOPIC = "arn:aws:sns:us-east-1:291180941288:A3BXB0YN3XH17HSELLER1"
@@ -116,9 +116,7 @@ class SnsSigner:
         }
         if subject is not None:
             env["Subject"] = subject
-        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-        raw = self.key.sign(string_to_sign(env), padding.PKCS1v15(), algorithm)
-        env["Signature"] = base64.b64encode(raw).decode("ascii")
+        env["Signature"] = RsaEnvelopeSigner(self.key, cert_url).sign(string_to_sign(env), version)
         env.update(overrides)
         return env
 

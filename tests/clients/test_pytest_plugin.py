@@ -14,11 +14,10 @@ from clients.pytest_plugin import AmazonPaySandbox
 def test_fixture_gives_a_working_merchant(amazon_pay_sandbox: AmazonPaySandbox) -> None:
     sandbox = amazon_pay_sandbox
     client = sandbox.client
-    order_id = sandbox.new_order()
-    client.set_order_reference_details(order_id, "50.00", "USD")
-    client.confirm_order_reference(order_id)
-    auth = client.authorize(order_id, "a-1", "50.00", "USD", transaction_timeout=0)
-    capture = client.capture(auth.amazon_authorization_id, "c-1", "50.00", "USD")
+    order_id = sandbox.open_order("50.00")
+    assert client.get_order_reference_details(order_id).status.state == "Open"
+    capture = sandbox.completed_capture("50.00")
+    assert capture.status.state == "Completed"
     refund = client.refund(capture.amazon_capture_id, "r-1", Decimal("5.00"), "USD")
     assert refund.status.state == "Pending"
 
@@ -69,11 +68,7 @@ def test_refund_ipn_arrives_verified(
     sandbox = amazon_pay_sandbox
     sandbox.configure(ipn_signature_version=signature_version)
     client = sandbox.client
-    order_id = sandbox.new_order()
-    client.set_order_reference_details(order_id, "30.00", "USD")
-    client.confirm_order_reference(order_id)
-    auth = client.authorize(order_id, "a-ipn", "30.00", "USD", transaction_timeout=0)
-    capture = client.capture(auth.amazon_authorization_id, "c-ipn", "30.00", "USD")
+    capture = sandbox.completed_capture("30.00")
     refund = client.refund(capture.amazon_capture_id, "r-ipn", "3.00", "USD")
     sandbox.advance_clock(3600)
 
