@@ -92,4 +92,4 @@ def refund_cap(captured_minor: int, currency: str) -> int:
     percent = int(
         (Decimal(captured_minor) * OVER_CAP_PERCENT / 100).to_integral_value(rounding=ROUND_DOWN)
     )
-    return captured_minor + min(percent, absolute)
+    return int(captured_minor + min(percent, absolute))
