@@ -16,7 +16,6 @@ import requests
 
 from gateway.store.db import Database
 
-POSTGRES_URL_ENV = "GATEWAY_TEST_DATABASE_URL"
 REPO = Path(__file__).resolve().parents[2]
 READY_DEADLINE = 30.0
 
@@ -27,15 +26,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def database_url(folder: Path) -> str:
-    """SQLite in ``folder``, or the PostgreSQL URL of the environment (tables dropped first)."""
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
+def database_url(folder: Path, postgres_url: str | None) -> str:
+    """SQLite in ``folder``, or the session's PostgreSQL database (``tests/conftest.py``
+    ``postgres_url``, from ``GATEWAY_TEST_DATABASE_URL``) with its tables dropped first."""
+    if not postgres_url:
         return f"sqlite:///{folder / 'gateway.sqlite3'}"
-    db = Database(url)
+    db = Database(postgres_url)
     db.drop_all()
     db.dispose()
-    return url
+    return postgres_url
 
 
 @dataclass
@@ -142,11 +141,14 @@ class LiveServer:
         return client
 
 
-def start_server(folder: Path, url: str | None = None) -> LiveServer:
+def start_server(
+    folder: Path, postgres_url: str | None, *, reuse_url: str | None = None
+) -> LiveServer:
+    """A ready server on a fresh database (or, with ``reuse_url``, on that one as it is)."""
     folder.mkdir(parents=True, exist_ok=True)
     server = LiveServer(
         data_dir=folder / "data",
-        database_url=url or database_url(folder),
+        database_url=reuse_url or database_url(folder, postgres_url),
         port=free_port(),
         log_path=folder / "server.log",
     )

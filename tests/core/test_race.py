@@ -110,8 +110,8 @@ def test_racing_eleventh_refunds(api, runtime):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("race"))
+def server(tmp_path_factory, postgres_url) -> Iterator[LiveServer]:
+    live = start_server(tmp_path_factory.mktemp("race"), postgres_url)
     yield live
     live.stop()
 

@@ -10,8 +10,8 @@ from tests.core.test_sdk_e2e import Flow, details
 pytestmark = [pytest.mark.e2e, pytest.mark.sdk]
 
 
-def test_state_survives_a_restart(tmp_path):
-    first = start_server(tmp_path)
+def test_state_survives_a_restart(tmp_path, postgres_url):
+    first = start_server(tmp_path, postgres_url)
     try:
         merchant = first.new_merchant(store_name="restart")
         flow = Flow(first, merchant, first.sdk(merchant))
@@ -31,7 +31,7 @@ def test_state_survives_a_restart(tmp_path):
         first.stop()
     assert first.process is None
 
-    second = start_server(tmp_path, url=first.database_url)
+    second = start_server(tmp_path, postgres_url, reuse_url=first.database_url)
     try:
         client = second.sdk(merchant)  # the same credentials still work
         flow = Flow(second, merchant, client)

@@ -30,8 +30,8 @@ DECLINE_CAPTURE = json.dumps(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("e2e"))
+def server(tmp_path_factory, postgres_url) -> Iterator[LiveServer]:
+    live = start_server(tmp_path_factory.mktemp("e2e"), postgres_url)
     yield live
     live.stop()
 

@@ -306,3 +306,17 @@ def test_mismatch_message_shows_the_servers_string_to_sign(api):
     assert api.merchant.secret_key not in message
     expected_signature = sigv2.sign_v2(api.merchant.secret_key, "POST", HOST, PATH, form)
     assert expected_signature not in message
+
+
+def test_too_large_a_request_is_an_xml_error(api):
+    form = signed_form(api, params={"Padding": "a" * 1_100_000})
+    response = api.client.post(PATH, data=form, headers={"Host": HOST})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "<Code>InvalidParameterValue</Code>" in body and body.startswith("<?xml")
+
+
+def test_another_method_is_an_xml_error(api):
+    response = api.client.put(PATH, data=signed_form(api), headers={"Host": HOST})
+    assert response.status_code == 405
+    assert "<Code>InvalidAddress</Code>" in response.get_data(as_text=True)
