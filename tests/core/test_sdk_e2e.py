@@ -565,3 +565,24 @@ def test_another_merchants_ids_answer_like_unknown_ids(server, flow, statuses):
     )
     auth = details(flow.client.get_authorization_details(open_auth), "Authorization")
     assert auth["AuthorizationStatus"]["State"] == "Open"
+
+
+def test_charge_sets_confirms_and_captures_at_once(flow, client):
+    order_id = flow.draft()
+    answer = client.charge(
+        amazon_reference_id=order_id,
+        charge_amount="12.34",
+        authorize_reference_id="charge-1",
+        charge_note="one-step",
+        charge_order_id="order-42",
+        store_name="shop",
+    )
+    d = details(answer, "Authorization")
+    assert (d["AuthorizationStatus"]["State"], d["CapturedAmount"]["Amount"]) == (
+        "Closed",
+        "12.34",
+    )
+    capture = details(client.get_capture_details(d["IdList"]["member"]), "Capture")
+    assert capture["CaptureStatus"]["State"] == "Completed"
+    order = details(client.get_order_reference_details(order_id), "OrderReference")
+    assert order["SellerOrderAttributes"]["SellerOrderId"] == "order-42"
