@@ -41,7 +41,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.gate is not None:
                     receiver.gate.wait(30)
@@ -95,5 +95,3 @@ def free_port() -> int:
     port = probe.port
     probe.stop()
     return port
-
-

@@ -100,10 +100,13 @@ def test_status_is_the_state_at_the_change(delivered):
     for body in by_type["PaymentAuthorize"]:
         root = ElementTree.fromstring(message(body)["NotificationData"].encode())
         ns = {"n": IPN_NAMESPACE}
-        assert root.findtext("n:AuthorizationDetails/n:AmazonAuthorizationId", namespaces=ns) == (
-            ids["authorization"]
+        assert (
+            root.findtext("n:AuthorizationDetails/n:AmazonAuthorizationId", namespaces=ns)
+            == (ids["authorization"])
         )
-        states.append(root.findtext("n:AuthorizationDetails/n:AuthorizationStatus/n:State", namespaces=ns))
+        states.append(
+            root.findtext("n:AuthorizationDetails/n:AuthorizationStatus/n:State", namespaces=ns)
+        )
     # Open when authorized, Closed when the order was closed: each IPN keeps its own state.
     assert states == ["Open", "Closed"]
 
