@@ -38,7 +38,7 @@ def certificate() -> ResponseReturnValue:
 
 
 def attempt_json(attempt: NotificationAttempt) -> dict[str, Any]:
-    return jsonable(
+    result: dict[str, Any] = jsonable(
         {
             "attempted_at": attempt.attempted_at,
             "url": attempt.url,
@@ -49,6 +49,7 @@ def attempt_json(attempt: NotificationAttempt) -> dict[str, Any]:
             "response_snippet": attempt.response_snippet,
         }
     )
+    return result
 
 
 def notification_json(
@@ -62,7 +63,7 @@ def notification_json(
     message = session.scalar(
         select(NotificationMessage).where(NotificationMessage.notification_id == row.id)
     )
-    result = jsonable(
+    result: dict[str, Any] = jsonable(
         {
             "id": row.id,
             "notification_type": row.notification_type,
@@ -172,7 +173,7 @@ def wait(seller_id: str) -> ResponseReturnValue:
             raise ControlError(404, "ObjectNotFound", f"No object {object_id}.")
         if not reached(session, found, state, acknowledged):
             return None
-        return jsonable(
+        reached_json: dict[str, Any] = jsonable(
             {
                 "object_kind": found.kind,
                 "object_id": object_id,
@@ -180,6 +181,7 @@ def wait(seller_id: str) -> ResponseReturnValue:
                 "details": found.details(),
             }
         )
+        return reached_json
 
     while True:
         result = rt.db.run(check, write=False)

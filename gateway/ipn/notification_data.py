@@ -65,7 +65,8 @@ def _shape(details: dict[str, Any], elements: list[str], **extra: Any) -> dict[s
     """``details`` reduced to ``elements`` in that order; empty notes left out."""
     merged = {**details, **extra}
     picked = {name: merged.get(name) for name in elements}
-    return _ipn_amounts({k: (None if v == "" else v) for k, v in picked.items()})
+    shaped: dict[str, Any] = _ipn_amounts({k: (None if v == "" else v) for k, v in picked.items()})
+    return shaped
 
 
 # Element lists in the samples' order, API-only optional fields where the API puts them.

@@ -14,15 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.store.models import (
-    Authorization,
-    Capture,
-    Dispute,
-    Merchant,
-    Notification,
-    OrderReference,
-    Refund,
-)
+from gateway.domain.lifecycle import KINDS
+from gateway.store.models import Dispute, Merchant, Notification
 from gateway.wire import views
 
 
@@ -39,14 +32,18 @@ def dispute_details(dispute: Dispute) -> dict[str, Any]:
     }
 
 
-#: Each kind's model and its Details view, looked up in this order.
-KINDS: list[tuple[str, Any, Callable[[Any], dict[str, Any]]]] = [
-    ("OrderReference", OrderReference, views.order_reference_details),
-    ("Authorization", Authorization, views.authorization_details),
-    ("Capture", Capture, views.capture_details),
-    ("Refund", Refund, views.refund_details),
-    ("Dispute", Dispute, dispute_details),
-]
+def _state_only(obj: Any) -> dict[str, Any]:
+    return {"State": obj.state}
+
+
+#: Each kind's Details view (kinds and models: ``gateway.domain.lifecycle.KINDS``).
+VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "OrderReference": views.order_reference_details,
+    "Authorization": views.authorization_details,
+    "Capture": views.capture_details,
+    "Refund": views.refund_details,
+    "Dispute": dispute_details,
+}
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,12 @@ class Found:
 
 def find_object(session: Session, merchant: Merchant, amazon_id: str) -> Found | None:
     """The merchant's object with this Amazon id, of any kind."""
-    for kind, model, view in KINDS:
+    for model, kind in KINDS.items():
         obj = session.scalar(
             select(model).where(model.amazon_id == amazon_id, model.merchant_id == merchant.id)
         )
         if obj is not None:
-            return Found(kind, obj, view)
+            return Found(kind, obj, VIEWS.get(kind, _state_only))
     return None
 
 
