@@ -50,7 +50,7 @@ class Settings:
     #: Concurrent IPN posts per process (one merchant's notifications go out one at a time).
     ipn_delivery_threads: int = 8
     #: How long a claimed (in_flight) notification stays claimed before another worker may
-    #: take it over, in seconds of the merchant's clock; longer than one post can take.
+    #: take it over, in seconds of the base (real) clock; longer than one post can take.
     ipn_claim_lease_seconds: float = 120.0
 
     @property

@@ -134,7 +134,8 @@ def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
         row = _notification_or_404(session, seller_id, notification_id)
         merchant = merchant_or_404(session, seller_id)
         try:
-            delivery.redeliver(session, row, now_for(merchant, rt.clock.now()))
+            base = rt.clock.now()
+            delivery.redeliver(session, row, now_for(merchant, base), base)
         except delivery.NotificationInFlight as exc:
             raise ControlError(409, "NotificationInFlight", str(exc)) from None
         session.flush()

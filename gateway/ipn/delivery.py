@@ -13,9 +13,11 @@ The rules, after Amazon's [SRC: reference/amazon-wire.md §2.5], in the merchant
 
 Concurrency: a row is claimed before it is posted by a compare-and-set that moves it to
 ``in_flight``, bumps ``attempt_count`` (the claim token) and sets ``next_attempt_at`` to a lease
-end. Only the holder of the token settles it; a row whose holder died becomes claimable again
-when the lease ends, so nothing is lost (it may then be posted twice, as SNS may). Posts run on
-the process's ``Dispatcher`` pool, one merchant at a time per thread. No Flask here.
+end. Leases are in base (real) time, unlike retries: a frozen merchant clock must not keep a
+dead worker's claim forever. Only the holder of the token settles it; a row whose holder died
+becomes claimable again when the lease ends, so nothing is lost (it may then be posted twice,
+as SNS may). Posts run on the process's ``Dispatcher`` pool, one merchant at a time per thread.
+No Flask here.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from functools import partial
 from typing import Any, cast
 
 import requests
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
@@ -161,13 +163,13 @@ def deliver_due(runtime: Runtime, *, wait: bool = False, batch: int = BATCH_SIZE
     for merchant in merchants:
         now = now_for(merchant, base)
         if not merchant.ipn_url:
-            runtime.db.run(partial(_park_without_endpoint, merchant.id, now))
+            runtime.db.run(partial(_park_without_endpoint, merchant.id, now, base))
             continue
         if not pool.reserve(merchant.id):
             continue  # its previous batch is still going out here
-        lease_end = now + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
+        lease_end = base + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
         try:
-            claims = runtime.db.run(partial(_claim, merchant.id, now, lease_end, batch))
+            claims = runtime.db.run(partial(_claim, merchant.id, now, base, lease_end, batch))
         except Exception:
             pool.release(merchant.id)
             raise
@@ -182,30 +184,40 @@ def deliver_due(runtime: Runtime, *, wait: bool = False, batch: int = BATCH_SIZE
     return claimed
 
 
-def _due(merchant_id: int, now: datetime) -> Any:
+def _due(merchant_id: int, now: datetime, base: datetime) -> Any:
+    """Pending rows due by the merchant's ``now``; in_flight rows whose lease ended by ``base``."""
     return (
         Notification.merchant_id == merchant_id,
-        Notification.delivery_state.in_(CLAIMABLE),
-        Notification.next_attempt_at <= now,
+        or_(
+            and_(Notification.delivery_state == PENDING, Notification.next_attempt_at <= now),
+            and_(Notification.delivery_state == IN_FLIGHT, Notification.next_attempt_at <= base),
+        ),
     )
 
 
-def _park_without_endpoint(merchant_id: int, now: datetime, session: Session) -> None:
+def _park_without_endpoint(
+    merchant_id: int, now: datetime, base: datetime, session: Session
+) -> None:
     session.execute(
         update(Notification)
-        .where(*_due(merchant_id, now))
+        .where(*_due(merchant_id, now, base))
         .values(delivery_state=NO_ENDPOINT, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
 
 
 def _claim(
-    merchant_id: int, now: datetime, lease_end: datetime, batch: int, session: Session
+    merchant_id: int,
+    now: datetime,
+    base: datetime,
+    lease_end: datetime,
+    batch: int,
+    session: Session,
 ) -> list[Claim]:
     """Compare-and-set each due row to in_flight; rows another worker took are skipped."""
     rows = session.execute(
         select(Notification.id, Notification.attempt_count)
-        .where(*_due(merchant_id, now))
+        .where(*_due(merchant_id, now, base))
         .order_by(Notification.id)
         .limit(batch)
     ).all()
@@ -214,7 +226,7 @@ def _claim(
         result = session.execute(
             update(Notification)
             .where(Notification.id == notification_id, Notification.attempt_count == count)
-            .where(*_due(merchant_id, now))
+            .where(*_due(merchant_id, now, base))
             .values(delivery_state=IN_FLIGHT, next_attempt_at=lease_end, attempt_count=count + 1)
             .execution_options(synchronize_session=False)
         )
@@ -252,7 +264,7 @@ def _prepare(runtime: Runtime, target: Target, claim: Claim, session: Session) -
     """Renew the claim's lease and load (or render once and store) what to send."""
     row = session.get_one(Notification, claim.notification_id)
     merchant, now = _merchant_now(runtime, session, row)
-    lease_end = now + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
+    lease_end = runtime.clock.now() + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
     if not _settle_row(session, claim, next_attempt_at=lease_end, delivery_state=IN_FLIGHT):
         return None  # the lease ran out and another worker took the row
     message = session.scalar(
@@ -401,9 +413,10 @@ class NotificationInFlight(Exception):
     """A redelivery was asked for while the notification is being posted."""
 
 
-def redeliver(session: Session, row: Notification, now: datetime) -> None:
-    """Queue a new delivery series of the same message (same MessageId), due ``now``."""
-    if row.delivery_state == IN_FLIGHT and row.next_attempt_at and row.next_attempt_at > now:
+def redeliver(session: Session, row: Notification, now: datetime, base: datetime) -> None:
+    """Queue a new delivery series of the same message (same MessageId), due at the merchant's
+    ``now``; refused while a worker's lease on it runs (``base``: the base clock's now)."""
+    if row.delivery_state == IN_FLIGHT and row.next_attempt_at and row.next_attempt_at > base:
         raise NotificationInFlight(f"notification {row.id} is being delivered")
     row.delivery_state = PENDING
     row.next_attempt_at = now

@@ -92,8 +92,9 @@ def test_redeliver_while_in_flight_is_409(api, client, base, runtime, receiver, 
     (listed,) = client.get(f"{base}/notifications").get_json()["notifications"]
     # Claimed by a worker that is still posting.
     merchant_id = runtime.db.run(lambda s: s.scalars(select(Merchant.id)).one(), write=False)
-    lease_end = runtime.clock.now() + timedelta(seconds=60)
-    runtime.db.run(lambda s: delivery._claim(merchant_id, runtime.clock.now(), lease_end, 10, s))
+    now = runtime.clock.now()
+    lease_end = now + timedelta(seconds=60)
+    runtime.db.run(lambda s: delivery._claim(merchant_id, now, now, lease_end, 10, s))
     answer = client.post(f"{base}/notifications/{listed['id']}/redeliver")
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "NotificationInFlight"

@@ -223,14 +223,40 @@ def test_a_claim_is_taken_once(api, runtime, clock, receiver, configure, deliver
     with runtime.db.session(write=False) as session:
         merchant_id = session.scalars(select(Merchant.id)).one()
     lease_end = clock.now() + timedelta(seconds=60)
-    first = runtime.db.run(lambda s: delivery._claim(merchant_id, clock.now(), lease_end, 10, s))
-    second = runtime.db.run(lambda s: delivery._claim(merchant_id, clock.now(), lease_end, 10, s))
+    first = runtime.db.run(
+        lambda s: delivery._claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
+    )
+    second = runtime.db.run(
+        lambda s: delivery._claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
+    )
     assert len(first) == 1 and second == []
     # The claim's holder crashed without posting: after its lease, another worker delivers.
     assert deliver() == 0
     clock.advance(61)
     assert deliver() == 1
     assert len(receiver.received) == 1
+
+
+def test_a_dead_workers_claim_ends_in_real_time_even_when_the_merchant_clock_is_frozen(
+    api, runtime, clock, receiver, configure, deliver
+):
+    configure(ipn_url=receiver.url)
+    api.open_authorization()
+
+    def freeze(session):
+        merchant = session.scalars(select(Merchant)).one()
+        merchant.clock_frozen_at = clock.now()
+        return merchant.id
+
+    merchant_id = runtime.db.run(freeze)
+    lease_end = clock.now() + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
+    runtime.db.run(
+        lambda s: delivery._claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
+    )
+    assert deliver() == 0
+    clock.advance(runtime.settings.ipn_claim_lease_seconds + 1)  # the merchant's time stands
+    assert deliver() == 1
+    assert only_row(runtime).delivery_state == "delivered"
 
 
 def test_two_workers_sweeping_at_once_post_each_notification_once(
