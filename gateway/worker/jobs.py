@@ -82,4 +82,4 @@ def sweep(runtime: Runtime) -> int:
 
 # IPN delivery registers itself in AFTER_SWEEP when imported; importing it here makes every
 # process that sweeps deliver (the import is last: gateway.ipn.delivery imports this module).
-import gateway.ipn.delivery  # noqa: E402, F401
+from gateway.ipn import delivery as _ipn_delivery  # noqa: E402, F401
