@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from gateway.ipn import delivery
@@ -307,3 +308,38 @@ def test_every_sweep_delivers(api, runtime, receiver, configure):
     sweep(runtime)
     assert dispatcher(runtime).wait_idle(30)
     assert len(receiver.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "outcome"),
+    [
+        (200, "delivered", "acknowledged"),
+        (204, "delivered", "acknowledged"),
+        (302, "pending", "retry"),
+        (503, "pending", "retry"),
+        (410, "failed", "failed"),
+    ],
+)
+def test_what_each_answer_leads_to(
+    api, runtime, receiver, configure, deliver, status, state, outcome
+):
+    receiver.default = status
+    configure(ipn_url=receiver.url)
+    api.open_authorization()
+    deliver()
+    row = only_row(runtime)
+    assert row.delivery_state == state
+    assert [(a.status_code, a.outcome) for a in attempts(runtime, row.id)] == [(status, outcome)]
+
+
+def test_a_read_timeout_is_retried(api, runtime, configure, deliver, monkeypatch):
+    monkeypatch.setattr(delivery, "TIMEOUT", (3, 0.2))
+    with receiving(gate=threading.Event()) as hanging:
+        configure(ipn_url=hanging.url)
+        api.open_authorization()
+        deliver()
+    row = only_row(runtime)
+    assert row.delivery_state == "pending"
+    (attempt,) = attempts(runtime, row.id)
+    assert attempt.status_code is None and attempt.error.startswith("timeout")
+    assert attempt.outcome == "retry"
