@@ -57,11 +57,28 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def peak_memory_mib(pid: int) -> dict[str, float]:
-    """Peak resident memory (VmHWM) of a process tree: the largest process and the sum."""
-    peaks = [_status_kib(p, "VmHWM") for p in process_tree(pid)]
+    """Peak resident memory (VmHWM) of a process tree: the largest process and the sum.
+
+    The sum counts pages that forked workers share with their master once per process, so it
+    is an upper bound; ``pss_mib`` (proportional set size, now) shares them out instead.
+    """
+    tree = process_tree(pid)
+    peaks = [_status_kib(p, "VmHWM") for p in tree]
     peaks = [p for p in peaks if p] or [0]
+    pss = sum(_pss_kib(p) for p in tree)
     return {
+        "pss_mib": pss / 1024,
         "max_process_mib": max(peaks) / 1024,
         "total_mib": sum(peaks) / 1024,
         "processes": len(peaks),

@@ -77,6 +77,10 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     peaks = [m["total_mib"] for k, m in result.get("memory", {}).items() if k.startswith("gateway")]
     if settle:
         peaks.append(settle["peak_rss_mib"])
+    if ipn and ipn.get("measured"):
+        peaks += [r["memory"].get("total_mib", 0.0) for r in ipn.get("runs", [])]
+        if ipn.get("delay", {}).get("measured"):
+            peaks.append(ipn["delay"]["memory"].get("total_mib", 0.0))
     if peaks:
         rows.append(
             (
@@ -154,12 +158,24 @@ def render_markdown(result: dict[str, Any]) -> str:
     if ipn is not None:
         if ipn.get("measured"):
             d = ipn.get("delay", {})
+            mem = [r["memory"].get("total_mib", 0.0) for r in ipn.get("runs", [])]
+            if d.get("measured"):
+                mem.append(d["memory"].get("total_mib", 0.0))
             lines += [
-                f"IPN delivery: {_range(ipn['per_second'])} signed IPNs/s to a loopback receiver; "
+                f"IPN delivery: {_range(ipn['per_second'])} signed IPNs/s to a loopback receiver "
+                f"(`gateway worker`, {ipn.get('notifications', 0):,} due notifications per round); "
                 + (
-                    f"due-to-acknowledged p50 {d['p50_s']:.2f} s, p99 {d['p99_s']:.2f} s."
+                    f"due-to-acknowledged p50 {d['p50_s']:.2f} s, p99 {d['p99_s']:.2f} s "
+                    f"({d['acknowledged']} refunds made through the API in real time)."
                     if d.get("measured")
                     else "delay not measured."
+                )
+                + (
+                    f" Peak memory {max(mem):.0f} MiB (VmHWM summed over gunicorn's three "
+                    "processes and its `gateway worker` in the delay run; PSS "
+                    f"{d.get('memory', {}).get('pss_mib', 0):.0f} MiB)."
+                    if mem
+                    else ""
                 ),
                 "",
             ]
@@ -168,7 +184,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     memory = result.get("memory")
     if memory:
         parts = [
-            f"{k} {v['total_mib']:.0f} MiB ({v['processes']:.0f} processes, largest "
+            f"{k} {v['total_mib']:.0f} MiB (PSS {v.get('pss_mib', 0):.0f} MiB; "
+            f"{v['processes']:.0f} processes, largest "
             f"{v['max_process_mib']:.0f})"
             for k, v in memory.items()
         ]

@@ -60,9 +60,9 @@ QUICK = dict(
     rounds=3,
     seconds=2,
     stored_refunds=20_000,
-    settle_refunds=10_000,
-    ipn_notifications=2_000,
-    ipn_refunds=100,
+    settle_refunds=5_000,
+    ipn_notifications=300,
+    ipn_refunds=50,
     max_rate=2_000,
 )
 FULL = dict(
@@ -70,8 +70,8 @@ FULL = dict(
     seconds=10,
     stored_refunds=1_000_000,
     settle_refunds=100_000,
-    ipn_notifications=20_000,
-    ipn_refunds=500,
+    ipn_notifications=5_000,
+    ipn_refunds=300,
     max_rate=2_000,
 )
 
@@ -356,6 +356,7 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
     delay = ipn_delay(plan, work)
     return {
         "measured": True,
+        "notifications": plan.ipn_notifications,
         "per_second": summarize([r["per_second"] for r in runs]),
         "runs": runs,
         "delay": delay,
