@@ -61,7 +61,7 @@ QUICK = dict(
     seconds=2,
     stored_refunds=20_000,
     settle_refunds=5_000,
-    ipn_notifications=300,
+    ipn_notifications=150,
     ipn_refunds=50,
     max_rate=2_000,
 )
