@@ -105,13 +105,13 @@ class FpsApi:
         return data
 
     def pay(self, token_id: str, amount: str, ref: str | None = None, **extra: str) -> FpsAnswer:
-        return self.call(
-            "Pay",
-            SenderTokenId=token_id,
-            CallerReference=ref or self.ref("pay"),
-            **{"TransactionAmount.Value": amount, "TransactionAmount.CurrencyCode": "USD"},
-            **extra,
-        )
+        params = {
+            "SenderTokenId": token_id,
+            "CallerReference": ref or self.ref("pay"),
+            "TransactionAmount.Value": amount,
+            "TransactionAmount.CurrencyCode": "USD",
+        }
+        return self.call("Pay", **{**params, **extra})
 
     def refund(
         self, transaction_id: str, amount: str | None, ref: str | None = None, **extra: str
