@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from typing import Any
@@ -77,10 +78,8 @@ def worker(interval: float | None, **options: Any) -> None:
         f"gateway worker: sweeping {runtime.settings.resolved_database_url} every "
         f"{runtime.settings.sweep_interval:g}s"
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         build_scheduler(runtime, blocking=True).start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 @cli.command("init-db")

@@ -17,7 +17,7 @@ from gateway.domain.money import format_amount
 from gateway.store.models import Dispute, Merchant
 from gateway.wire import views
 from gateway.wire.render import timestamp
-from gateway.worker.jobs import AFTER_SWEEP, run_due_work
+from gateway.worker.jobs import run_due_work
 
 bp = Blueprint("control", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>")
 json_errors(bp)
@@ -48,10 +48,10 @@ def _change_clock(seller_id: str, change: Any) -> dict[str, Any]:
         return merchant.id
 
     merchant_id = rt.db.run(work)
-    # Everything that became due runs now, in due order, before the call returns.
+    # Every transition that became due is applied now, in due order, before the call returns.
+    # Their notifications are committed with them; the worker delivers them (use the wait
+    # endpoint with acknowledged=true to wait for that).
     applied = run_due_work(rt, merchant_id)
-    for hook in AFTER_SWEEP:
-        hook(rt)
     result = rt.db.run(lambda s: clock_json(merchant_or_404(s, seller_id)), write=False)
     result["applied_transitions"] = applied
     return result
@@ -100,7 +100,7 @@ class ResolveSchema(Schema):
 
 def dispute_json(dispute: Dispute) -> dict[str, Any]:
     refund = next((r for r in dispute.capture.refunds if r.id == dispute.refund_id), None)
-    return jsonable(
+    result: dict[str, Any] = jsonable(
         {
             "dispute_id": dispute.amazon_id,
             "type": dispute.dispute_type,
@@ -115,6 +115,7 @@ def dispute_json(dispute: Dispute) -> dict[str, Any]:
             "refund": views.refund_details(refund) if refund else None,
         }
     )
+    return result
 
 
 def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:

@@ -81,7 +81,10 @@ def body(schema: Schema) -> dict[str, Any]:
         data: dict[str, Any] = schema.load(payload)
     except ValidationError as exc:
         raise ControlError(
-            400, "ValidationError", "The request body is invalid.", exc.normalized_messages()
+            400,
+            "ValidationError",
+            "The request body is invalid.",
+            exc.normalized_messages(),  # type: ignore[no-untyped-call]
         ) from None
     return data
 

@@ -6,6 +6,7 @@ refunds may exceed the captured amount by the lesser of 15 % or 75 USD/GBP/EUR; 
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from gateway.errors import CurrencyUnsupported, InvalidParameterValue
@@ -34,6 +35,9 @@ OVER_CAP_PERCENT = 15
 #: The largest amount one transaction may carry, in major units (reference §1.7: 150,000).
 MAX_TRANSACTION_AMOUNT = Decimal(150_000)
 
+#: A wire amount: digits with an optional fraction (no sign, exponent, NaN or Infinity).
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
 
 def exponent(currency: str) -> int:
     """Decimals of ``currency``; CurrencyUnsupported for one Amazon Pay does not know."""
@@ -47,6 +51,8 @@ def parse_amount(text: str, currency: str, field: str) -> int:
     """Parse a wire amount into minor units, refusing negatives, zero and excess precision."""
     exp = exponent(currency)
     try:
+        if not _PLAIN_DECIMAL.fullmatch(text.strip()):
+            raise InvalidOperation
         value = Decimal(text.strip())
     except (InvalidOperation, AttributeError):
         raise InvalidParameterValue(f"{field} {text!r} is not a valid amount.") from None
@@ -86,4 +92,4 @@ def refund_cap(captured_minor: int, currency: str) -> int:
     percent = int(
         (Decimal(captured_minor) * OVER_CAP_PERCENT / 100).to_integral_value(rounding=ROUND_DOWN)
     )
-    return captured_minor + min(percent, absolute)
+    return int(captured_minor + min(percent, absolute))

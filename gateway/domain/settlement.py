@@ -68,6 +68,25 @@ def due_items(session: Session, merchant_id: int, now: datetime, limit: int) -> 
     return found[:limit]
 
 
+def merchants_with_due_work(session: Session, latest_now: datetime) -> list[int]:
+    """Merchants that may have due work, given the furthest-ahead merchant clock.
+
+    Uses the ``(state, due_at)`` indexes, so an idle sweep costs a few index probes however many
+    merchants and objects are stored; each candidate is then checked at its own clock.
+    """
+    found: set[int] = set()
+    for kind in DUE_KINDS.values():
+        model = kind.model
+        found.update(
+            session.scalars(
+                select(model.merchant_id)
+                .where(model.state.in_(kind.states), model.due_at <= latest_now)
+                .distinct()
+            )
+        )
+    return sorted(found)
+
+
 def apply_due(ctx: Context, name: str, pk: int) -> bool:
     """Apply the planned outcome of one object if it is (still) due; True when applied."""
     kind = DUE_KINDS[name]

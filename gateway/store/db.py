@@ -64,7 +64,7 @@ class Database:
             # One connection per checkout keeps pragmas simple; SQLite connections are cheap.
             self.engine = create_engine(url, echo=echo, poolclass=NullPool)
             _configure_sqlite(self.engine)
-            write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            write_engine: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
             write_engine = self.engine

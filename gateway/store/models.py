@@ -63,6 +63,23 @@ class Versioned:
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
 
+class Lifecycle(Versioned):
+    """Mixin: the columns of an object that moves through a transition table.
+
+    ``due_at`` with ``planned_state``/``planned_reason`` is work due later (a Pending refund
+    settling, an authorization expiring): what happens and when, decided when it was planned.
+    """
+
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
+    last_update: Mapped[datetime]
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
 class Merchant(Versioned, Base):
     __tablename__ = "merchants"
 
@@ -84,20 +101,15 @@ class Merchant(Versioned, Base):
     clock_frozen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
-class OrderReference(Versioned, Base):
+class OrderReference(Lifecycle, Base):
     __tablename__ = "order_references"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16))
-    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
-    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
-    last_update: Mapped[datetime]
-    created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
     amount_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -115,20 +127,16 @@ class OrderReference(Versioned, Base):
     payment_method: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     #: Constraint ids set by a sandbox simulation (PaymentMethodNotAllowed).
     simulated_constraints: Mapped[list[Any]] = mapped_column(default=list)
-    #: Work due later: a Suspended reference reopening, a Draft going stale (state, due_at index).
-    due_at: Mapped[datetime | None] = mapped_column(default=None)
-    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
-    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
 
     authorizations: Mapped[list[Authorization]] = relationship(
         back_populates="order_reference", order_by="Authorization.id"
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_order_references_due", "state", "due_at"),)
 
 
-class Authorization(Versioned, Base):
+class Authorization(Lifecycle, Base):
     __tablename__ = "authorizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,19 +148,11 @@ class Authorization(Versioned, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     captured_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     seller_note: Mapped[str | None] = mapped_column(Text, default=None)
-    soft_descriptor: Mapped[str | None] = mapped_column(String(16), default=None)
+    soft_descriptor: Mapped[str | None] = mapped_column(String(20), default=None)  # "AMZ*" + 16
     capture_now: Mapped[bool] = mapped_column(Boolean, default=False)
     transaction_timeout: Mapped[int] = mapped_column(Integer, default=1440)
     soft_decline: Mapped[bool | None] = mapped_column(Boolean, default=None)
-    state: Mapped[str] = mapped_column(String(16))
-    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
-    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
-    last_update: Mapped[datetime]
-    created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    due_at: Mapped[datetime | None] = mapped_column(default=None)
-    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
-    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     #: Simulation detail kept for the worker (PaymentMethodUpdateTimeInMins, SoftDecline ...).
     plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -161,11 +161,11 @@ class Authorization(Versioned, Base):
         back_populates="authorization", order_by="Capture.id"
     )
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_authorizations_due", "state", "due_at"),)
 
 
-class Capture(Versioned, Base):
+class Capture(Lifecycle, Base):
     __tablename__ = "captures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,25 +182,17 @@ class Capture(Versioned, Base):
     refund_reserved_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     refund_count: Mapped[int] = mapped_column(Integer, default=0)
     seller_note: Mapped[str | None] = mapped_column(Text, default=None)
-    soft_descriptor: Mapped[str | None] = mapped_column(String(16), default=None)
-    state: Mapped[str] = mapped_column(String(16))
-    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
-    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
-    last_update: Mapped[datetime]
-    created_at: Mapped[datetime]
-    due_at: Mapped[datetime | None] = mapped_column(default=None)
-    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
-    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    soft_descriptor: Mapped[str | None] = mapped_column(String(20), default=None)
 
     authorization: Mapped[Authorization] = relationship(back_populates="captures")
     order_reference: Mapped[OrderReference] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="capture", order_by="Refund.id")
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_captures_due", "state", "due_at"),)
 
 
-class Refund(Versioned, Base):
+class Refund(Lifecycle, Base):
     __tablename__ = "refunds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,20 +206,11 @@ class Refund(Versioned, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     fee_refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     seller_note: Mapped[str | None] = mapped_column(Text, default=None)
-    soft_descriptor: Mapped[str | None] = mapped_column(String(16), default=None)
-    state: Mapped[str] = mapped_column(String(16))
-    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
-    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
-    last_update: Mapped[datetime]
-    created_at: Mapped[datetime]
-    #: When the Pending refund settles, and how (decided when the request arrived).
-    due_at: Mapped[datetime | None] = mapped_column(default=None)
-    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
-    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    soft_descriptor: Mapped[str | None] = mapped_column(String(20), default=None)
 
     capture: Mapped[Capture] = relationship(back_populates="refunds")
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_refunds_due", "state", "due_at"),)
 
 
@@ -254,7 +237,7 @@ class ReferenceId(Base):
     __table_args__ = (UniqueConstraint("merchant_id", "reference_id"),)
 
 
-class Dispute(Versioned, Base):
+class Dispute(Lifecycle, Base):
     """A buyer's A-to-z guarantee claim or a chargeback, filed through the sandbox API.
 
     While one is Open or Granted, refunds on its order reference settle Declined/ProcessingFailure
@@ -274,21 +257,13 @@ class Dispute(Versioned, Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(String(255), default=None)
-    state: Mapped[str] = mapped_column(String(16))
-    reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
-    reason_description: Mapped[str | None] = mapped_column(String(512), default=None)
-    last_update: Mapped[datetime]
-    created_at: Mapped[datetime]
     #: The refund row a granted dispute became.
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"), default=None)
-    due_at: Mapped[datetime | None] = mapped_column(default=None)
-    planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
-    planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
 
     order_reference: Mapped[OrderReference] = relationship()
     capture: Mapped[Capture] = relationship()
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class Notification(Base):

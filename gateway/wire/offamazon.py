@@ -79,6 +79,8 @@ def handle(
         return error.http_status, render_error(error.code, error.message, error.fault, request_id)
     except Exception:
         log.exception("unexpected error in %s (request %s)", action or "request", request_id)
-        error = InternalServerError(f"An internal error occurred (request {request_id}).")
-        return error.http_status, render_error(error.code, error.message, error.fault, request_id)
+        internal = InternalServerError(f"An internal error occurred (request {request_id}).")
+        return internal.http_status, render_error(
+            internal.code, internal.message, internal.fault, request_id
+        )
     return 200, body

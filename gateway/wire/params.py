@@ -142,7 +142,7 @@ def load(schema: Schema, params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _wire_error(exc: ValidationError, params: Mapping[str, str]) -> Exception:
-    messages = exc.normalized_messages()
+    messages: dict[str, Any] = exc.normalized_messages()  # type: ignore[no-untyped-call]
     name = sorted(messages)[0]
     problem = messages[name]
     text = "; ".join(problem) if isinstance(problem, list) else str(problem)

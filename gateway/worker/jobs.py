@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import gateway.domain.disputes  # noqa: F401  (registers the ProcessingFailure refund hook)
-from gateway.domain.settlement import apply_due, due_items
+from gateway.domain.settlement import apply_due, due_items, merchants_with_due_work
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant
 
@@ -27,11 +28,25 @@ BATCH_SIZE = 500
 AFTER_SWEEP: list[Callable[[Runtime], object]] = []
 
 
+def latest_merchant_now(session: Session, runtime: Runtime) -> datetime:
+    """The furthest-ahead simulated time of any merchant (an upper bound for due queries)."""
+    base = runtime.clock.now()
+    offset, frozen = session.execute(
+        select(func.max(Merchant.clock_offset_seconds), func.max(Merchant.clock_frozen_at))
+    ).one()
+    latest = base + timedelta(seconds=max(offset or 0.0, 0.0))
+    if frozen is not None:
+        # max() over the column bypasses the UTC type decorator on some backends.
+        frozen = frozen if frozen.tzinfo else frozen.replace(tzinfo=UTC)
+        latest = max(latest, frozen)
+    return latest
+
+
 def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = BATCH_SIZE) -> int:
     """Apply all work that is due now; returns how many transitions were applied."""
     if merchant_id is None:
         with runtime.db.session(write=False) as session:
-            merchant_ids = list(session.scalars(select(Merchant.id).order_by(Merchant.id)))
+            merchant_ids = merchants_with_due_work(session, latest_merchant_now(session, runtime))
     else:
         merchant_ids = [merchant_id]
     total = 0

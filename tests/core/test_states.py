@@ -1,0 +1,178 @@
+"""The transition tables, pair by pair, through the one way objects change state.
+
+Every ``(current, target)`` pair of each kind goes through ``gateway.domain.lifecycle.transition``:
+the pairs the table allows succeed and write exactly one ``Notification`` row (none when the
+target state is silent); every other pair raises ``InvalidStateTransition`` and writes nothing.
+The expected tables are written out here from reference §1.7, independently of ``states.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.domain.lifecycle import Context, transition
+from gateway.domain.states import (
+    SILENT_STATES,
+    TRANSITIONS,
+    AuthorizationState,
+    CaptureState,
+    DisputeState,
+    OrderReferenceState,
+    RefundState,
+)
+from gateway.errors import InvalidStateTransition
+from gateway.store.models import (
+    Authorization,
+    Capture,
+    Dispute,
+    Merchant,
+    Notification,
+    OrderReference,
+    Refund,
+)
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+#: Reference §1.7, written out as (from, to) pairs.
+EXPECTED: dict[str, set[tuple[str, str]]] = {
+    "OrderReference": {
+        ("Draft", "Open"),
+        ("Draft", "Canceled"),
+        ("Open", "Suspended"),
+        ("Open", "Canceled"),
+        ("Open", "Closed"),
+        ("Suspended", "Open"),
+        ("Suspended", "Canceled"),
+        ("Suspended", "Closed"),
+    },
+    "Authorization": {
+        ("Pending", "Open"),
+        ("Pending", "Declined"),
+        ("Pending", "Closed"),
+        ("Open", "Closed"),
+    },
+    "Capture": {
+        ("Pending", "Completed"),
+        ("Pending", "Declined"),
+        ("Completed", "Closed"),
+    },
+    "Refund": {
+        ("Pending", "Completed"),
+        ("Pending", "Declined"),
+    },
+}
+
+STATES: dict[str, type[Any]] = {
+    "OrderReference": OrderReferenceState,
+    "Authorization": AuthorizationState,
+    "Capture": CaptureState,
+    "Refund": RefundState,
+}
+
+PAIRS = [
+    (kind, current.value, target.value)
+    for kind, enum in STATES.items()
+    for current, target in itertools.product(enum, enum)
+]
+
+
+def test_tables_are_the_documented_ones():
+    for kind, expected in EXPECTED.items():
+        table = TRANSITIONS[kind]
+        assert {(a.value, b.value) for a, tos in table.items() for b in tos} == expected, kind
+        # Every state has a row, even terminal ones.
+        assert set(table) == set(STATES[kind])
+
+
+def _object(kind: str, merchant: Merchant, state: str) -> Any:
+    """An unsaved object of ``kind`` in ``state`` (transition touches only its attributes)."""
+    common = {
+        "amazon_id": f"S01-0000000-0000000-{kind[0]}000001",
+        "merchant_id": merchant.id,
+        "state": state,
+        "last_update": NOW,
+        "created_at": NOW,
+    }
+    if kind == "OrderReference":
+        return OrderReference(**common, expires_at=NOW + timedelta(days=180))
+    if kind == "Authorization":
+        return Authorization(**common, expires_at=NOW + timedelta(days=30))
+    if kind == "Capture":
+        return Capture(**common)
+    if kind == "Refund":
+        return Refund(**common)
+    return Dispute(**common, dispute_type="chargeback")
+
+
+def _notifications(session: Any) -> int:
+    session.flush()
+    return session.scalar(select(func.count()).select_from(Notification))
+
+
+@pytest.fixture
+def context(runtime, merchant):
+    """A Context in a transaction that is rolled back after the test."""
+    with runtime.db.session() as session:
+        m = session.scalar(select(Merchant).where(Merchant.seller_id == merchant.seller_id))
+        yield Context(session, m, NOW, runtime.ids)
+        session.rollback()
+
+
+@pytest.mark.parametrize(("kind", "current", "target"), PAIRS, ids="-".join)
+def test_every_pair(context, kind, current, target):
+    obj = _object(kind, context.merchant, current)
+    before = _notifications(context.session)
+    if (current, target) in EXPECTED[kind]:
+        transition(context, obj, target, "SomeReason", "some description")
+        assert (obj.state, obj.reason_code, obj.last_update) == (target, "SomeReason", NOW)
+        written = _notifications(context.session) - before
+        assert written == (0 if target in SILENT_STATES[kind] else 1)
+        if written:
+            row = context.session.scalars(select(Notification)).all()[-1]
+            assert (row.object_kind, row.object_id, row.state, row.reason_code) == (
+                kind,
+                obj.amazon_id,
+                target,
+                "SomeReason",
+            )
+    else:
+        with pytest.raises(InvalidStateTransition):
+            transition(context, obj, target)
+        assert obj.state == current
+        assert _notifications(context.session) == before
+
+
+def test_silent_states_are_the_documented_ones():
+    # A confirmed order reference (Draft -> Open) and a new refund (Pending) are not announced.
+    assert {k: {s for s in v} for k, v in SILENT_STATES.items() if k in EXPECTED} == {
+        "OrderReference": {"Draft", "Open"},
+        "Authorization": set(),
+        "Capture": set(),
+        "Refund": {"Pending"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    list(itertools.product(DisputeState, DisputeState)),
+    ids=lambda s: s.value,
+)
+def test_dispute_pairs(context, current, target):
+    obj = _object("Dispute", context.merchant, current.value)
+    before = _notifications(context.session)
+    allowed = (current, target) in {
+        (DisputeState.OPEN, DisputeState.GRANTED),
+        (DisputeState.OPEN, DisputeState.DENIED),
+    }
+    if allowed:
+        transition(context, obj, target.value)
+        assert _notifications(context.session) - before == 1  # a chargeback is notified
+    else:
+        with pytest.raises(InvalidStateTransition):
+            transition(context, obj, target.value)
+        assert _notifications(context.session) == before
