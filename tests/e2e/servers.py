@@ -72,7 +72,7 @@ class LiveServer:
             try:
                 if requests.get(f"{self.url}/sandbox/api/v1/health", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a cold worker's slow answer
                 pass
             time.sleep(0.05)  # readiness poll interval, bounded by the deadline
         self.stop()
