@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.pool import NullPool
 
 from gateway.app import create_app
 from gateway.clock import FrozenClock
@@ -27,17 +30,40 @@ from tests.helpers import MerchantCredentials, SignedApi, new_merchant
 POSTGRES_URL_ENV = "GATEWAY_TEST_DATABASE_URL"
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A PostgreSQL database of this test session's own, dropped at the end (None: SQLite).
+
+    ``GATEWAY_TEST_DATABASE_URL`` names the server to use; each session creates a database
+    there, so concurrent runs on one server (developers, CI) never touch each other's tables.
+    """
+    server_url = os.environ.get(POSTGRES_URL_ENV)
+    if not server_url:
+        yield None
+        return
+    server = make_url(server_url)
+    name = f"gateway_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, postgres_url: str | None) -> Iterator[str]:
     """A fresh, empty database for one test."""
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
+    if postgres_url is None:
         yield f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
         return
-    db = Database(url)
+    db = Database(postgres_url)
     db.drop_all()
     db.dispose()
-    yield url
+    yield postgres_url
 
 
 @pytest.fixture
