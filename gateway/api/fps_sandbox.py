@@ -90,7 +90,7 @@ def _minor(text: str | None, field: str) -> int | None:
 
 
 def _token_json(token: FpsToken) -> dict[str, Any]:
-    data = jsonable(views.token(token))
+    data: dict[str, Any] = jsonable(views.token(token))
     data.update(
         payment_method=token.payment_method,
         used_amount=format_amount(token.used_minor, "USD"),

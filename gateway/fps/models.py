@@ -9,7 +9,6 @@ The merchant is the FPS caller and recipient; buyers are represented by their to
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,7 +28,7 @@ class FpsAccount(Versioned, Base):
     #: Fixed FPS fee per payment, in cents.
     fee_fixed_minor: Mapped[int] = mapped_column(BigInteger)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": Versioned.version}
+    __mapper_args__ = {"version_id_col": Versioned.version}
 
 
 class FpsToken(Versioned, Base):
@@ -69,7 +68,7 @@ class FpsToken(Versioned, Base):
     planned_state: Mapped[str | None] = mapped_column(String(16), default=None)
     planned_reason: Mapped[str | None] = mapped_column(String(64), default=None)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": Versioned.version}
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (UniqueConstraint("merchant_id", "caller_reference"),)
 
 
@@ -120,10 +119,6 @@ class FpsTransaction(Versioned, Base):
     sender_token: Mapped[FpsToken | None] = relationship()
     original: Mapped[FpsTransaction | None] = relationship(remote_side=[id])
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": Versioned.version}
+    __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_fps_transactions_due", "state", "due_at"),)
 
-
-def snapshot(obj: Any) -> dict[str, Any]:
-    """Plain values of a row's columns (for logs and the sandbox API)."""
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}

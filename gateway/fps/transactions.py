@@ -61,7 +61,9 @@ def _reference_key(caller_reference: str) -> str:
     return "fps#" + hashlib.sha256(caller_reference.encode("utf-8")).hexdigest()
 
 
-def _replayed(ctx: Context, caller_reference: str, action: str, params: dict[str, Any]) -> Any:
+def _replayed(
+    ctx: Context, caller_reference: str, action: str, params: dict[str, Any]
+) -> FpsTransaction | None:
     found = replayed_object_id(ctx, _reference_key(caller_reference), action, params)
     return None if found is None else get_transaction(ctx, found)
 
