@@ -28,7 +28,7 @@ def create_app(
     ``gateway serve`` initializes once before starting its workers and passes
     ``initialize=False`` to them; tests may hand in a ready ``runtime`` (with a frozen clock).
     """
-    from gateway.api import control, fps, fps_sandbox, offamazon, sandbox
+    from gateway.api import control, fps, fps_sandbox, notifications, offamazon, sandbox
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
@@ -40,6 +40,7 @@ def create_app(
     app.register_blueprint(offamazon.bp)
     app.register_blueprint(sandbox.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_error_handler(HTTPException, _unrouted)
@@ -49,14 +50,31 @@ def create_app(
 def _unrouted(error: HTTPException) -> ResponseReturnValue:
     """A path no blueprint owns: JSON under /sandbox, Amazon's XML InvalidAddress elsewhere."""
     from gateway.api.sandbox import http_error
-    from gateway.errors import InvalidAddress
+    from gateway.errors import GatewayError, InvalidAddress, InvalidParameterValue
     from gateway.wire.render import render_error
 
     if request.path.startswith("/sandbox"):
         return http_error(error)
-    if error.code != 404:
+    status = error.code or 500
+    wire: GatewayError
+    if status == 404:
+        wire = InvalidAddress(f"The path {request.path} is not an Amazon Pay API address.")
+    elif request.path.startswith("/OffAmazonPayments") and status in (405, 413):
+        # amazon_pay raises ValueError on any non-XML answer (reference §3.1): answer XML.
+        if status == 413:
+            status = InvalidParameterValue.http_status  # MWS: "request too big" (§1.9)
+            wire = InvalidParameterValue(
+                f"The request is larger than {runtime_limit()} bytes, the largest accepted."
+            )
+        else:
+            wire = InvalidAddress(f"The method {request.method} is not valid; use POST or GET.")
+    else:
         return error
     runtime: Runtime = current_app.extensions["gateway"]
-    wire = InvalidAddress(f"The path {request.path} is not an Amazon Pay API address.")
     body = render_error(wire.code, wire.message, wire.fault, runtime.ids.request_id())
-    return body, 404, {"Content-Type": "text/xml; charset=utf-8"}
+    return body, status, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def runtime_limit() -> int:
+    runtime: Runtime = current_app.extensions["gateway"]
+    return runtime.settings.max_request_bytes

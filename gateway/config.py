@@ -39,6 +39,19 @@ class Settings:
     public_url: str = ""
     #: Largest request body accepted, in bytes.
     max_request_bytes: int = 1_000_000
+    #: IPN retries, in seconds of the merchant's simulated time. Amazon retries a failed IPN
+    #: every hour for 14 days (reference/amazon-wire.md §2.5); the defaults compress that so a
+    #: test sees the whole schedule in minutes. The n-th retry waits
+    #: ``min(base * 2**(n-1), max_interval)`` plus up to 25 % jitter; no retry is scheduled
+    #: past ``horizon`` after the first attempt. Amazon's own: 3600 / 3600 / 1209600.
+    ipn_retry_base_seconds: float = 2.0
+    ipn_retry_max_interval_seconds: float = 60.0
+    ipn_retry_horizon_seconds: float = 3600.0
+    #: Concurrent IPN posts per process (one merchant's notifications go out one at a time).
+    ipn_delivery_threads: int = 8
+    #: How long a claimed (in_flight) notification stays claimed before another worker may
+    #: take it over, in seconds of the base (real) clock; longer than one post can take.
+    ipn_claim_lease_seconds: float = 120.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -20,6 +20,7 @@ from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import create_merchant, merchant_by_seller_id, now_for
 from gateway.domain.order_references import create_order_reference
 from gateway.ids import IdGenerator
+from gateway.ipn.keys import ensure_signing_key
 from gateway.store.db import Database
 from gateway.store.models import Merchant
 
@@ -32,6 +33,8 @@ class Runtime:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=IdGenerator)
+    #: Per-process services made on first use (the IPN signing key and dispatcher), by name.
+    services: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: Any) -> Runtime:
@@ -45,7 +48,11 @@ class Runtime:
         return Context(session, merchant, now_for(merchant, base_now or self.clock.now()), self.ids)
 
     def initialize(self) -> bool:
-        """Create tables; seed a new database from ``settings.seed_dir``. True when seeded."""
+        """Create tables and the IPN signing key; seed a new database from ``settings.seed_dir``.
+
+        True when seeded.
+        """
+        ensure_signing_key(self.settings.data_dir)
         if not self.db.create_all() or not self.settings.seed_dir:
             return False
         seed(self, Path(self.settings.seed_dir))

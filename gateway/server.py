@@ -33,7 +33,8 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             "threads": s.threads,
             "worker_class": "gthread",
             "timeout": 120,
-            "graceful_timeout": 5,
+            # Idle keep-alive connections hold a gthread worker until this runs out on shutdown.
+            "graceful_timeout": 2,
             "keepalive": 30,
             "loglevel": "warning",
             "accesslog": None,

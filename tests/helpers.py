@@ -25,9 +25,8 @@ class MerchantCredentials:
 
 def new_merchant(runtime: Runtime, **settings: Any) -> MerchantCredentials:
     def work(session: Any) -> MerchantCredentials:
-        m = create_merchant(
-            session, runtime.ids, runtime.clock.now(), store_name="teststore", **settings
-        )
+        options = {"store_name": "teststore", **settings}
+        m = create_merchant(session, runtime.ids, runtime.clock.now(), **options)
         return MerchantCredentials(m.seller_id, m.access_key, m.secret_key)
 
     return runtime.db.run(work)

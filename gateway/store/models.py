@@ -297,3 +297,46 @@ class Notification(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ix_notifications_due", "delivery_state", "next_attempt_at"),)
+
+
+class NotificationMessage(Base):
+    """What delivering one notification sends, fixed when it is first attempted (gateway.ipn).
+
+    Every retry, duplicate and redelivery posts these exact bytes, so ``message_id`` (the SNS
+    MessageId) stays stable and receivers can dedupe by it. The row also tracks the current
+    delivery series: its start (the first attempt, or the latest redelivery) bounds the retry
+    horizon, and its attempts set the backoff.
+    """
+
+    __tablename__ = "notification_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), unique=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The body as sent (UTF-8 text: SNS JSON, or a form-encoded FPS notification).
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    series_started_at: Mapped[datetime]
+    series_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NotificationAttempt(Base):
+    """One HTTP post of a notification to the merchant's endpoint, whatever came of it."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    #: The merchant's simulated time when the post started.
+    attempted_at: Mapped[datetime]
+    url: Mapped[str] = mapped_column(String(2048))
+    #: The HTTP status the receiver answered; None when there was no answer.
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why there was no usable answer (connection refused, timeout ...).
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The start of the receiver's answer, for debugging.
+    response_snippet: Mapped[str | None] = mapped_column(Text, default=None)
+    #: What the attempt led to: acknowledged, retry, failed (a duplicate copy: duplicate).
+    outcome: Mapped[str] = mapped_column(String(16))

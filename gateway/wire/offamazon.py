@@ -7,6 +7,7 @@ either happens completely or not at all (and is retried whole when it loses a ra
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from gateway.errors import (
     GatewayError,
     InternalServerError,
     InvalidAddress,
+    InvalidParameterValue,
     MissingParameter,
     UnauthorizedAccess,
 )
@@ -30,6 +32,9 @@ from gateway.wire.render import OFFAMAZON_NAMESPACE, render_error, render_result
 log = logging.getLogger(__name__)
 
 API_VERSION = "2013-01-01"
+
+#: Characters XML 1.0 cannot carry (answers echo values, so such a value would break them).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def secret_lookup(session: Session) -> Any:
@@ -47,8 +52,13 @@ def handle(
     request_id = runtime.ids.request_id()
     action = params.get("Action", "")
     operation = OPERATIONS.get(action)
+    unsendable = [name for name, value in params.items() if _NOT_XML.search(name + value)]
 
     def work(session: Session) -> bytes:
+        if unsendable:
+            raise InvalidParameterValue(
+                f"The parameter {unsendable[0]!r} holds a character that XML cannot carry."
+            )
         merchant: Merchant = signing.verify(
             params,
             method=method,

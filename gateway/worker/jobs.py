@@ -78,3 +78,8 @@ def sweep(runtime: Runtime) -> int:
     for hook in AFTER_SWEEP:
         hook(runtime)
     return applied
+
+
+# IPN delivery registers itself in AFTER_SWEEP when imported; importing it here makes every
+# process that sweeps deliver (the import is last: gateway.ipn.delivery imports this module).
+from gateway.ipn import delivery as _ipn_delivery  # noqa: E402, F401

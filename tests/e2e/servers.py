@@ -72,8 +72,8 @@ class LiveServer:
             try:
                 if requests.get(f"{self.url}/sandbox/api/v1/health", timeout=1).ok:
                     return
-            except requests.RequestException:  # not listening yet, or a cold worker's slow answer
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a worker still booting behind the open socket
             time.sleep(0.05)  # readiness poll interval, bounded by the deadline
         self.stop()
         raise AssertionError(f"server not ready within {STARTUP_DEADLINE}s:\n{self.log()}")

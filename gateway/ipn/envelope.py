@@ -1,0 +1,162 @@
+"""What one notification looks like on the wire: a registry of renderers, and the SNS envelope.
+
+A renderer turns a ``Notification`` row into the exact request to post (``Outgoing``: headers,
+body bytes, and the message id receivers dedupe by). Renderers are registered per
+NotificationType with ``register``; Amazon Pay types use ``register_sns`` (NotificationData XML
+inside Amazon's SNS envelope), and another transport (FPS's form-encoded IPN) registers a plain
+renderer of its own. Delivery calls ``render`` once per notification and stores the result, so
+retries send the same bytes. No Flask here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.ipn.keys import SigningKey
+from gateway.store.models import Merchant, Notification
+from gateway.wire.render import document, timestamp
+
+#: Namespace of NotificationData [SRC: reference/amazon-wire.md §2.3: https and /ipn/].
+IPN_NAMESPACE = "https://mws.amazonservices.com/ipn/OffAmazonPayments/2013-01-01"
+#: Where the signing certificate is served (``SigningCertURL`` = public URL + this).
+CERTIFICATE_PATH = "/sandbox/ipn/certificate.pem"
+UNSUBSCRIBE_PATH = "/sandbox/ipn/unsubscribe"
+#: The topic's AWS account: the 12-digit example account of AWS's docs (Amazon's samples show
+#: Amazon's own, 291180941288; reference §2.2).
+TOPIC_ACCOUNT = "123456789012"
+#: MarketplaceID of Amazon's US sandbox samples; the topic is named ``<MarketplaceID><SellerId>``
+#: [SRC: testdata amazon-pay-samples/ipn/*.json]. UNCONFIRMED for other regions.
+MARKETPLACE_ID = "A3BXB0YN3XH17H"
+#: The fields SNS signs, in byte order; ``Subject`` only when present (reference §2.4). We never
+#: send a Subject: the official Python handler never includes it in what it verifies.
+SIGNED_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification as posted."""
+
+    message_id: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    session: Session
+    notification: Notification
+    merchant: Merchant
+    #: The merchant's simulated now (the message's Timestamp).
+    now: datetime
+    key: SigningKey
+    public_url: str
+
+
+Renderer = Callable[[RenderContext], Outgoing]
+#: NotificationData for an SNS type: (root element, its body) from the row and its object.
+DataBuilder = Callable[[Session, Notification], tuple[str, dict[str, Any]]]
+
+#: Renderers by NotificationType.
+RENDERERS: dict[str, Renderer] = {}
+
+
+class NoRenderer(LookupError):
+    """A notification type nobody registered a renderer for."""
+
+
+def register(notification_type: str, renderer: Renderer) -> None:
+    """Make ``renderer`` produce the requests for notifications of ``notification_type``."""
+    RENDERERS[notification_type] = renderer
+
+
+def register_sns(notification_type: str, data: DataBuilder) -> None:
+    """An Amazon Pay type: ``data``'s XML as NotificationData inside a signed SNS envelope."""
+
+    def renderer(ctx: RenderContext) -> Outgoing:
+        root, content = data(ctx.session, ctx.notification)
+        return sns_notification(ctx, document(root, content, IPN_NAMESPACE).decode("utf-8"))
+
+    register(notification_type, renderer)
+
+
+def render(ctx: RenderContext) -> Outgoing:
+    renderer = RENDERERS.get(ctx.notification.notification_type)
+    if renderer is None:
+        raise NoRenderer(f"no IPN renderer for {ctx.notification.notification_type!r}")
+    return renderer(ctx)
+
+
+# --- SNS -----------------------------------------------------------------------------------------
+
+
+def topic_arn(seller_id: str) -> str:
+    """``arn:aws:sns:us-east-1:<account>:<MarketplaceID><SellerId>`` (reference §2.2)."""
+    return f"arn:aws:sns:us-east-1:{TOPIC_ACCOUNT}:{MARKETPLACE_ID}{seller_id}"
+
+
+def subscription_arn(seller_id: str) -> str:
+    """``<topic arn>:<subscription uuid>``, stable per merchant (reference §2.1)."""
+    topic = topic_arn(seller_id)
+    return f"{topic}:{uuid.uuid5(uuid.NAMESPACE_URL, topic)}"
+
+
+def string_to_sign(envelope: Mapping[str, str]) -> bytes:
+    """Each signed field's name and value, each followed by a newline (reference §2.4)."""
+    return "".join(
+        f"{name}\n{envelope[name]}\n" for name in SIGNED_FIELDS if name in envelope
+    ).encode("utf-8")
+
+
+def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
+    row, seller_id = ctx.notification, ctx.merchant.seller_id
+    # Inner Message keys as in Amazon's samples (reference §2.3); no IsSample (that marks
+    # Seller Central test notifications). UNCONFIRMED: NotificationReferenceId's shape (the
+    # samples show a UUID, sometimes with a suffix), so a plain UUID.
+    message = {
+        "NotificationReferenceId": str(uuid.uuid4()),
+        "MarketplaceID": MARKETPLACE_ID,
+        "NotificationType": row.notification_type,
+        "SellerId": seller_id,
+        "ReleaseEnvironment": "Sandbox",
+        "Version": "2013-01-01",
+        "NotificationData": notification_data,
+        "Timestamp": timestamp(ctx.now),
+    }
+    topic = topic_arn(seller_id)
+    envelope = {
+        "Type": "Notification",
+        "MessageId": str(uuid.uuid4()),
+        "TopicArn": topic,
+        # A JSON string inside the JSON envelope, compact like Amazon's (reference §2.2).
+        "Message": json.dumps(message, separators=(",", ":"), ensure_ascii=False),
+        "Timestamp": timestamp(ctx.now),
+        "SignatureVersion": ctx.merchant.ipn_signature_version,
+    }
+    signature = ctx.key.sign(string_to_sign(envelope), ctx.merchant.ipn_signature_version)
+    envelope["Signature"] = base64.b64encode(signature).decode("ascii")
+    envelope["SigningCertURL"] = ctx.public_url + CERTIFICATE_PATH
+    envelope["UnsubscribeURL"] = (
+        f"{ctx.public_url}{UNSUBSCRIBE_PATH}?Action=Unsubscribe&SubscriptionArn="
+        f"{subscription_arn(seller_id)}"
+    )
+    # SNS pretty-prints with `"Key" : value` (testdata sns-sample/notification.json).
+    body = json.dumps(envelope, indent=2, separators=(",", " : "), ensure_ascii=False)
+    headers = {
+        # Headers of reference §2.1 (lower case as Amazon sends them; HTTP names are
+        # case-insensitive, and the official handler needs a case-insensitive header object).
+        "x-amz-sns-message-type": "Notification",
+        "x-amz-sns-message-id": envelope["MessageId"],
+        "x-amz-sns-topic-arn": topic,
+        "x-amz-sns-subscription-arn": subscription_arn(seller_id),
+        "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": "Amazon Simple Notification Service Agent",
+    }
+    return Outgoing(envelope["MessageId"], headers, body.encode("utf-8"))

@@ -1,0 +1,100 @@
+"""The IPN signing key: RSA-2048 plus a self-signed certificate, made once per sandbox.
+
+Amazon SNS signs each notification with a key whose certificate it serves at ``SigningCertURL``
+[SRC: reference/amazon-wire.md §2.4]. Here the key and certificate live in one PEM file in
+``settings.data_dir``, so every process of one sandbox (gunicorn workers, ``gateway worker``) and
+every restart sign with the same key. ``Runtime.initialize()`` creates it before workers fork;
+creation is still safe when two processes race: each writes a private temp file and
+``os.link``s it to the final name, which fails if the name exists (an exclusive create, atomic on
+POSIX), and then everyone loads whatever file won.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+KEY_FILE = "ipn-signing.pem"
+#: The certificate's subject: the CN of Amazon's SNS certificates (reference §2.4); UNCONFIRMED
+#: which CN a receiver might check, none of the official handlers does.
+COMMON_NAME = "sns.amazonaws.com"
+#: The certificate's validity: long enough for any sandbox, backdated for skewed merchant clocks.
+VALIDITY = timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private_key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def sign(self, data: bytes, signature_version: str) -> bytes:
+        """RSASSA-PKCS1-v1_5 over ``data``: SHA-1 for SNS SignatureVersion 1, SHA-256 for 2
+        [SRC: reference/amazon-wire.md §2.4]."""
+        digest = hashes.SHA256() if signature_version == "2" else hashes.SHA1()
+        return self.private_key.sign(data, padding.PKCS1v15(), digest)
+
+
+def _generate(now: datetime) -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, COMMON_NAME),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Amazon Pay gateway simulator"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - VALIDITY)
+        .not_valid_after(now + VALIDITY)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key_pem + cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _parse(pem: bytes) -> SigningKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the IPN signing key is not an RSA key")
+    return SigningKey(key, x509.load_pem_x509_certificate(pem))
+
+
+def ensure_signing_key(data_dir: Path) -> SigningKey:
+    """Load the sandbox's signing key, creating it first if there is none (race-safe)."""
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=data_dir, prefix=".ipn-signing-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_generate(datetime.now(UTC)))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, 0o600)
+            # Exclusive and atomic: fails if another process linked its file first.
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            os.unlink(temp)
+    return _parse(path.read_bytes())

@@ -1,0 +1,172 @@
+"""NotificationData of the Amazon Pay IPN types, registered with ``envelope.register_sns``.
+
+Roots and elements follow Amazon's sample notifications [SRC: reference/amazon-wire.md §2.3;
+testdata amazon-pay-samples/ipn/*.json]: the API's Details block reduced to the elements the
+samples show (plus API fields that are set, such as a seller note), with the object's status
+as it was at the notified change (kept on the row). Amounts and id lists are the object's
+current ones. No Flask here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.domain.lifecycle import CHARGEBACK_NOTIFICATION_TYPE
+from gateway.ipn.envelope import register_sns
+from gateway.store.models import (
+    Authorization,
+    Capture,
+    Dispute,
+    Notification,
+    OrderReference,
+    Refund,
+)
+from gateway.wire import views
+
+
+class NotifiedObjectMissing(LookupError):
+    """The row names an object that is not there (deleted data, or another merchant's)."""
+
+
+def ipn_amount(text: str) -> str:
+    """``5.0``, ``0.4``, ``100.0``: IPN amounts drop trailing zeros but keep one decimal,
+    unlike API answers (reference §2.3, "IPN amounts use one decimal"). UNCONFIRMED beyond
+    the samples' values."""
+    plain = format(Decimal(text).normalize(), "f")
+    return plain if "." in plain else plain + ".0"
+
+
+def _ipn_amounts(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Amount", "CurrencyCode"}:
+            return {"Amount": ipn_amount(value["Amount"]), "CurrencyCode": value["CurrencyCode"]}
+        return {k: _ipn_amounts(v) for k, v in value.items()}
+    return value
+
+
+def _load(session: Session, model: Any, row: Notification) -> Any:
+    obj = session.scalar(
+        select(model).where(model.amazon_id == row.object_id, model.merchant_id == row.merchant_id)
+    )
+    if obj is None:
+        raise NotifiedObjectMissing(f"{row.object_kind} {row.object_id} not found")
+    return obj
+
+
+def _status(row: Notification) -> dict[str, Any]:
+    return views.status(row.state, row.changed_at, row.reason_code, row.reason_description)
+
+
+def _shape(details: dict[str, Any], elements: list[str], **extra: Any) -> dict[str, Any]:
+    """``details`` reduced to ``elements`` in that order; empty notes left out."""
+    merged = {**details, **extra}
+    picked = {name: merged.get(name) for name in elements}
+    shaped: dict[str, Any] = _ipn_amounts({k: (None if v == "" else v) for k, v in picked.items()})
+    return shaped
+
+
+# Element lists in the samples' order, API-only optional fields where the API puts them.
+_ORDER_REFERENCE = [
+    "AmazonOrderReferenceId",
+    "OrderTotal",
+    "SellerOrderAttributes",
+    "OrderReferenceStatus",
+    "CreationTimestamp",
+    "ExpirationTimestamp",
+]
+_AUTHORIZATION = [
+    "AmazonAuthorizationId",
+    "AuthorizationReferenceId",
+    "SellerAuthorizationNote",
+    "AuthorizationAmount",
+    "CapturedAmount",
+    "AuthorizationFee",
+    "IdList",
+    "CreationTimestamp",
+    "ExpirationTimestamp",
+    "AuthorizationStatus",
+    "SoftDecline",
+    "OrderItemCategories",
+    "CaptureNow",
+    "SoftDescriptor",
+]
+_CAPTURE = [
+    "AmazonCaptureId",
+    "CaptureReferenceId",
+    "SellerCaptureNote",
+    "CaptureAmount",
+    "RefundedAmount",
+    "CaptureFee",
+    "IdList",
+    "CreationTimestamp",
+    "CaptureStatus",
+    "SoftDescriptor",
+]
+_REFUND = [
+    "AmazonRefundId",
+    "RefundReferenceId",
+    "SellerRefundNote",
+    "RefundType",
+    "RefundAmount",
+    "FeeRefunded",
+    "CreationTimestamp",
+    "RefundStatus",
+    "SoftDescriptor",
+]
+
+
+def order_reference_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
+    oro = _load(session, OrderReference, row)
+    details = views.order_reference_details(oro, _status(row))
+    # The samples show an empty <SellerOrderAttributes/> when none are set.
+    attributes = details["SellerOrderAttributes"] or {}
+    body = _shape(details, _ORDER_REFERENCE, SellerOrderAttributes=attributes)
+    return "OrderReferenceNotification", {"OrderReference": body}
+
+
+def authorization_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
+    details = views.authorization_details(_load(session, Authorization, row), _status(row))
+    # The sandbox has no item categories; the samples show the empty element.
+    body = _shape(details, _AUTHORIZATION, OrderItemCategories={})
+    return "AuthorizationNotification", {"AuthorizationDetails": body}
+
+
+def capture_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
+    details = views.capture_details(_load(session, Capture, row), _status(row))
+    return "CaptureNotification", {"CaptureDetails": _shape(details, _CAPTURE)}
+
+
+def refund_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
+    details = views.refund_details(_load(session, Refund, row), _status(row))
+    return "RefundNotification", {"RefundDetails": _shape(details, _REFUND)}
+
+
+#: Dispute states as ChargebackState. The sample shows only RECEIVED; the others are UNCONFIRMED.
+CHARGEBACK_STATES = {"Open": "RECEIVED", "Granted": "ACCEPTED", "Denied": "CLOSED"}
+
+
+def chargeback_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
+    """ChargebackNotification as in ChargebackNotification_Service.json (reference §2.3)."""
+    dispute: Dispute = _load(session, Dispute, row)
+    body = {
+        "AmazonChargebackId": dispute.amazon_id,
+        "AmazonOrderReferenceId": dispute.order_reference.amazon_id,
+        # UNCONFIRMED: the sample's value looks like the seller's CaptureReferenceId.
+        "AmazonCaptureReferenceId": dispute.capture.reference_id,
+        "CreationTimestamp": dispute.created_at,
+        "ChargebackAmount": _ipn_amounts(views.price(dispute.amount_minor, dispute.currency)),
+        "ChargebackState": CHARGEBACK_STATES.get(row.state, row.state.upper()),
+        "ChargebackReason": dispute.reason or "Generic Service Chargeback",
+    }
+    return "ChargebackNotification", {"ChargebackDetails": body}
+
+
+register_sns("OrderReferenceNotification", order_reference_data)
+register_sns("PaymentAuthorize", authorization_data)
+register_sns("PaymentCapture", capture_data)
+register_sns("PaymentRefund", refund_data)
+register_sns(CHARGEBACK_NOTIFICATION_TYPE, chargeback_data)

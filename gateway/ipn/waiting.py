@@ -1,0 +1,80 @@
+"""What the sandbox's wait endpoint checks: has an object reached a state (and been notified)?
+
+An object has reached a state when it is in it now or a notification says it was in it (so a
+waiter does not miss a state the object has already left). With ``acknowledged``, a
+notification of the object in that state must also have been answered with a 2xx. No Flask here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.domain.lifecycle import KINDS
+from gateway.store.models import Dispute, Merchant, Notification
+from gateway.wire import views
+
+
+def dispute_details(dispute: Dispute) -> dict[str, Any]:
+    return {
+        "DisputeId": dispute.amazon_id,
+        "DisputeType": dispute.dispute_type,
+        "AmazonOrderReferenceId": dispute.order_reference.amazon_id,
+        "AmazonCaptureId": dispute.capture.amazon_id,
+        "Amount": views.price(dispute.amount_minor, dispute.currency),
+        "State": dispute.state,
+        "CreationTimestamp": dispute.created_at,
+        "LastUpdateTimestamp": dispute.last_update,
+    }
+
+
+def _state_only(obj: Any) -> dict[str, Any]:
+    return {"State": obj.state}
+
+
+#: Each kind's Details view (kinds and models: ``gateway.domain.lifecycle.KINDS``).
+VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "OrderReference": views.order_reference_details,
+    "Authorization": views.authorization_details,
+    "Capture": views.capture_details,
+    "Refund": views.refund_details,
+    "Dispute": dispute_details,
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str
+    obj: Any
+    view: Callable[[Any], dict[str, Any]]
+
+    def details(self) -> dict[str, Any]:
+        return self.view(self.obj)
+
+
+def find_object(session: Session, merchant: Merchant, amazon_id: str) -> Found | None:
+    """The merchant's object with this Amazon id, of any kind."""
+    for model, kind in KINDS.items():
+        obj = session.scalar(
+            select(model).where(model.amazon_id == amazon_id, model.merchant_id == merchant.id)
+        )
+        if obj is not None:
+            return Found(kind, obj, VIEWS.get(kind, _state_only))
+    return None
+
+
+def reached(session: Session, found: Found, state: str, acknowledged: bool) -> bool:
+    notified = select(Notification.id).where(
+        Notification.merchant_id == found.obj.merchant_id,
+        Notification.object_id == found.obj.amazon_id,
+        Notification.state == state,
+    )
+    if acknowledged:
+        notified = notified.where(Notification.acknowledged_at.is_not(None))
+    elif found.obj.state == state:
+        return True
+    return session.scalar(notified.limit(1)) is not None

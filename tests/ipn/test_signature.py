@@ -1,0 +1,113 @@
+"""IPN signatures verify with an independent check: ``cryptography`` over the SNS string to sign,
+with the certificate fetched from SigningCertURL (a real HTTP server running the app)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from werkzeug.serving import make_server
+
+from gateway.ipn.keys import ensure_signing_key
+from tests.ipn.flows import every_type
+
+SNS_SAMPLE = Path("/work/shared/testdata/sns-sample")
+
+
+def sns_string_to_sign(envelope: dict) -> bytes:
+    """Written from AWS's SNS docs (reference §2.4), not from gateway code."""
+    names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    return "".join(f"{n}\n{envelope[n]}\n" for n in names if n in envelope).encode("utf-8")
+
+
+def verify(envelope: dict, certificate_pem: bytes) -> None:
+    """Raise InvalidSignature unless ``envelope`` was signed by the certificate's key."""
+    cert = x509.load_pem_x509_certificate(certificate_pem)
+    digest = {"1": hashes.SHA1(), "2": hashes.SHA256()}[envelope["SignatureVersion"]]
+    cert.public_key().verify(  # type: ignore[union-attr, call-arg]
+        base64.b64decode(envelope["Signature"]),
+        sns_string_to_sign(envelope),
+        padding.PKCS1v15(),  # type: ignore[call-arg]
+        digest,  # type: ignore[call-arg]
+    )
+
+
+@pytest.mark.skipif(not SNS_SAMPLE.is_dir(), reason="the SNS sample is not present")
+def test_the_verifier_accepts_amazons_real_sample_and_rejects_a_changed_one():
+    envelope = json.loads((SNS_SAMPLE / "notification.json").read_bytes())
+    pem = (SNS_SAMPLE / "signing-cert.pem").read_bytes()
+    verify(envelope, pem)
+    with pytest.raises(InvalidSignature):
+        verify({**envelope, "Timestamp": envelope["Timestamp"].replace("0", "1", 1)}, pem)
+
+
+@pytest.fixture
+def live_app(app, runtime) -> Iterator[str]:
+    """The app on a real port; the runtime's public URL (SigningCertURL's base) points at it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    runtime.settings = runtime.settings.replace(public_url=url)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_every_notification_verifies_with_the_certificate_at_signing_cert_url(
+    version, live_app, api, runtime, clock, receiver, configure, deliver
+):
+    configure(ipn_url=receiver.url, ipn_signature_version=version)
+    every_type(api, runtime, clock)
+    deliver()
+    assert len(receiver.received) >= 5
+    for received in receiver.received:
+        envelope = json.loads(received.body)
+        assert envelope["SignatureVersion"] == version
+        assert envelope["SigningCertURL"] == f"{live_app}/sandbox/ipn/certificate.pem"
+        pem = requests.get(envelope["SigningCertURL"], timeout=5).content
+        verify(envelope, pem)
+        for name in ("Message", "MessageId", "Timestamp", "TopicArn", "Type"):
+            changed = {**envelope, name: envelope[name] + " "}
+            with pytest.raises(InvalidSignature):
+                verify(changed, pem)
+
+
+def test_the_certificate_is_the_data_dirs_and_survives_a_restart(app, runtime):
+    served = app.test_client().get("/sandbox/ipn/certificate.pem")
+    assert served.status_code == 200
+    assert served.mimetype == "application/x-pem-file"
+    assert served.data == ensure_signing_key(runtime.settings.data_dir).certificate_pem
+    # A restart (a new runtime, same data dir) loads the same key.
+    runtime.initialize()
+    assert ensure_signing_key(runtime.settings.data_dir).certificate_pem == served.data
+
+
+def test_processes_starting_at_once_agree_on_one_key(tmp_path):
+    folder = tmp_path / "fresh"
+    script = (
+        "import sys; from pathlib import Path; from gateway.ipn.keys import ensure_signing_key; "
+        "sys.stdout.buffer.write(ensure_signing_key(Path(sys.argv[1])).certificate_pem)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(folder)], stdout=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    certificates = {proc.communicate(timeout=60)[0] for proc in procs}
+    assert all(proc.returncode == 0 for proc in procs)
+    assert len(certificates) == 1
+    assert [p.name for p in folder.iterdir()] == ["ipn-signing.pem"]  # no temp files left
