@@ -1,16 +1,22 @@
+"""boto 2.49's FPSConnection against a real server process (``gateway serve``).
+
+Pay, get the status, refund partially twice, exceed the remaining amount, cancel a token, try
+another merchant's token: every error is asserted by boto's exception class for its code.
+Pending work settles by advancing the merchant's clock through the sandbox API, which applies
+the due work before answering: no sleeps.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clients.sdk import boto_fps_connection
 from tests.e2e.servers import LiveServer
+from tests.fps.boto_helpers import Merchant, errors
 
-# boto is imported inside the tests, not at collection: its vendored six importer makes later
-# first-time imports of optional modules warn (setup.cfg filters that warning too).
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.sdk,
@@ -26,55 +32,6 @@ def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path / "data", database_url, scheduler=False).start()
     yield live
     live.stop()
-
-
-def errors() -> Any:
-    from boto.fps import exception
-
-    return exception
-
-
-class Merchant:
-    """A merchant made through the sandbox API and its boto FPSConnection (retries off)."""
-
-    def __init__(self, server: LiveServer, secret: str | None = None) -> None:
-        self.server = server
-        data = server.sandbox("POST", "/merchants", settle_delay_seconds=5)
-        self.seller_id = data["seller_id"]
-        self.access_key = data["access_key"]
-        self.conn = boto_fps_connection(server.url, data["access_key"], secret or data["secret_key"])
-
-    def install_token(self, token_type: str = "MultiUse") -> str:
-        path = f"/merchants/{self.seller_id}/fps/tokens"
-        token: str = self.server.sandbox("POST", path, token_type=token_type)["TokenId"]
-        return token
-
-    def advance(self, seconds: float) -> None:
-        """Move the merchant's clock; the server applies what became due before answering."""
-        self.server.sandbox("POST", f"/merchants/{self.seller_id}/clock/advance", seconds=seconds)
-
-    def call(self, action: str, method: str, **params: str) -> Any:
-        from boto.fps.connection import FPSConnection
-
-        response = getattr(FPSConnection, method).response
-        return self.conn.get_object(action, params, response)
-
-    def pay(self, token: str, amount: str, ref: str) -> Any:
-        params = {"TransactionAmount.Value": amount, "TransactionAmount.CurrencyCode": "USD"}
-        return self.call("Pay", "pay", SenderTokenId=token, CallerReference=ref, **params)
-
-    def refund(self, transaction_id: str, amount: str, ref: str) -> Any:
-        params = {"RefundAmount.Value": amount, "RefundAmount.CurrencyCode": "USD"}
-        return self.call(
-            "Refund", "refund", TransactionId=transaction_id, CallerReference=ref, **params
-        )
-
-    def status(self, transaction_id: str) -> str:
-        answer = self.call(
-            "GetTransactionStatus", "get_transaction_status", TransactionId=transaction_id
-        )
-        status: str = answer.GetTransactionStatusResult.TransactionStatus
-        return status
 
 
 def test_boto_pay_status_refunds_and_token_errors(server: LiveServer) -> None:
