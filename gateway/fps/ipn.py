@@ -70,9 +70,7 @@ def form_body(params: Mapping[str, str]) -> bytes:
     return urlencode(list(params.items())).encode("ascii")
 
 
-def check(
-    url: str, http_parameters: str, verify_signature: Callable[[bytes, bytes], bool]
-) -> bool:
+def check(url: str, http_parameters: str, verify_signature: Callable[[bytes, bytes], bool]) -> bool:
     """Whether ``http_parameters`` (a raw IPN body) carries a genuine signature for ``url``."""
     try:
         params = dict(parse_qsl(http_parameters, keep_blank_values=True, strict_parsing=True))

@@ -121,4 +121,3 @@ class FpsTransaction(Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}
     __table_args__ = (Index("ix_fps_transactions_due", "state", "due_at"),)
-

@@ -15,6 +15,7 @@ Every check runs before anything changes.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from gateway.domain.settlement import DueKind, register
 from gateway.fps import fees
 from gateway.fps.errors import (
     AmountOutOfRange,
+    InvalidParams,
     InvalidTokenId_Sender,
     InvalidTransactionId,
     InvalidTransactionState,
@@ -44,6 +46,9 @@ from gateway.fps.states import TokenStatus, TransactionStatus
 from gateway.fps.tokens import SINGLE_PAYMENT_TYPES, find_token
 
 T = TransactionStatus
+
+#: A TransactionId: 35 upper-case alphanumerics (reference §4.3 "Id formats").
+TRANSACTION_ID = re.compile(r"[A-Z0-9]{35}")
 
 #: Payment methods that settle asynchronously (reference §4.3: "CC/ACH return Pending").
 ASYNC_METHODS = frozenset({"CC", "ACH"})
@@ -74,6 +79,11 @@ def _amount(text: str, field: str) -> int:
 
 def get_transaction(ctx: Context, transaction_id: str) -> FpsTransaction:
     """The caller's transaction; another caller's id is answered as an unknown one."""
+    if not TRANSACTION_ID.fullmatch(transaction_id):
+        # Amazon's sample answer to a malformed id (reference §4.4, ResponseSamples fixture).
+        raise InvalidParams(
+            f"transactionId has to be a valid transaction ID. Specified value: {transaction_id}"
+        )
     txn = ctx.session.scalar(
         select(FpsTransaction).where(
             FpsTransaction.amazon_id == transaction_id,
@@ -81,9 +91,8 @@ def get_transaction(ctx: Context, transaction_id: str) -> FpsTransaction:
         )
     )
     if txn is None:
-        # Wording of Amazon's sample InvalidParams/InvalidTransactionId answers (§4.4).
         raise InvalidTransactionId(
-            f"transactionId has to be a valid transaction ID. Specified value: {transaction_id}"
+            f"The transaction {transaction_id} is not a transaction of this caller."
         )
     return txn
 

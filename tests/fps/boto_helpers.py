@@ -28,7 +28,9 @@ class Merchant:
         data = server.sandbox("POST", "/merchants", settle_delay_seconds=5)
         self.seller_id = data["seller_id"]
         self.access_key = data["access_key"]
-        self.conn = boto_fps_connection(server.url, data["access_key"], secret or data["secret_key"])
+        self.conn = boto_fps_connection(
+            server.url, data["access_key"], secret or data["secret_key"]
+        )
 
     def install_token(self, token_type: str = "MultiUse") -> str:
         path = f"/merchants/{self.seller_id}/fps/tokens"

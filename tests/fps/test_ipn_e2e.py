@@ -63,9 +63,7 @@ def verify_independently(params: dict[str, str], url: str) -> None:
 
 
 def verification_status(shop: Merchant, url: str, body: str) -> str:
-    answer = shop.call(
-        "VerifySignature", "verify_signature", UrlEndPoint=url, HttpParameters=body
-    )
+    answer = shop.call("VerifySignature", "verify_signature", UrlEndPoint=url, HttpParameters=body)
     status: str = answer.VerifySignatureResult.VerificationStatus
     return status
 

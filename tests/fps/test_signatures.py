@@ -126,6 +126,8 @@ def test_error_answer_is_the_unnamespaced_fps_error_document(fps):
     root = ElementTree.fromstring(response.data)
     assert root.tag == "Response"
     assert [e.tag for e in root] == ["Errors", "RequestID"]
-    assert root.findtext("Errors/Error/Code") == "InvalidTransactionId"
-    assert "FAKE" in root.findtext("Errors/Error/Message")
+    # Amazon's sample answer to a malformed id (reference §4.4).
+    assert root.findtext("Errors/Error/Code") == "InvalidParams"
+    message = "transactionId has to be a valid transaction ID. Specified value: FAKE"
+    assert root.findtext("Errors/Error/Message") == message
     assert root.findtext("RequestID")

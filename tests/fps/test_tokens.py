@@ -71,9 +71,7 @@ def test_single_use_token_pays_once(fps):
 
 
 def test_token_limits_hold_at_their_edges(fps):
-    token = fps.install_token(
-        limits={"max_transaction_amount": "10.00", "total_amount": "25.00"}
-    )
+    token = fps.install_token(limits={"max_transaction_amount": "10.00", "total_amount": "25.00"})
     assert fps.pay(token, "10.01").code == "TokenUsageError"
     assert fps.pay(token, "10.00").status == 200
     assert fps.pay(token, "10.00").status == 200
