@@ -8,10 +8,17 @@ through ``conn.get_object(Action, params, FPSConnection.<method>.response)``.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from clients.sdk import boto_fps_connection
 from tests.e2e.servers import LiveServer
+
+
+def collect_boto_sockets() -> None:
+    """Collect the connections boto pooled and never closes (reference §3.3), now, while the
+    calling test's ResourceWarning filter applies, rather than in some later test."""
+    gc.collect()
 
 
 def errors() -> Any:

@@ -15,7 +15,7 @@ import pytest
 
 from clients.sdk import boto_fps_connection
 from tests.e2e.servers import LiveServer
-from tests.fps.boto_helpers import Merchant, errors
+from tests.fps.boto_helpers import Merchant, collect_boto_sockets, errors
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,6 +32,7 @@ def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path / "data", database_url, scheduler=False).start()
     yield live
     live.stop()
+    collect_boto_sockets()
 
 
 def test_boto_pay_status_refunds_and_token_errors(server: LiveServer) -> None:

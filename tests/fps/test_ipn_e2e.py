@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.e2e.servers import LiveServer, Received, Receiver
-from tests.fps.boto_helpers import Merchant
+from tests.fps.boto_helpers import Merchant, collect_boto_sockets
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,6 +42,7 @@ def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     live = LiveServer(tmp_path / "data", database_url).start()
     yield live
     live.stop()
+    collect_boto_sockets()
 
 
 def form(item: Received) -> dict[str, str]:
