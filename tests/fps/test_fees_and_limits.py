@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gateway.fps.fees import FeeSchedule, refund_share
+from tests.fps.helpers import FpsApi
 
 
 def _paid(fps, settle, amount="100.00", **pay):
@@ -133,8 +134,6 @@ def test_concurrent_refunds_never_exceed_the_amount(app, fps, settle):
     txn = _paid(fps, settle)
 
     def one(i: int) -> str | None:
-        from tests.fps.helpers import FpsApi
-
         api = FpsApi(app.test_client(), fps.merchant, fps.clock)
         return api.refund(txn, "15.00", f"race-{i}").code
 
@@ -143,3 +142,28 @@ def test_concurrent_refunds_never_exceed_the_amount(app, fps, settle):
     assert codes.count(None) == 6  # 6 x 15.00 = 90.00 fit in 100.00, a seventh does not
     assert codes.count("RefundAmountExceeded") == 4
     assert fps.transaction_json(txn)["refunded_amount"] == "90.00"
+
+
+def test_concurrent_payments_never_exceed_the_token_limit(app, fps):
+    token = fps.install_token(limits={"total_amount": "50.00"})
+
+    def one(i: int) -> str | None:
+        api = FpsApi(app.test_client(), fps.merchant, fps.clock)
+        return api.pay(token, "10.00", f"pay-race-{i}").code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(8)))
+    assert sorted(codes, key=str) == [None] * 5 + ["TokenUsageError"] * 3
+
+
+def test_concurrent_twins_of_one_refund_make_one_refund(app, fps, settle):
+    txn = _paid(fps, settle)
+
+    def one(_: int) -> str | None:
+        api = FpsApi(app.test_client(), fps.merchant, fps.clock)
+        return api.refund(txn, "25.00", "twin").find("RefundResult/TransactionId")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = set(pool.map(one, range(6)))
+    assert len(ids) == 1 and None not in ids
+    assert fps.transaction_json(txn)["refunded_amount"] == "25.00"
