@@ -108,12 +108,15 @@ def handle(
             path=path,
             now=runtime.clock.now(),
             secret_for=secret_lookup(session),
-            allow_v1=True,  # reference §4.2: FPS accepted Signature Version 1
+            # Reference §4.2: FPS accepted Signature Version 1. UNCONFIRMED (§4.1): FPS's Timestamp
+            # window; the verifier applies AWS's usual 15 minutes.
+            allow_v1=True,
         )
         if action is None:
             # UNCONFIRMED: FPS's answer to an unknown action; InvalidParams is in its table.
             raise InvalidParams(f"The action {action_name!r} is not a supported FPS action.")
         version = params.get("Version", "")
+        # UNCONFIRMED: the answer to a missing or unknown Version (reference §4.1 lists two).
         if version not in VERSIONS:
             raise InvalidParams(
                 f"Version {version!r} is not supported; use {' or '.join(VERSIONS)}."

@@ -47,7 +47,7 @@ class PayParams(_Base):
     sender_description = _text("SenderDescription", validate=_DESCRIPTION)
     marketplace_fixed_fee = _text("MarketplaceFixedFee.Value")
     marketplace_fixed_fee_currency = _text("MarketplaceFixedFee.CurrencyCode", validate=_CURRENCY)
-    #: A percentage of the amount (0..100), as in Amazon's Marketplace guide.
+    #: UNCONFIRMED: a percentage of the amount (0..100), as we read Amazon's Marketplace guide.
     marketplace_variable_fee = fields.Decimal(
         data_key="MarketplaceVariableFee", validate=validate.Range(0, 100), as_string=True
     )

@@ -30,6 +30,8 @@ class TransactionStatus(StrEnum):
 
 
 class TokenStatus(StrEnum):
+    """UNCONFIRMED values: the reference names GetTokens' ``TokenStatus`` but not its values."""
+
     ACTIVE = "Active"
     INACTIVE = "Inactive"
 

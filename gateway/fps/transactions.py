@@ -131,6 +131,7 @@ def pay(
     if marketplace_variable_fee is not None:
         marketplace += fees.percentage_of(amount_minor, marketplace_variable_fee)
     fee = schedule.fee(amount_minor)
+    # UNCONFIRMED: AmountOutOfRange when the fees would take more than the amount.
     if fee + marketplace > amount_minor:
         raise AmountOutOfRange(
             f"The fees ({format_amount(fee + marketplace, 'USD')} USD) exceed the amount {amount}."
@@ -176,6 +177,7 @@ def _check_token(ctx: Context, token: FpsToken, amount_minor: int) -> None:
     if token.state != TokenStatus.ACTIVE:
         # The issue asks for TokenNotActive; UNCONFIRMED whether Pay answers TokenNotActive_Sender.
         raise TokenNotActive(f"The sender token {token.amazon_id} is not active.")
+    # UNCONFIRMED: an expired token answers like a cancelled one.
     if token.valid_until is not None and ctx.now > token.valid_until:
         raise TokenNotActive(f"The sender token {token.amazon_id} expired.")
     # UNCONFIRMED: TokenUsageError for every exceeded token limit (reference §4.4 names the code).
@@ -240,7 +242,8 @@ def refund(
         original.fee_minor, original.fee_refunded_minor, original.amount_minor, reserved_after
     )
     # MarketplaceRefundPolicy (reference §4.3): MasterTxnOnly (the default) lets the caller keep
-    # its marketplace fee; the two others give it back, in the same proportion as the FPS fee.
+    # its marketplace fee; the two others give it back. UNCONFIRMED: in the same proportion as
+    # the FPS fee (§4.5 states the proportion for FPS's fee only).
     policy = marketplace_refund_policy or "MasterTxnOnly"
     marketplace_share = 0
     if policy in MARKETPLACE_FEE_REFUNDED:

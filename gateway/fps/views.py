@@ -41,7 +41,11 @@ def _sign(txn: FpsTransaction) -> int:
 
 
 def transaction(txn: FpsTransaction) -> dict[str, Any]:
-    """GetTransaction's ``Transaction``. UNCONFIRMED: element order and the optional elements."""
+    """GetTransaction's ``Transaction``.
+
+    UNCONFIRMED: element order, the optional elements, and the date format (our renderer's
+    ``2026-11-01T12:00:05.000Z``).
+    """
     code, message = STATUS_CODES[txn.state]
     sign = _sign(txn)
     token = txn.sender_token or (txn.original.sender_token if txn.original else None)
