@@ -34,7 +34,10 @@ IPN_NAMESPACE = "https://mws.amazonservices.com/ipn/OffAmazonPayments/2013-01-01
 class EnvelopeSigner(Protocol):
     """Signs SNS strings to sign with the key behind ``cert_url``."""
 
-    cert_url: str
+    @property
+    def cert_url(self) -> str:
+        """Where the certificate of the signing key is served (SigningCertURL)."""
+        ...
 
     def sign(self, message: bytes, version: str) -> str:
         """Base64 signature of ``message``: SHA1withRSA for version "1", SHA256withRSA for "2"."""
