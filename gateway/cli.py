@@ -82,6 +82,49 @@ def worker(interval: float | None, **options: Any) -> None:
         build_scheduler(runtime, blocking=True).start()
 
 
+@cli.command("ipn-check")
+@click.argument("url")
+@common_options
+@click.option(
+    "--seller-id",
+    default="A2SANDBOXSELLER",
+    show_default=True,
+    help="SellerId in the notifications.",
+)
+@click.option(
+    "--public-url",
+    help="The simulator's URL, where SigningCertURL points (default: http://host:port).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+def ipn_check(url: str, seller_id: str, as_json: bool, timeout: float, **options: Any) -> None:
+    """Check a webhook receiver at URL: genuine IPNs accepted, forgeries refused.
+
+    Notifications are signed with this sandbox's IPN key (the one in --data-dir); their
+    SigningCertURL points at the simulator's certificate, so run it with `gateway serve` and let
+    the receiver trust that host. Exits 1 when a required check fails.
+    """
+    from clients.ipn_check import RsaEnvelopeSigner, format_report, results_json, run_ipn_check
+    from gateway.ipn.envelope import CERTIFICATE_PATH
+    from gateway.ipn.keys import ensure_signing_key
+
+    settings = _settings(**options)
+    key = ensure_signing_key(settings.data_dir)
+    signer = RsaEnvelopeSigner(key.private_key, settings.resolved_public_url + CERTIFICATE_PATH)
+    results = run_ipn_check(url, signer, seller_id=seller_id, timeout=timeout)
+    click.echo(results_json(results) if as_json else format_report(results))
+    if any(not r.passed and r.case.required for r in results):
+        sys.exit(1)
+
+
 @cli.command("init-db")
 @common_options
 def init_db(**options: Any) -> None:

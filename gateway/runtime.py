@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import gateway.fps  # noqa: F401  (registers the FPS tables, state kinds and due work)
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.domain.lifecycle import Context

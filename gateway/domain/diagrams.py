@@ -25,4 +25,6 @@ def all_diagrams() -> str:
 
 
 if __name__ == "__main__":
+    import gateway.fps  # noqa: F401  (registers the FPS kinds, as gateway.runtime does)
+
     print(all_diagrams())

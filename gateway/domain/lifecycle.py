@@ -6,13 +6,14 @@ notification commit or roll back together. No Flask here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy.orm import Session
 
-from gateway.domain.states import INITIAL_STATES, SILENT_STATES, can_transition
+from gateway.domain.states import INITIAL_STATES, SILENT_STATES, TRANSITIONS, can_transition
 from gateway.errors import InvalidStateTransition
 from gateway.ids import IdGenerator
 from gateway.store.models import (
@@ -101,6 +102,7 @@ def notification_values(
         "changed_at": ctx.now,
         "created_at": ctx.now,
         "next_attempt_at": ctx.now,
+        "extra": NOTIFICATION_EXTRAS[kind](obj) if kind in NOTIFICATION_EXTRAS else {},
     }
 
 
@@ -152,3 +154,28 @@ def transition(
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
     """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
     obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code
+
+
+#: Per kind, the data its notifications carry beyond the state (FPS IPN fields), taken when the
+#: change happens so that a later change does not alter what an earlier notification says.
+NOTIFICATION_EXTRAS: dict[str, Callable[[Any], dict[str, Any]]] = {}
+
+
+def register_kind(
+    model: type[Any],
+    kind: str,
+    *,
+    notification: str,
+    transitions: Mapping[Any, frozenset[Any]],
+    initial: frozenset[str],
+    silent: frozenset[str],
+    extra: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """Add a stateful kind from another package (FPS): its table, notification type and data."""
+    KINDS[model] = kind
+    NOTIFICATION_TYPES[kind] = notification
+    cast(dict[str, Any], TRANSITIONS)[kind] = transitions
+    cast(dict[str, Any], INITIAL_STATES)[kind] = initial
+    cast(dict[str, Any], SILENT_STATES)[kind] = silent
+    if extra is not None:
+        NOTIFICATION_EXTRAS[kind] = extra

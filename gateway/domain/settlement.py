@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from gateway.domain.lifecycle import NOTIFICATION_TYPES, Context, notification_values, transition
+from gateway.domain.lifecycle import (
+    NOTIFICATION_EXTRAS,
+    NOTIFICATION_TYPES,
+    Context,
+    notification_values,
+    transition,
+)
 from gateway.domain.payments import resolve_authorization
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
@@ -201,6 +207,9 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
     transaction changed a refund or capture in between, ``StaleDataError`` makes
     ``Database.run`` retry the whole batch, as a failed ORM flush would.
     """
+    if "Refund" in NOTIFICATION_EXTRAS:
+        # Notification extras are computed from the ORM object: settle one by one.
+        return sum(apply_due(ctx, "Refund", pk) for pk in pks)
     session = ctx.session
     session.flush()  # what the batch changed through the ORM so far goes first, in order
     refunds = cast(Table, Refund.__table__)

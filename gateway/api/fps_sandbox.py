@@ -1,0 +1,206 @@
+"""Sandbox control API for FPS (JSON, under ``/sandbox/api/v1/merchants/<seller_id>/fps``).
+
+What a buyer does on Amazon's co-branded pages (install a payment token for the merchant, the
+FPS caller) and what a tester needs (the merchant's FPS fee schedule, a transaction's
+bookkeeping). Errors are JSON, as in the rest of the control API (``gateway.api.sandbox``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.sandbox import ControlError, body, json_errors, jsonable, merchant_or_404, runtime
+from gateway.domain.lifecycle import Context
+from gateway.domain.money import format_amount, parse_amount
+from gateway.fps import tokens, transactions, views
+from gateway.fps.fees import schedule_for
+from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
+from gateway.fps.states import TokenType
+
+bp = Blueprint("fps_sandbox", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>/fps")
+json_errors(bp)
+
+_OUTCOME = validate.OneOf(["Success", "Failure"])
+_AMOUNT = validate.Regexp(r"^\d{1,6}(\.\d{1,2})?$", error="must be an amount like 10.00")
+
+
+class BuyerSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(load_default="Test Buyer", validate=validate.Length(max=128))
+    email = fields.Email(load_default="buyer@example.com")
+
+
+class LimitsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    #: Most one payment may charge (a Recurring token's amount per period).
+    max_transaction_amount = fields.String(validate=_AMOUNT)
+    #: Most all payments together may charge (MultiUse, Prepaid, Postpaid).
+    total_amount = fields.String(validate=_AMOUNT)
+    valid_until = fields.AwareDateTime()
+
+
+class SimulationSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    pay = fields.String(load_default="Success", validate=_OUTCOME)
+    refund = fields.String(load_default="Success", validate=_OUTCOME)
+
+
+class NewTokenSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    token_type = fields.String(required=True, validate=validate.OneOf([t.value for t in TokenType]))
+    caller_reference = fields.String(validate=validate.Length(min=1, max=128))
+    friendly_name = fields.String(validate=validate.Length(max=128))
+    payment_reason = fields.String(validate=validate.Length(max=1024))
+    #: CC and ACH payments settle after the merchant's settle delay; ABT at once.
+    payment_method = fields.String(load_default="CC", validate=validate.OneOf(["CC", "ACH", "ABT"]))
+    buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
+    limits = fields.Nested(LimitsSchema, load_default=dict)
+    #: Sandbox outcomes of payments with this token and of their refunds.
+    simulation = fields.Nested(SimulationSchema, load_default=lambda: SimulationSchema().load({}))
+
+
+class AccountSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    #: The variable FPS fee in percent of the amount, at most two decimals ("2.9").
+    fee_percent = fields.Decimal(
+        required=True, places=2, validate=validate.Range(Decimal(0), Decimal(100))
+    )
+    fee_fixed = fields.String(required=True, validate=_AMOUNT)
+
+
+def _minor(text: str | None, field: str) -> int | None:
+    return None if text is None else parse_amount(text, "USD", field)
+
+
+def _token_json(token: FpsToken) -> dict[str, Any]:
+    data: dict[str, Any] = jsonable(views.token(token))
+    data.update(
+        payment_method=token.payment_method,
+        used_amount=format_amount(token.used_minor, "USD"),
+        use_count=token.use_count,
+    )
+    return data
+
+
+def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:
+    rt = runtime()
+
+    def run(session: Session) -> Any:
+        return work(rt.context(session, merchant_or_404(session, seller_id)))
+
+    return rt.db.run(run, write=write)
+
+
+@bp.post("/tokens")
+def install_token(seller_id: str) -> ResponseReturnValue:
+    data = body(NewTokenSchema())
+    limits, simulation, buyer = data["limits"], data["simulation"], data["buyer"]
+
+    def work(ctx: Context) -> dict[str, Any]:
+        reference = data.get("caller_reference")
+        if reference is not None and tokens.token_by_reference(ctx, reference) is not None:
+            raise ControlError(
+                409, "DuplicateCallerReference", f"A token with CallerReference {reference} exists."
+            )
+        token = tokens.install_token(
+            ctx,
+            token_type=data["token_type"],
+            caller_reference=reference,
+            friendly_name=data.get("friendly_name"),
+            payment_reason=data.get("payment_reason"),
+            payment_method=data["payment_method"],
+            buyer_name=buyer["name"],
+            buyer_email=buyer["email"],
+            max_transaction_minor=_minor(limits.get("max_transaction_amount"), "limits"),
+            total_limit_minor=_minor(limits.get("total_amount"), "limits"),
+            valid_until=limits.get("valid_until"),
+            pay_outcome=simulation["pay"],
+            refund_outcome=simulation["refund"],
+        )
+        return _token_json(token)
+
+    return jsonify(_in_context(seller_id, work)), 201
+
+
+@bp.get("/tokens")
+def list_tokens(seller_id: str) -> ResponseReturnValue:
+    def work(ctx: Context) -> list[dict[str, Any]]:
+        return [_token_json(t) for t in tokens.list_tokens(ctx)]
+
+    return jsonify(_in_context(seller_id, work, write=False))
+
+
+def _account_json(ctx: Context) -> dict[str, Any]:
+    schedule = schedule_for(ctx.session, ctx.merchant.id)
+    return {
+        "fee_percent": str(Decimal(schedule.basis_points) / 100),
+        "fee_fixed": format_amount(schedule.fixed_minor, "USD"),
+    }
+
+
+@bp.get("/account")
+def show_account(seller_id: str) -> ResponseReturnValue:
+    return jsonify(_in_context(seller_id, _account_json, write=False))
+
+
+@bp.put("/account")
+def set_account(seller_id: str) -> ResponseReturnValue:
+    data = body(AccountSchema())
+
+    def work(ctx: Context) -> dict[str, Any]:
+        account = ctx.session.scalar(
+            select(FpsAccount).where(FpsAccount.merchant_id == ctx.merchant.id)
+        )
+        if account is None:
+            account = FpsAccount(merchant_id=ctx.merchant.id)
+            ctx.session.add(account)
+        account.fee_basis_points = int(data["fee_percent"] * 100)
+        # The schema allows at most two decimals, so this is exact (and may be zero).
+        account.fee_fixed_minor = int(Decimal(data["fee_fixed"]) * 100)
+        ctx.session.flush()
+        return _account_json(ctx)
+
+    return jsonify(_in_context(seller_id, work))
+
+
+def _transaction_json(txn: FpsTransaction) -> dict[str, Any]:
+    usd = "USD"
+    return {
+        **jsonable(views.transaction_status(txn)),
+        "operation": txn.operation,
+        "amount": format_amount(txn.amount_minor, usd),
+        "fps_fee": format_amount(txn.fee_minor, usd),
+        "fee_paid_by": txn.fee_payer,
+        "marketplace_fee": format_amount(txn.marketplace_fee_minor, usd),
+        "marketplace_refund_policy": txn.marketplace_refund_policy,
+        "refunded_amount": format_amount(txn.refund_reserved_minor, usd),
+        "fps_fee_refunded": format_amount(txn.fee_refunded_minor, usd),
+        "marketplace_fee_refunded": format_amount(txn.marketplace_fee_refunded_minor, usd),
+        "original_transaction_id": txn.original.amazon_id if txn.original else None,
+        "due_at": jsonable(txn.due_at),
+    }
+
+
+@bp.get("/transactions/<transaction_id>")
+def show_transaction(seller_id: str, transaction_id: str) -> ResponseReturnValue:
+    def work(ctx: Context) -> dict[str, Any]:
+        return _transaction_json(transactions.get_transaction(ctx, transaction_id))
+
+    return jsonify(_in_context(seller_id, work, write=False))
