@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 
 from gateway.domain.lifecycle import Context
 from gateway.errors import DuplicateReferenceId, DuplicateRequest
@@ -24,20 +24,25 @@ def fingerprint(params: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-#: Built once (hot path: every Authorize, Capture and Refund).
-_BY_REFERENCE_ID = select(ReferenceId).where(
-    ReferenceId.merchant_id == bindparam("merchant_id"),
-    ReferenceId.reference_id == bindparam("reference_id"),
+#: Core statements built once (hot path: every Authorize, Capture and Refund); a reference id
+#: row is never changed after its insert, so nothing needs the unit of work here.
+_REFERENCE_IDS = cast(Table, ReferenceId.__table__)
+_BY_REFERENCE_ID = select(
+    _REFERENCE_IDS.c.operation, _REFERENCE_IDS.c.fingerprint, _REFERENCE_IDS.c.object_id
+).where(
+    _REFERENCE_IDS.c.merchant_id == bindparam("merchant_id"),
+    _REFERENCE_IDS.c.reference_id == bindparam("reference_id"),
 )
+_INSERT_REFERENCE_ID = _REFERENCE_IDS.insert()
 
 
 def replayed_object_id(
     ctx: Context, reference_id: str, operation: str, params: dict[str, Any]
 ) -> str | None:
     """The id the first request with ``reference_id`` created, or None for a new reference id."""
-    row = ctx.session.scalar(
+    row = ctx.session.execute(
         _BY_REFERENCE_ID, {"merchant_id": ctx.merchant.id, "reference_id": reference_id}
-    )
+    ).first()
     if row is None:
         return None
     if row.operation != operation:
@@ -49,20 +54,22 @@ def replayed_object_id(
             f"The reference id {reference_id} was already used by a {operation} request "
             "with other parameters."
         )
-    return row.object_id
+    object_id: str = row.object_id
+    return object_id
 
 
 def claim(
     ctx: Context, reference_id: str, operation: str, params: dict[str, Any], object_id: str
 ) -> None:
     """Record that ``reference_id`` created ``object_id``. A racing twin fails on the unique key."""
-    ctx.session.add(
-        ReferenceId(
-            merchant_id=ctx.merchant.id,
-            reference_id=reference_id,
-            operation=operation,
-            fingerprint=fingerprint(params),
-            object_id=object_id,
-            created_at=ctx.now,
-        )
+    ctx.session.execute(
+        _INSERT_REFERENCE_ID,
+        {
+            "merchant_id": ctx.merchant.id,
+            "reference_id": reference_id,
+            "operation": operation,
+            "fingerprint": fingerprint(params),
+            "object_id": object_id,
+            "created_at": ctx.now,
+        },
     )

@@ -50,9 +50,7 @@ def handle(
 ) -> tuple[int, bytes]:
     """Answer one request: ``(HTTP status, XML body)``. Never raises.
 
-    A write operation is authenticated in a read transaction of its own, then runs in the write
-    transaction: on SQLite one writer goes at a time, and the signature check, the merchant
-    lookup and the parameter parsing need not hold that lock. The answer is rendered after the
+    Authentication and the operation run in one transaction; the answer is rendered after the
     commit, from the plain values the operation returned.
     """
     request_id = runtime.ids.request_id()
@@ -87,23 +85,16 @@ def handle(
             raise InvalidAddress(f"Version {version} is not supported; use {API_VERSION}.")
         return merchant, load(operation.schema, params)
 
-    def read(session: Session) -> Any:
+    def run(session: Session) -> Any:
         merchant, data = authenticate(session)
         assert operation is not None
         return operation.handler(runtime.context(session, merchant), data)
 
     try:
-        if operation is not None and operation.writes:
-            merchant, data = runtime.db.run(authenticate, write=False)
-
-            def write(session: Session) -> Any:
-                # The merchant read above, attached without another query.
-                attached = session.merge(merchant, load=False)
-                return operation.handler(runtime.context(session, attached), data)
-
-            result = runtime.db.run(write)
-        else:
-            result = runtime.db.run(read, write=False)
+        # One transaction: a write operation's is a write transaction from the start (on SQLite
+        # one writer at a time). Authenticating in a read transaction of its own first held the
+        # write lock a little less long, but cost a second transaction on every request.
+        result = runtime.db.run(run, write=operation is not None and operation.writes)
         body = render_result(action, result, request_id, OFFAMAZON_NAMESPACE)
     except GatewayError as error:
         return error.http_status, render_error(error.code, error.message, error.fault, request_id)
