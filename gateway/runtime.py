@@ -18,13 +18,12 @@ from typing import Any
 import gateway.fps  # noqa: F401  (registers the FPS tables, state kinds and due work)
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
-from gateway.domain.lifecycle import Context
+from gateway.domain.lifecycle import Context, MerchantView
 from gateway.domain.merchants import create_merchant, merchant_by_seller_id, now_for
 from gateway.domain.order_references import create_order_reference
 from gateway.ids import IdGenerator
 from gateway.ipn.keys import ensure_signing_key
 from gateway.store.db import Database
-from gateway.store.models import Merchant
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ class Runtime:
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(
-        self, session: Any, merchant: Merchant, base_now: datetime | None = None
+        self, session: Any, merchant: MerchantView, base_now: datetime | None = None
     ) -> Context:
         """An operation context at the merchant's simulated now."""
         return Context(session, merchant, now_for(merchant, base_now or self.clock.now()), self.ids)

@@ -40,9 +40,11 @@ def replayed_object_id(
     ctx: Context, reference_id: str, operation: str, params: dict[str, Any]
 ) -> str | None:
     """The id the first request with ``reference_id`` created, or None for a new reference id."""
-    row = ctx.session.execute(
-        _BY_REFERENCE_ID, {"merchant_id": ctx.merchant.id, "reference_id": reference_id}
-    ).first()
+    row = (
+        ctx.session.connection()
+        .execute(_BY_REFERENCE_ID, {"merchant_id": ctx.merchant.id, "reference_id": reference_id})
+        .first()
+    )
     if row is None:
         return None
     if row.operation != operation:
@@ -62,7 +64,7 @@ def claim(
     ctx: Context, reference_id: str, operation: str, params: dict[str, Any], object_id: str
 ) -> None:
     """Record that ``reference_id`` created ``object_id``. A racing twin fails on the unique key."""
-    ctx.session.execute(
+    ctx.session.connection().execute(
         _INSERT_REFERENCE_ID,
         {
             "merchant_id": ctx.merchant.id,

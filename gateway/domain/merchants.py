@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.clock import merchant_now
+from gateway.domain.lifecycle import MerchantView
 from gateway.errors import GatewayError
 from gateway.ids import IdGenerator
 from gateway.store.models import Authorization, Capture, Dispute, Merchant, OrderReference, Refund
@@ -54,14 +55,17 @@ def merchant_by_seller_id(session: Session, seller_id: str) -> Merchant | None:
 
 
 #: Built once: constructing a select per request cost as much as running it (hot path).
-_BY_ACCESS_KEY = select(Merchant).where(Merchant.access_key == bindparam("access_key"))
+_MERCHANTS = cast(Table, Merchant.__table__)
+_BY_ACCESS_KEY = select(_MERCHANTS).where(_MERCHANTS.c.access_key == bindparam("access_key"))
 
 
-def merchant_by_access_key(session: Session, access_key: str) -> Merchant | None:
-    return session.scalar(_BY_ACCESS_KEY, {"access_key": access_key})
+def merchant_by_access_key(session: Session, access_key: str) -> MerchantView | None:
+    """The merchant of an access key, as a read-only row (every signed request looks it up)."""
+    row = session.connection().execute(_BY_ACCESS_KEY, {"access_key": access_key}).first()
+    return None if row is None else cast(MerchantView, row)
 
 
-def now_for(merchant: Merchant, base: datetime) -> datetime:
+def now_for(merchant: MerchantView, base: datetime) -> datetime:
     """The merchant's simulated time when the base clock says ``base``."""
     return merchant_now(base, merchant.clock_offset_seconds, merchant.clock_frozen_at)
 
@@ -73,7 +77,11 @@ _OWNED: dict[type[Any], Any] = {}
 
 
 def find_owned(
-    session: Session, model: type[Owned], merchant: Merchant, amazon_id: str, error: GatewayError
+    session: Session,
+    model: type[Owned],
+    merchant: MerchantView,
+    amazon_id: str,
+    error: GatewayError,
 ) -> Owned:
     """The merchant's object with ``amazon_id``; another merchant's id raises like an unknown one."""
     statement = _OWNED.get(model)

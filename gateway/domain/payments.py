@@ -372,9 +372,13 @@ def refund(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    cap = ctx.session.execute(
-        _CAPTURE_FOR_REFUND, {"amazon_id": amazon_capture_id, "merchant_id": ctx.merchant.id}
-    ).first()
+    cap = (
+        ctx.session.connection()
+        .execute(
+            _CAPTURE_FOR_REFUND, {"amazon_id": amazon_capture_id, "merchant_id": ctx.merchant.id}
+        )
+        .first()
+    )
     if cap is None:
         raise _unknown(amazon_capture_id)
     replay = replayed_object_id(ctx, reference_id, "Refund", params)
@@ -403,7 +407,7 @@ def refund(
         )
     # Counted now, while Pending, so concurrent refunds cannot overshoot; the version check makes
     # the losing one of two racing requests retry (``Database.run``) and see this sum.
-    reserved = ctx.session.execute(
+    reserved = ctx.session.connection().execute(
         _RESERVE_REFUND, {"b_id": cap.id, "b_version": cap.version, "b_amount": amount_minor}
     )
     if cast(CursorResult[Any], reserved).rowcount != 1:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway import signing
+from gateway.domain.lifecycle import MerchantView
 from gateway.domain.merchants import merchant_by_access_key
 from gateway.errors import (
     GatewayError,
@@ -24,7 +25,6 @@ from gateway.errors import (
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
-from gateway.store.models import Merchant
 from gateway.wire.operations import OPERATIONS
 from gateway.wire.params import load
 from gateway.wire.render import OFFAMAZON_NAMESPACE, render_error, render_result
@@ -38,7 +38,7 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def secret_lookup(session: Session) -> Any:
-    def secret_for(access_key: str) -> tuple[Merchant, str] | None:
+    def secret_for(access_key: str) -> tuple[MerchantView, str] | None:
         merchant = merchant_by_access_key(session, access_key)
         return None if merchant is None else (merchant, merchant.secret_key)
 
@@ -58,12 +58,12 @@ def handle(
     operation = OPERATIONS.get(action)
     unsendable = [name for name, value in params.items() if _NOT_XML.search(name + value)]
 
-    def authenticate(session: Session) -> tuple[Merchant, dict[str, Any]]:
+    def authenticate(session: Session) -> tuple[MerchantView, dict[str, Any]]:
         if unsendable:
             raise InvalidParameterValue(
                 f"The parameter {unsendable[0]!r} holds a character that XML cannot carry."
             )
-        merchant: Merchant = signing.verify(
+        merchant: MerchantView = signing.verify(
             params,
             method=method,
             host=host,
