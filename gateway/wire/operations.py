@@ -93,7 +93,8 @@ def _refund(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get_refund(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
-    return {"RefundDetails": views.refund_details(payments.get_refund(ctx, d["amazon_refund_id"]))}
+    refund = payments.refund_record(ctx, d["amazon_refund_id"])
+    return {"RefundDetails": views.refund_details(refund)}
 
 
 def _service_status(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:

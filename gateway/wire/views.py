@@ -11,8 +11,9 @@ from typing import Any
 
 from gateway.domain.money import format_amount
 from gateway.domain.order_references import CONSTRAINT_DESCRIPTIONS, constraints
+from gateway.domain.payments import RefundRecord
 from gateway.domain.states import OrderReferenceState as O
-from gateway.store.models import Authorization, Capture, OrderReference, Refund
+from gateway.store.models import Authorization, Capture, OrderReference
 
 
 def price(minor: int, currency: str) -> dict[str, str]:
@@ -173,7 +174,7 @@ def capture_details(cap: Capture, status_block: dict[str, Any] | None = None) ->
     }
 
 
-def refund_details(ref: Refund, status_block: dict[str, Any] | None = None) -> dict[str, Any]:
+def refund_details(ref: RefundRecord, status_block: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "AmazonRefundId": ref.amazon_id,
         "RefundReferenceId": ref.reference_id,
