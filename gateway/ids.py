@@ -21,7 +21,8 @@ class IdGenerator:
         self._rng: random.Random = rng or secrets.SystemRandom()
 
     def _digits(self, n: int) -> str:
-        return "".join(self._rng.choice(string.digits) for _ in range(n))
+        # One draw, not one per digit: with the system source each draw is a system call.
+        return f"{self._rng.randrange(10**n):0{n}d}"
 
     def _alnum(self, n: int) -> str:
         return "".join(self._rng.choice(_ALNUM) for _ in range(n))

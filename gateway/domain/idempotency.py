@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, and_, bindparam, select
 
 from gateway.domain.lifecycle import Context
 from gateway.errors import DuplicateReferenceId, DuplicateRequest
@@ -26,14 +26,20 @@ def fingerprint(params: dict[str, Any]) -> str:
 
 #: Core statements built once (hot path: every Authorize, Capture and Refund); a reference id
 #: row is never changed after its insert, so nothing needs the unit of work here.
-_REFERENCE_IDS = cast(Table, ReferenceId.__table__)
-_BY_REFERENCE_ID = select(
-    _REFERENCE_IDS.c.operation, _REFERENCE_IDS.c.fingerprint, _REFERENCE_IDS.c.object_id
-).where(
-    _REFERENCE_IDS.c.merchant_id == bindparam("merchant_id"),
-    _REFERENCE_IDS.c.reference_id == bindparam("reference_id"),
+REFERENCE_IDS = cast(Table, ReferenceId.__table__)
+#: What ``replay_of`` reads of a reference id's row.
+REFERENCE_ID_COLUMNS = (
+    REFERENCE_IDS.c.operation,
+    REFERENCE_IDS.c.fingerprint,
+    REFERENCE_IDS.c.object_id,
 )
-_INSERT_REFERENCE_ID = _REFERENCE_IDS.insert()
+#: The merchant's reference id (bound as ``merchant_id`` and ``reference_id``).
+SAME_REFERENCE_ID = and_(
+    REFERENCE_IDS.c.merchant_id == bindparam("merchant_id"),
+    REFERENCE_IDS.c.reference_id == bindparam("reference_id"),
+)
+_BY_REFERENCE_ID = select(*REFERENCE_ID_COLUMNS).where(SAME_REFERENCE_ID)
+_INSERT_REFERENCE_ID = REFERENCE_IDS.insert()
 
 
 def replayed_object_id(
@@ -45,6 +51,15 @@ def replayed_object_id(
         .execute(_BY_REFERENCE_ID, {"merchant_id": ctx.merchant.id, "reference_id": reference_id})
         .first()
     )
+    return replay_of(row, reference_id, operation, params)
+
+
+def replay_of(row: Any, reference_id: str, operation: str, params: dict[str, Any]) -> str | None:
+    """``replayed_object_id`` for a ``reference_ids`` row already read (None: not used yet).
+
+    ``row`` has the ``operation``, ``fingerprint`` and ``object_id`` of the row; the Refund
+    operation reads them in the same statement as its capture (``REFERENCE_ID_COLUMNS``).
+    """
     if row is None:
         return None
     if row.operation != operation:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, inspect
+from sqlalchemy import CursorResult, Table
 from sqlalchemy.orm import Session
 
 from gateway.domain.states import INITIAL_STATES, SILENT_STATES, TRANSITIONS, can_transition
@@ -147,31 +147,32 @@ def created(ctx: Context, obj: Stateful, *, flush: bool = True) -> None:
     ``flush`` writes it at once, so that its ``id`` is known; a caller that does not need the id
     passes False and the row is written with the rest of the transaction (one flush fewer).
     """
-    _enter_initial(ctx, obj)
+    _enter_initial(ctx, kind_of(obj), obj)
     ctx.session.add(obj)
     if flush:
         ctx.session.flush()
     _notify(ctx, obj)
 
 
-def inserted(ctx: Context, obj: Stateful) -> None:
-    """``created`` for a new object written at once with one INSERT, outside the unit of work.
+def inserted(ctx: Context, model: type[Any], record: Any) -> None:
+    """``created`` for a new row of ``model`` written at once with one INSERT (no unit of work).
 
-    For the hot path (every Refund): the unit of work's flush cost more than the rest of the
-    request. ``obj`` stays transient (its ``id`` is set from the insert); the caller must not
-    rely on relationships or later attribute changes being written.
+    For the hot path (every Refund): building an ORM object and flushing it cost more than the
+    rest of the request. ``record`` holds the row's values as attributes (a ``SimpleNamespace``;
+    columns it leaves out take their defaults) and gets its ``id``; it is not an ORM object, so
+    later changes to it are not written.
     """
-    _enter_initial(ctx, obj)
-    table = inspect(type(obj)).local_table
-    # Unset attributes are left out so that the columns' defaults (version, ...) apply.
-    values = {c.key: v for c in table.columns if (v := getattr(obj, c.key, None)) is not None}
-    result = cast(CursorResult[Any], ctx.session.connection().execute(table.insert(), values))
-    obj.id = cast(Any, result.inserted_primary_key)[0]
-    _notify(ctx, obj)
+    kind = KINDS[model]
+    _enter_initial(ctx, kind, record)
+    table = cast(Table, model.__table__)
+    result = cast(CursorResult[Any], ctx.session.connection().execute(table.insert(), vars(record)))
+    record.id = cast(Any, result.inserted_primary_key)[0]
+    values = notification_values(ctx, kind, NOTIFICATION_TYPES[kind], record)
+    if values is not None:
+        ctx.session.add(Notification(**values))
 
 
-def _enter_initial(ctx: Context, obj: Stateful) -> None:
-    kind = kind_of(obj)
+def _enter_initial(ctx: Context, kind: str, obj: Any) -> None:
     if obj.state not in INITIAL_STATES[kind]:
         raise InvalidStateTransition(f"{kind} cannot be created in state {obj.state}")
     obj.last_update = ctx.now

@@ -11,13 +11,21 @@ are planned on the row and applied by ``gateway.domain.settlement``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.domain import simulation
-from gateway.domain.idempotency import claim, replayed_object_id
+from gateway.domain.idempotency import (
+    REFERENCE_ID_COLUMNS,
+    REFERENCE_IDS,
+    SAME_REFERENCE_ID,
+    claim,
+    replay_of,
+    replayed_object_id,
+)
 from gateway.domain.lifecycle import Context, created, inserted, plan, transition
 from gateway.domain.merchants import find_owned
 from gateway.domain.money import format_amount, parse_amount, refund_cap
@@ -363,25 +371,31 @@ def _after_capture(ctx: Context, oro: OrderReference) -> None:
 
 # The Refund operation is the hot path of a merchant's test suite (and of bench/), so it runs on
 # prebuilt Core statements instead of the unit of work, whose flush cost more than the rest of
-# the request: the capture is read as a row, reserved with one compare-and-set UPDATE (the same
-# version check the ORM's version_id_col makes), and the refund is INSERTed by
-# ``lifecycle.inserted`` after the same transition-table check as ``created``.
+# the request: the capture and the reference id's row (if it was used before) are read in one
+# statement, the capture is reserved with one compare-and-set UPDATE (the same version check the
+# ORM's version_id_col makes), and the refund is INSERTed by ``lifecycle.inserted`` after the same
+# transition-table check as ``created``.
 _CAPTURES = cast(Table, Capture.__table__)
-_CAPTURE_FOR_REFUND = select(
-    _CAPTURES.c.id,
-    _CAPTURES.c.version,
-    _CAPTURES.c.amazon_id,
-    _CAPTURES.c.order_reference_id,
-    _CAPTURES.c.state,
-    _CAPTURES.c.reason_code,
-    _CAPTURES.c.currency,
-    _CAPTURES.c.amount_minor,
-    _CAPTURES.c.refund_reserved_minor,
-    _CAPTURES.c.refund_count,
-    _CAPTURES.c.soft_descriptor,
-).where(
-    _CAPTURES.c.amazon_id == bindparam("amazon_id"),
-    _CAPTURES.c.merchant_id == bindparam("merchant_id"),
+_REFUND_SOURCE = (
+    select(
+        _CAPTURES.c.id,
+        _CAPTURES.c.version,
+        _CAPTURES.c.amazon_id,
+        _CAPTURES.c.order_reference_id,
+        _CAPTURES.c.state,
+        _CAPTURES.c.reason_code,
+        _CAPTURES.c.currency,
+        _CAPTURES.c.amount_minor,
+        _CAPTURES.c.refund_reserved_minor,
+        _CAPTURES.c.refund_count,
+        _CAPTURES.c.soft_descriptor,
+        *REFERENCE_ID_COLUMNS,
+    )
+    .select_from(_CAPTURES.outerjoin(REFERENCE_IDS, SAME_REFERENCE_ID))
+    .where(
+        _CAPTURES.c.amazon_id == bindparam("amazon_id"),
+        _CAPTURES.c.merchant_id == bindparam("merchant_id"),
+    )
 )
 _RESERVE_REFUND = (
     update(_CAPTURES)
@@ -415,7 +429,7 @@ def refund(
     currency: str,
     seller_note: str | None = None,
     soft_descriptor: str | None = None,
-) -> Refund:
+) -> RefundRecord:
     params = {
         "capture": amazon_capture_id,
         "amount": amount,
@@ -423,16 +437,18 @@ def refund(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    cap = (
-        ctx.session.connection()
-        .execute(
-            _CAPTURE_FOR_REFUND, {"amazon_id": amazon_capture_id, "merchant_id": ctx.merchant.id}
-        )
-        .first()
-    )
+    connection = ctx.session.connection()
+    cap = connection.execute(
+        _REFUND_SOURCE,
+        {
+            "amazon_id": amazon_capture_id,
+            "merchant_id": ctx.merchant.id,
+            "reference_id": reference_id,
+        },
+    ).first()
     if cap is None:
         raise _unknown(amazon_capture_id)
-    replay = replayed_object_id(ctx, reference_id, "Refund", params)
+    replay = replay_of(cap if cap.operation else None, reference_id, "Refund", params)
     if replay is not None:
         return get_refund(ctx, replay)
     if cap.state != C.COMPLETED:
@@ -458,12 +474,12 @@ def refund(
         )
     # Counted now, while Pending, so concurrent refunds cannot overshoot; the version check makes
     # the losing one of two racing requests retry (``Database.run``) and see this sum.
-    reserved = ctx.session.connection().execute(
+    reserved = connection.execute(
         _RESERVE_REFUND, {"b_id": cap.id, "b_version": cap.version, "b_amount": amount_minor}
     )
     if cast(CursorResult[Any], reserved).rowcount != 1:
         raise StaleDataError(f"capture {cap.amazon_id} changed while a refund was being made")
-    ref = Refund(
+    ref = SimpleNamespace(
         amazon_id=ctx.ids.child_id(_order_reference_amazon_id(ctx, cap), "R"),
         merchant_id=ctx.merchant.id,
         capture_id=cap.id,
@@ -477,11 +493,13 @@ def refund(
         soft_descriptor=_descriptor(ctx, soft_descriptor)
         if soft_descriptor
         else cap.soft_descriptor,
-        state=R.PENDING,
+        state=R.PENDING.value,
+        reason_code=None,
+        reason_description=None,
         created_at=ctx.now,
     )
     outcome = (R.DECLINED.value, directive.reason_code) if directive else (R.COMPLETED.value, None)
     plan(ref, ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds), *outcome)
-    inserted(ctx, ref)
+    inserted(ctx, Refund, ref)
     claim(ctx, reference_id, "Refund", params, ref.amazon_id)
-    return ref
+    return cast(RefundRecord, ref)
