@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from gateway.domain.lifecycle import Context, transition
+from gateway.domain.lifecycle import Context, inserted, transition
 from gateway.domain.states import (
+    INITIAL_STATES,
     SILENT_STATES,
     TRANSITIONS,
     AuthorizationState,
@@ -175,4 +177,60 @@ def test_dispute_pairs(context, current, target):
     else:
         with pytest.raises(InvalidStateTransition):
             transition(context, obj, target.value)
+        assert _notifications(context.session) == before
+
+
+def _capture_chain(context: Context) -> Capture:
+    """A Completed capture with its authorization and order reference, written to the session."""
+    session = context.session
+    oro = _object("OrderReference", context.merchant, "Closed")
+    auth = _object("Authorization", context.merchant, "Closed")
+    cap = _object("Capture", context.merchant, "Completed")
+    oro.amazon_id, auth.amazon_id, cap.amazon_id = (
+        "S01-0000000-0000001",
+        "S01-0000000-0000001-A000001",
+        "S01-0000000-0000001-C000001",
+    )
+    auth.order_reference = oro
+    auth.reference_id, auth.currency, auth.amount_minor = "a1", "USD", 1000
+    cap.authorization, cap.order_reference = auth, oro
+    cap.reference_id, cap.currency, cap.amount_minor = "c1", "USD", 1000
+    session.add_all([oro, auth, cap])
+    session.flush()
+    return cap
+
+
+@pytest.mark.parametrize("state", [s.value for s in RefundState])
+def test_inserted_checks_the_initial_states(context, state):
+    """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
+    cap = _capture_chain(context)
+    record = SimpleNamespace(
+        amazon_id="S01-0000000-0000001-R000001",
+        merchant_id=context.merchant.id,
+        capture_id=cap.id,
+        order_reference_id=cap.order_reference_id,
+        reference_id="r1",
+        currency="USD",
+        amount_minor=100,
+        state=state,
+        created_at=NOW,
+    )
+    before = _notifications(context.session)
+    if state in INITIAL_STATES["Refund"]:
+        inserted(context, Refund, record)
+        row = context.session.get_one(Refund, record.id)
+        # Columns the record left out took their defaults.
+        assert (row.amazon_id, row.state, row.last_update, row.version) == (
+            record.amazon_id,
+            state,
+            NOW,
+            1,
+        )
+        assert (row.refund_type, row.fee_refunded_minor) == ("SellerInitiated", 0)
+        written = _notifications(context.session) - before
+        assert written == (0 if state in SILENT_STATES["Refund"] else 1)
+    else:
+        with pytest.raises(InvalidStateTransition):
+            inserted(context, Refund, record)
+        assert context.session.scalar(select(func.count()).select_from(Refund)) == 0
         assert _notifications(context.session) == before
