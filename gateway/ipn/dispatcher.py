@@ -1,22 +1,43 @@
-"""The per-process machinery of IPN delivery: a bounded thread pool and a change signal.
+"""The per-process machinery of IPN delivery: a bounded thread pool, keep-alive HTTP sessions
+and a change signal.
 
 One merchant's notifications go out one at a time on one pool thread (so they arrive in order,
 and a hanging receiver holds only its own merchant); different merchants post in parallel, at
-most ``settings.ipn_delivery_threads`` at once. Kept in ``runtime.services``, never in a module
-global (STYLE 7.17). No Flask here.
+most ``settings.ipn_delivery_threads`` at once. A merchant with more due rows than one batch
+keeps its slot and queues its next batch behind the other merchants' (round robin, not one
+merchant's backlog first). Each pool thread posts through its own ``requests.Session``, so
+consecutive posts to one receiver reuse a connection. Kept in ``runtime.services``, never in a
+module global (STYLE 7.17). No Flask here.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import requests
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "ipn.dispatcher"
+
+#: A pooled connection idle longer than this is not reused: the receiver may be closing it
+#: (servers time idle keep-alive connections out after seconds, gunicorn's default after 2),
+#: and a post on a connection closed under it fails like an unreachable endpoint, which is not
+#: retried. Fresh connections past this idle time keep that failure to real ones.
+REUSE_IDLE_SECONDS = 1.0
+
+#: A batch's work: returns the merchant's next batch to run, or None when the merchant is done.
+Work = Callable[[], "Work | None"]
+
+
+class _ThreadHttp(threading.local):
+    session: requests.Session | None = None
+    last_used: float = 0.0
 
 
 class Dispatcher:
@@ -27,6 +48,9 @@ class Dispatcher:
         self._busy: set[int] = set()
         #: Notified whenever this process settles a delivery (waiters re-check then).
         self._changes = threading.Condition()
+        self._http = _ThreadHttp()
+        #: Every thread's session, closed with the pool.
+        self._sessions: list[requests.Session] = []
 
     def reserve(self, merchant_id: int) -> bool:
         """Take the merchant's slot; False when a batch of it is still going out here."""
@@ -41,22 +65,40 @@ class Dispatcher:
             self._busy.discard(merchant_id)
             self._lock.notify_all()
 
-    def submit(self, merchant_id: int, work: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run ``work(*args)`` on the pool for a reserved merchant; the slot frees when done."""
-
-        def run() -> None:
-            try:
-                work(*args)
-            except Exception:
-                log.exception("IPN delivery batch for merchant %s failed", merchant_id)
-
+    def submit(self, merchant_id: int, work: Work) -> None:
+        """Run ``work`` on the pool for a reserved merchant, then whatever batch it returns;
+        the slot frees when a batch returns None (or fails)."""
         try:
-            future = self._pool.submit(run)
+            self._pool.submit(self._run, merchant_id, work)
         except RuntimeError:  # pool shut down
             self.release(merchant_id)
             raise
-        future.add_done_callback(lambda _done: self.release(merchant_id))
-        return future
+
+    def _run(self, merchant_id: int, work: Work) -> None:
+        try:
+            follow = work()
+        except Exception:
+            log.exception("IPN delivery batch for merchant %s failed", merchant_id)
+            follow = None
+        if follow is None:
+            self.release(merchant_id)
+            return
+        try:
+            self._pool.submit(self._run, merchant_id, follow)
+        except RuntimeError:  # shut down meanwhile: the rows' leases end and they are retaken
+            self.release(merchant_id)
+
+    def http(self) -> requests.Session:
+        """This pool thread's keep-alive session (see ``REUSE_IDLE_SECONDS``)."""
+        state, now = self._http, time.monotonic()
+        if state.session is None:
+            state.session = requests.Session()
+            with self._lock:
+                self._sessions.append(state.session)
+        elif now - state.last_used > REUSE_IDLE_SECONDS:
+            state.session.close()  # drops its pooled connections; the session stays usable
+        state.last_used = now
+        return state.session
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no batch is reserved or running in this process (tests, shutdown)."""
@@ -74,6 +116,10 @@ class Dispatcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
 
 def dispatcher_for(services: dict[str, Any], threads: int) -> Dispatcher:

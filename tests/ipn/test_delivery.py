@@ -202,7 +202,7 @@ def test_nothing_is_lost_when_delivery_fails_midway(
     configure(ipn_url=receiver.url)
     api.open_authorization()
 
-    def crash(_prepared):
+    def crash(_http, _prepared):
         raise RuntimeError("the process died while posting")
 
     monkeypatch.setattr(delivery, "post", crash)
