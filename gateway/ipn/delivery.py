@@ -45,7 +45,7 @@ from gateway.ipn import notification_data  # noqa: F401  (registers the Amazon P
 from gateway.ipn.dispatcher import Dispatcher, Work, dispatcher_for
 from gateway.ipn.envelope import NoRenderer, RenderContext, render
 from gateway.ipn.keys import SigningKey, ensure_signing_key
-from gateway.ipn.notification_data import NotifiedObjectMissing
+from gateway.ipn.notification_data import NotifiedObjectMissing, prefetch
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant, Notification, NotificationAttempt, NotificationMessage
 from gateway.worker.jobs import AFTER_SWEEP
@@ -375,6 +375,7 @@ def _prepare(
         if to_render
         else {}
     )
+    prefetch(session, rows.values())
     url = merchant.ipn_url or target.url
     out: list[Prepared | None] = []
     new_messages: list[dict[str, Any]] = []
