@@ -35,9 +35,17 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
-import requests
 from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
+from urllib3 import BaseHTTPResponse, Timeout
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from gateway.config import Settings
 from gateway.domain.merchants import now_for
@@ -46,6 +54,7 @@ from gateway.ipn.dispatcher import Dispatcher, Work, dispatcher_for
 from gateway.ipn.envelope import NoRenderer, RenderContext, render
 from gateway.ipn.keys import SigningKey, ensure_signing_key
 from gateway.ipn.notification_data import NotifiedObjectMissing, prefetch
+from gateway.ipn.transport import Transport
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant, Notification, NotificationAttempt, NotificationMessage
 from gateway.worker.jobs import AFTER_SWEEP
@@ -56,8 +65,8 @@ PENDING, IN_FLIGHT, DELIVERED = "pending", "in_flight", "delivered"
 FAILED, NO_ENDPOINT = "failed", "no_endpoint"
 CLAIMABLE = (PENDING, IN_FLIGHT)
 
-#: (connect, read) seconds for one post (STYLE 7.11).
-TIMEOUT = (3, 10)
+#: Connect and read seconds for one post (STYLE 7.11).
+TIMEOUT = Timeout(connect=3, read=10)
 #: Rows one merchant's batch claims at most (one claim transaction).
 BATCH_SIZE = 100
 #: Rows of a batch prepared, posted and settled together (one transaction before the posts, one
@@ -430,7 +439,7 @@ def _prepare(
     return out
 
 
-def post(http: requests.Session, prepared: Prepared) -> PostResult:
+def post(http: Transport, prepared: Prepared) -> PostResult:
     """One HTTP post; never raises for network trouble (it is the attempt's result)."""
     start = time.monotonic()
 
@@ -438,35 +447,32 @@ def post(http: requests.Session, prepared: Prepared) -> PostResult:
         return int((time.monotonic() - start) * 1000)
 
     try:
-        response = http.post(
-            prepared.url,
-            data=prepared.body,
-            headers=prepared.headers,
-            timeout=TIMEOUT,
-            allow_redirects=False,
-            stream=True,
-        )
-        with response:
+        response = http.post(prepared.url, prepared.body, prepared.headers, TIMEOUT)
+        try:
             head = _read_answer(response)
+        finally:
+            response.release_conn()
         snippet = head[:SNIPPET_BYTES].decode("utf-8", "replace")
-        return PostResult(response.status_code, elapsed(), snippet=snippet)
-    except requests.ConnectionError as exc:  # includes connect timeouts
+        return PostResult(response.status, elapsed(), snippet=snippet)
+    except ConnectTimeoutError as exc:  # also refused, DNS (NewConnectionError subclasses it)
         return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
-    except requests.Timeout as exc:
+    except ReadTimeoutError as exc:
         return PostResult(None, elapsed(), error=f"timeout: {exc}")
-    except requests.RequestException as exc:
+    except (ProtocolError, SSLError, ProxyError) as exc:  # dropped, TLS, proxy trouble
+        return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
+    except HTTPError as exc:
         return PostResult(None, elapsed(), error=f"{type(exc).__name__}: {exc}", reached=False)
 
 
-def _read_answer(response: requests.Response) -> bytes:
+def _read_answer(response: BaseHTTPResponse) -> bytes:
     """The answer's first bytes. A short rest is read too, so the connection goes back to the
-    pool for the next post; a long or unsized one is left unread (closing the connection)."""
-    chunks = response.iter_content(SNIPPET_BYTES)
-    head = next(chunks, b"")
-    remaining = response.raw.length_remaining
+    pool for the next post; a long or unsized one is not (the connection is closed)."""
+    head = response.read(SNIPPET_BYTES)
+    remaining = response.length_remaining
     if remaining is not None and remaining <= DRAIN_BYTES:
-        for _ in chunks:
-            pass
+        response.drain_conn()
+    else:
+        response.close()
     return head
 
 

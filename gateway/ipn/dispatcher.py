@@ -1,11 +1,11 @@
-"""The per-process machinery of IPN delivery: a bounded thread pool, keep-alive HTTP sessions
-and a change signal.
+"""The per-process machinery of IPN delivery: a bounded thread pool, a keep-alive HTTP transport
+per pool thread, and a change signal.
 
 One merchant's notifications go out one at a time on one pool thread (so they arrive in order,
 and a hanging receiver holds only its own merchant); different merchants post in parallel, at
 most ``settings.ipn_delivery_threads`` at once. A merchant with more due rows than one batch
 keeps its slot and queues its next batch behind the other merchants' (round robin, not one
-merchant's backlog first). Each pool thread posts through its own ``requests.Session``, so
+merchant's backlog first). Each pool thread posts through its own ``Transport``, so
 consecutive posts to one receiver reuse a connection. Kept in ``runtime.services``, never in a
 module global (STYLE 7.17). No Flask here.
 """
@@ -14,30 +14,22 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import requests
+from gateway.ipn.transport import Transport
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "ipn.dispatcher"
-
-#: A pooled connection idle longer than this is not reused: the receiver may be closing it
-#: (servers time idle keep-alive connections out after seconds, gunicorn's default after 2),
-#: and a post on a connection closed under it fails like an unreachable endpoint, which is not
-#: retried. Fresh connections past this idle time keep that failure to real ones.
-REUSE_IDLE_SECONDS = 1.0
 
 #: A batch's work: returns the merchant's next batch to run, or None when the merchant is done.
 Work = Callable[[], "Work | None"]
 
 
 class _ThreadHttp(threading.local):
-    session: requests.Session | None = None
-    last_used: float = 0.0
+    transport: Transport | None = None
 
 
 class Dispatcher:
@@ -49,8 +41,8 @@ class Dispatcher:
         #: Notified whenever this process settles a delivery (waiters re-check then).
         self._changes = threading.Condition()
         self._http = _ThreadHttp()
-        #: Every thread's session, closed with the pool.
-        self._sessions: list[requests.Session] = []
+        #: Every thread's transport, closed with the pool.
+        self._transports: list[Transport] = []
 
     def reserve(self, merchant_id: int) -> bool:
         """Take the merchant's slot; False when a batch of it is still going out here."""
@@ -88,17 +80,14 @@ class Dispatcher:
         except RuntimeError:  # shut down meanwhile: the rows' leases end and they are retaken
             self.release(merchant_id)
 
-    def http(self) -> requests.Session:
-        """This pool thread's keep-alive session (see ``REUSE_IDLE_SECONDS``)."""
-        state, now = self._http, time.monotonic()
-        if state.session is None:
-            state.session = requests.Session()
+    def http(self) -> Transport:
+        """This pool thread's keep-alive transport."""
+        transport = self._http.transport
+        if transport is None:
+            transport = self._http.transport = Transport()
             with self._lock:
-                self._sessions.append(state.session)
-        elif now - state.last_used > REUSE_IDLE_SECONDS:
-            state.session.close()  # drops its pooled connections; the session stays usable
-        state.last_used = now
-        return state.session
+                self._transports.append(transport)
+        return transport
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no batch is reserved or running in this process (tests, shutdown)."""
@@ -117,9 +106,9 @@ class Dispatcher:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
+            transports, self._transports = self._transports, []
+        for transport in transports:
+            transport.clear()
 
 
 def dispatcher_for(services: dict[str, Any], threads: int) -> Dispatcher:
