@@ -72,6 +72,9 @@ BATCH_SIZE = 100
 #: Rows of a batch prepared, posted and settled together (one transaction before the posts, one
 #: after). Rendering happens in the first, under SQLite's write lock, so it stays moderate.
 CHUNK_SIZE = 50
+#: Posts are settled together at most this long after the first of them: a slow receiver's
+#: rows do not wait for the whole chunk to show as delivered (or to wake the wait endpoint).
+SETTLE_AFTER_SECONDS = 0.05
 #: How much of a receiver's answer an attempt keeps.
 SNIPPET_BYTES = 500
 #: An answer with at most this much left after the snippet is read to its end, so its
@@ -288,7 +291,8 @@ def _deliver_batch(
     """Post a claimed batch in chunks, then return the merchant's next batch if this was full.
 
     Each chunk is one transaction to renew its leases and load (or render) its messages, the
-    posts, and one transaction to settle them and log the attempts. A chunk stops posting when
+    posts, and one transaction to settle them and log the attempts (one per
+    ``SETTLE_AFTER_SECONDS`` of posting, when the receiver is slow). A chunk stops posting when
     half its renewed lease is gone (a slow receiver), so no row is posted after its claim may
     have ended; the rest goes into the next chunk, which renews again.
     """
@@ -307,11 +311,13 @@ def _deliver_batch(
             )
             return None
         posted: list[Posted] = []
+        sent = 0
         post_by = time.monotonic() + lease / 2
+        settle_by = time.monotonic() + SETTLE_AFTER_SECONDS
         for i, (claim, message) in enumerate(zip(chunk, prepared, strict=True)):
             if message is None:
                 continue  # lost to another worker, or settled as unrenderable
-            if posted and time.monotonic() > post_by:
+            if sent and time.monotonic() > post_by:
                 queue = chunk[i:] + queue
                 break
             http = pool.http()
@@ -321,12 +327,20 @@ def _deliver_batch(
                 log.exception("IPN delivery of notification %s failed", claim.notification_id)
                 continue  # its lease ends and it is claimed again
             posted.append(Posted(claim, message, results))
-        if posted:
-            runtime.db.run(partial(_settle, runtime, target, posted))
-            pool.changed()
+            sent += 1
+            if time.monotonic() >= settle_by:
+                _settle_posted(runtime, target, posted)
+                posted, settle_by = [], time.monotonic() + SETTLE_AFTER_SECONDS
+        _settle_posted(runtime, target, posted)
     if len(claims) < batch:
         return None
     return partial(_next_batch, runtime, target.merchant_id, batch)
+
+
+def _settle_posted(runtime: Runtime, target: Target, posted: list[Posted]) -> None:
+    if posted:
+        runtime.db.run(partial(_settle, runtime, target, posted))
+        dispatcher(runtime).changed()
 
 
 def _next_batch(runtime: Runtime, merchant_id: int, batch: int) -> Work | None:

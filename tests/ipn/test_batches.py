@@ -124,3 +124,26 @@ def test_posts_go_through_the_environments_proxy(api, runtime, configure, monkey
         (forwarded,) = proxy.received
     assert forwarded.path == "http://merchant.invalid/ipn"
     assert only_row(runtime).delivery_state == "delivered"
+
+
+def test_posts_are_settled_without_waiting_for_the_whole_chunk(
+    api, runtime, configure, monkeypatch
+):
+    # Settling is due after every post: a slow receiver's rows show as delivered one by one.
+    monkeypatch.setattr(delivery, "SETTLE_AFTER_SECONDS", 0.0)
+    settled: list[int] = []
+    real_settle = delivery._settle
+
+    def spy(rt, target, posted, session):
+        settled.append(len(posted))
+        return real_settle(rt, target, posted, session)
+
+    monkeypatch.setattr(delivery, "_settle", spy)
+    with receiving() as receiver:
+        configure(ipn_url=receiver.url)
+        for _ in range(3):
+            api.open_authorization()
+        deliver_due(runtime, wait=True)
+        assert len(receiver.received) == 3
+    assert settled == [1, 1, 1]
+    assert {r.delivery_state for r in rows(runtime)} == {"delivered"}
