@@ -494,29 +494,38 @@ def _settle(runtime: Runtime, target: Target, posted: list[Posted], session: Ses
     """Settle each posted row its claim still holds, and log every attempt, in one transaction."""
     merchant, now = _merchant_now(runtime, session, target.merchant_id)
     settings = runtime.settings
-    messages = {
-        m.notification_id: m
-        for m in session.scalars(
-            select(NotificationMessage).where(
-                NotificationMessage.notification_id.in_([p.claim.notification_id for p in posted])
-            )
-        )
+    decisive = {
+        p.claim.notification_id: next((r for r in p.results if r.acknowledged), p.results[-1])
+        for p in posted
     }
+    # Only rows to retry need their series (attempts so far, start); not the message bodies.
+    unanswered = [nid for nid, result in decisive.items() if not result.acknowledged]
+    series = (
+        {
+            nid: (attempts, started)
+            for nid, attempts, started in session.execute(
+                select(
+                    NotificationMessage.notification_id,
+                    NotificationMessage.series_attempts,
+                    NotificationMessage.series_started_at,
+                ).where(NotificationMessage.notification_id.in_(unanswered))
+            )
+        }
+        if unanswered
+        else {}
+    )
     delivered: list[Claim] = []
     settled: set[int] = set()
     states: dict[int, str] = {}
     for item in posted:
-        message = messages[item.claim.notification_id]
-        decisive = next((r for r in item.results if r.acknowledged), item.results[-1])
+        result = decisive[item.claim.notification_id]
         next_attempt_at: datetime | None = None
-        if decisive.acknowledged:
+        if result.acknowledged:
             state = DELIVERED
-        elif retryable(decisive, merchant.ipn_retry_all):
-            retry = message.series_attempts + 1
-            next_attempt_at = now + retry_delay(retry, settings)
-            horizon = message.series_started_at + timedelta(
-                seconds=settings.ipn_retry_horizon_seconds
-            )
+        elif retryable(result, merchant.ipn_retry_all):
+            attempts, started = series[item.claim.notification_id]
+            next_attempt_at = now + retry_delay(attempts + 1, settings)
+            horizon = started + timedelta(seconds=settings.ipn_retry_horizon_seconds)
             state = PENDING if next_attempt_at <= horizon else FAILED
             if state == FAILED:
                 next_attempt_at = None
