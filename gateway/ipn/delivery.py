@@ -14,10 +14,15 @@ The rules, after Amazon's [SRC: reference/amazon-wire.md §2.5], in the merchant
 Concurrency: a row is claimed before it is posted by a compare-and-set that moves it to
 ``in_flight``, bumps ``attempt_count`` (the claim token) and sets ``next_attempt_at`` to a lease
 end. Leases are in base (real) time, unlike retries: a frozen merchant clock must not keep a
-dead worker's claim forever. Only the holder of the token settles it; a row whose holder died
-becomes claimable again when the lease ends, so nothing is lost (it may then be posted twice,
-as SNS may). Posts run on the process's ``Dispatcher`` pool, one merchant at a time per thread.
-No Flask here.
+dead worker's claim forever. Only the holder of the token renews or settles it; a row whose
+holder died becomes claimable again when the lease ends, so nothing is lost (it may then be
+posted twice, as SNS may). Posts run on the process's ``Dispatcher`` pool, one merchant at a
+time per thread, over a keep-alive connection.
+
+Throughput: the bookkeeping is batched, not per row. A merchant's batch is claimed in one
+statement; it then goes out in chunks, each one transaction that renews the chunk's leases and
+loads or renders its messages, the posts, and one transaction that settles the chunk and logs
+all its attempts. Every compare-and-set is still per row (each row's own token). No Flask here.
 """
 
 from __future__ import annotations
@@ -30,17 +35,26 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
-import requests
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
+from urllib3 import BaseHTTPResponse, Timeout
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from gateway.config import Settings
 from gateway.domain.merchants import now_for
 from gateway.ipn import notification_data  # noqa: F401  (registers the Amazon Pay types)
-from gateway.ipn.dispatcher import Dispatcher, dispatcher_for
+from gateway.ipn.dispatcher import Dispatcher, Work, dispatcher_for
 from gateway.ipn.envelope import NoRenderer, RenderContext, render
 from gateway.ipn.keys import SigningKey, ensure_signing_key
-from gateway.ipn.notification_data import NotifiedObjectMissing
+from gateway.ipn.notification_data import NotifiedObjectMissing, prefetch
+from gateway.ipn.transport import Transport
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant, Notification, NotificationAttempt, NotificationMessage
 from gateway.worker.jobs import AFTER_SWEEP
@@ -51,15 +65,24 @@ PENDING, IN_FLIGHT, DELIVERED = "pending", "in_flight", "delivered"
 FAILED, NO_ENDPOINT = "failed", "no_endpoint"
 CLAIMABLE = (PENDING, IN_FLIGHT)
 
-#: (connect, read) seconds for one post (STYLE 7.11).
-TIMEOUT = (3, 10)
-#: Rows one merchant's batch claims at most per sweep.
+#: Connect and read seconds for one post (STYLE 7.11).
+TIMEOUT = Timeout(connect=3, read=10)
+#: Rows one merchant's batch claims at most (one claim transaction).
 BATCH_SIZE = 100
+#: Rows of a batch prepared, posted and settled together (one transaction before the posts, one
+#: after). Rendering happens in the first, under SQLite's write lock, so it stays moderate.
+CHUNK_SIZE = 50
+#: Posts are settled together at most this long after the first of them: a slow receiver's
+#: rows do not wait for the whole chunk to show as delivered (or to wake the wait endpoint).
+SETTLE_AFTER_SECONDS = 0.05
 #: How much of a receiver's answer an attempt keeps.
 SNIPPET_BYTES = 500
+#: An answer with at most this much left after the snippet is read to its end, so its
+#: connection can be reused; a longer one closes the connection instead.
+DRAIN_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Claim:
     notification_id: int
     #: ``attempt_count`` after the claim: only its holder may settle the row.
@@ -96,6 +119,15 @@ class PostResult:
     @property
     def acknowledged(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A claimed row and what came of posting it (twice with ipn_duplicate)."""
+
+    claim: Claim
+    prepared: Prepared
+    results: list[PostResult]
 
 
 # --- per-process services ------------------------------------------------------------------------
@@ -139,9 +171,10 @@ def retryable(result: PostResult, retry_all: bool) -> bool:
 def deliver_due(runtime: Runtime, *, wait: bool = False, batch: int = BATCH_SIZE) -> int:
     """Claim every due notification and hand each merchant's batch to the pool.
 
-    Returns how many rows were claimed. The scheduler's sweep does not wait for the posts (a
-    hanging receiver must not hold up the next sweep); ``wait=True`` (tests) blocks until every
-    batch of this process is done, including ones started earlier.
+    Returns how many rows were claimed (first batches only: a merchant whose batch was full
+    claims its next one on the pool when it is done). The scheduler's sweep does not wait for
+    the posts (a hanging receiver must not hold up the next sweep); ``wait=True`` (tests) blocks
+    until every batch of this process is done, including ones started earlier.
     """
     pool = dispatcher(runtime)
     base = runtime.clock.now()
@@ -161,23 +194,21 @@ def deliver_due(runtime: Runtime, *, wait: bool = False, batch: int = BATCH_SIZE
         )
     claimed = 0
     for merchant in merchants:
-        now = now_for(merchant, base)
         if not merchant.ipn_url:
+            now = now_for(merchant, base)
             runtime.db.run(partial(_park_without_endpoint, merchant.id, now, base))
             continue
         if not pool.reserve(merchant.id):
             continue  # its previous batch is still going out here
-        lease_end = base + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
         try:
-            claims = runtime.db.run(partial(_claim, merchant.id, now, base, lease_end, batch))
+            target, claims = runtime.db.run(partial(_claim_batch, runtime, merchant.id, batch))
         except Exception:
             pool.release(merchant.id)
             raise
-        if not claims:
+        if target is None or not claims:
             pool.release(merchant.id)
             continue
-        target = Target(merchant.id, merchant.ipn_url, merchant.ipn_duplicate, merchant.ipn_reorder)
-        pool.submit(merchant.id, _deliver_batch, runtime, target, claims)
+        pool.submit(merchant.id, partial(_deliver_batch, runtime, target, claims, batch))
         claimed += len(claims)
     if wait:
         pool.wait_idle()
@@ -206,6 +237,20 @@ def _park_without_endpoint(
     )
 
 
+def _claim_batch(
+    runtime: Runtime, merchant_id: int, batch: int, session: Session
+) -> tuple[Target | None, list[Claim]]:
+    """The merchant's settings now and its next claimed batch (none without an endpoint)."""
+    merchant = session.get_one(Merchant, merchant_id)
+    if not merchant.ipn_url:
+        return None, []  # the next sweep parks its rows
+    base = runtime.clock.now()
+    lease_end = base + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
+    claims = _claim(merchant_id, now_for(merchant, base), base, lease_end, batch, session)
+    target = Target(merchant.id, merchant.ipn_url, merchant.ipn_duplicate, merchant.ipn_reorder)
+    return target, claims
+
+
 def _claim(
     merchant_id: int,
     now: datetime,
@@ -214,69 +259,163 @@ def _claim(
     batch: int,
     session: Session,
 ) -> list[Claim]:
-    """Compare-and-set each due row to in_flight; rows another worker took are skipped."""
-    rows = session.execute(
-        select(Notification.id, Notification.attempt_count)
+    """Compare-and-set the first ``batch`` due rows to in_flight in one statement.
+
+    The due condition is re-checked by the UPDATE itself, so a row another worker took between
+    the select and the update is not matched (on PostgreSQL the UPDATE re-evaluates it on the
+    row version that worker committed); each claimed row's new ``attempt_count`` is its token.
+    """
+    first_due = (
+        select(Notification.id)
         .where(*_due(merchant_id, now, base))
         .order_by(Notification.id)
         .limit(batch)
-    ).all()
-    claims = []
-    for notification_id, count in rows:
-        result = session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, Notification.attempt_count == count)
-            .where(*_due(merchant_id, now, base))
-            .values(delivery_state=IN_FLIGHT, next_attempt_at=lease_end, attempt_count=count + 1)
-            .execution_options(synchronize_session=False)
+    )
+    claimed = session.execute(
+        update(Notification)
+        .where(Notification.id.in_(first_due.scalar_subquery()), *_due(merchant_id, now, base))
+        .values(
+            delivery_state=IN_FLIGHT,
+            next_attempt_at=lease_end,
+            attempt_count=Notification.attempt_count + 1,
         )
-        if cast(CursorResult[Any], result).rowcount == 1:
-            claims.append(Claim(notification_id, count + 1))
-    return claims
+        .returning(Notification.id, Notification.attempt_count)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(Claim(notification_id, token) for notification_id, token in claimed)
 
 
-def _deliver_batch(runtime: Runtime, target: Target, claims: list[Claim]) -> None:
+def _deliver_batch(
+    runtime: Runtime, target: Target, claims: list[Claim], batch: int
+) -> Work | None:
+    """Post a claimed batch in chunks, then return the merchant's next batch if this was full.
+
+    Each chunk is one transaction to renew its leases and load (or render) its messages, the
+    posts, and one transaction to settle them and log the attempts (one per
+    ``SETTLE_AFTER_SECONDS`` of posting, when the receiver is slow). A chunk stops posting when
+    half its renewed lease is gone (a slow receiver), so no row is posted after its claim may
+    have ended; the rest goes into the next chunk, which renews again.
+    """
+    pool = dispatcher(runtime)
+    lease = runtime.settings.ipn_claim_lease_seconds
     # ipn_reorder: the batch goes out newest first, to test receivers against reordering.
-    for claim in reversed(claims) if target.reorder else claims:
+    queue = list(reversed(claims)) if target.reorder else list(claims)
+    while queue:
+        chunk, queue = queue[:CHUNK_SIZE], queue[CHUNK_SIZE:]
         try:
-            deliver_claimed(runtime, target, claim)
+            prepared = runtime.db.run(partial(_prepare, runtime, target, chunk))
         except Exception:
-            # The row stays in_flight until its lease ends, and is then claimed again.
-            log.exception("IPN delivery of notification %s failed", claim.notification_id)
+            # The rows stay in_flight until their leases end, and are then claimed again.
+            log.exception(
+                "IPN delivery of notifications %s failed", [c.notification_id for c in chunk]
+            )
+            return None
+        posted: list[Posted] = []
+        sent = 0
+        post_by = time.monotonic() + lease / 2
+        settle_by = time.monotonic() + SETTLE_AFTER_SECONDS
+        for i, (claim, message) in enumerate(zip(chunk, prepared, strict=True)):
+            if message is None:
+                continue  # lost to another worker, or settled as unrenderable
+            if sent and time.monotonic() > post_by:
+                queue = chunk[i:] + queue
+                break
+            http = pool.http()
+            try:
+                results = [post(http, message) for _ in range(2 if target.duplicate else 1)]
+            except Exception:
+                log.exception("IPN delivery of notification %s failed", claim.notification_id)
+                continue  # its lease ends and it is claimed again
+            posted.append(Posted(claim, message, results))
+            sent += 1
+            if time.monotonic() >= settle_by:
+                _settle_posted(runtime, target, posted)
+                posted, settle_by = [], time.monotonic() + SETTLE_AFTER_SECONDS
+        _settle_posted(runtime, target, posted)
+    if len(claims) < batch:
+        return None
+    return partial(_next_batch, runtime, target.merchant_id, batch)
 
 
-def deliver_claimed(runtime: Runtime, target: Target, claim: Claim) -> None:
-    """Post one claimed notification (twice with ipn_duplicate) and settle it."""
-    prepared = runtime.db.run(partial(_prepare, runtime, target, claim))
-    if prepared is None:
-        return
-    results = [post(prepared) for _ in range(2 if target.duplicate else 1)]
-    runtime.db.run(partial(_settle, runtime, claim, prepared, results))
-    dispatcher(runtime).changed()
+def _settle_posted(runtime: Runtime, target: Target, posted: list[Posted]) -> None:
+    if posted:
+        runtime.db.run(partial(_settle, runtime, target, posted))
+        dispatcher(runtime).changed()
 
 
-def _merchant_now(runtime: Runtime, session: Session, row: Notification) -> tuple[Merchant, Any]:
-    merchant = session.get_one(Merchant, row.merchant_id)
+def _next_batch(runtime: Runtime, merchant_id: int, batch: int) -> Work | None:
+    """Claim and deliver the merchant's next batch while it still holds its slot."""
+    target, claims = runtime.db.run(partial(_claim_batch, runtime, merchant_id, batch))
+    if target is None or not claims:
+        return None
+    return _deliver_batch(runtime, target, claims, batch)
+
+
+def _merchant_now(runtime: Runtime, session: Session, merchant_id: int) -> tuple[Merchant, Any]:
+    merchant = session.get_one(Merchant, merchant_id)
     return merchant, now_for(merchant, runtime.clock.now())
 
 
-def _prepare(runtime: Runtime, target: Target, claim: Claim, session: Session) -> Prepared | None:
-    """Renew the claim's lease and load (or render once and store) what to send."""
-    row = session.get_one(Notification, claim.notification_id)
-    merchant, now = _merchant_now(runtime, session, row)
-    lease_end = runtime.clock.now() + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
-    if not _settle_row(session, claim, next_attempt_at=lease_end, delivery_state=IN_FLIGHT):
-        return None  # the lease ran out and another worker took the row
-    message = session.scalar(
-        select(NotificationMessage).where(NotificationMessage.notification_id == row.id)
+def _held(session: Session, claims: list[Claim], **values: Any) -> set[int]:
+    """Change the rows the claims still hold (compare-and-set on each token); their ids."""
+    if not claims:
+        return set()
+    result = session.execute(
+        update(Notification)
+        .where(
+            tuple_(Notification.id, Notification.attempt_count).in_(
+                [(c.notification_id, c.token) for c in claims]
+            ),
+            Notification.delivery_state == IN_FLIGHT,
+        )
+        .values(**values)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
     )
+    return set(result.scalars())
+
+
+def _prepare(
+    runtime: Runtime, target: Target, claims: list[Claim], session: Session
+) -> list[Prepared | None]:
+    """Renew the claims' leases and load (or render once and store) what to send, per claim;
+    None for a row the claim no longer holds or that cannot be rendered."""
+    merchant, now = _merchant_now(runtime, session, target.merchant_id)
+    lease_end = runtime.clock.now() + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
+    held = _held(session, claims, next_attempt_at=lease_end)
+    stored = {
+        m.notification_id: m
+        for m in session.scalars(
+            select(NotificationMessage).where(NotificationMessage.notification_id.in_(held))
+        )
+    }
+    to_render = held - stored.keys()
+    rows = (
+        {
+            r.id: r
+            for r in session.scalars(select(Notification).where(Notification.id.in_(to_render)))
+        }
+        if to_render
+        else {}
+    )
+    prefetch(session, rows.values())
     url = merchant.ipn_url or target.url
-    if message is None:
+    out: list[Prepared | None] = []
+    new_messages: list[dict[str, Any]] = []
+    for claim in claims:
+        nid = claim.notification_id
+        if nid not in held:
+            out.append(None)  # the lease ran out and another worker took the row
+            continue
+        message = stored.get(nid)
+        if message is not None:
+            out.append(Prepared(url, dict(message.headers), message.body.encode("utf-8"), now))
+            continue
         try:
-            out = render(
+            rendered = render(
                 RenderContext(
                     session,
-                    row,
+                    rows[nid],
                     merchant,
                     now,
                     signing_key(runtime),
@@ -285,31 +424,36 @@ def _prepare(runtime: Runtime, target: Target, claim: Claim, session: Session) -
             )
         except (NoRenderer, NotifiedObjectMissing) as exc:
             # Not something a retry can fix: record why and give up on the row.
-            _settle_row(session, claim, delivery_state=FAILED, next_attempt_at=None)
+            _held(session, [claim], delivery_state=FAILED, next_attempt_at=None)
             session.add(
                 NotificationAttempt(
-                    notification_id=row.id,
+                    notification_id=nid,
                     attempted_at=now,
                     url=url,
                     error=f"cannot render: {exc}",
                     outcome=FAILED,
                 )
             )
-            return None
-        message = NotificationMessage(
-            notification_id=row.id,
-            message_id=out.message_id,
-            headers=out.headers,
-            body=out.body.decode("utf-8"),
-            created_at=now,
-            series_started_at=now,
-            series_attempts=0,
+            out.append(None)
+            continue
+        new_messages.append(
+            {
+                "notification_id": nid,
+                "message_id": rendered.message_id,
+                "headers": rendered.headers,
+                "body": rendered.body.decode("utf-8"),
+                "created_at": now,
+                "series_started_at": now,
+                "series_attempts": 0,
+            }
         )
-        session.add(message)
-    return Prepared(url, dict(message.headers), message.body.encode("utf-8"), now)
+        out.append(Prepared(url, dict(rendered.headers), rendered.body, now))
+    if new_messages:
+        session.execute(insert(NotificationMessage), new_messages)
+    return out
 
 
-def post(prepared: Prepared) -> PostResult:
+def post(http: Transport, prepared: Prepared) -> PostResult:
     """One HTTP post; never raises for network trouble (it is the attempt's result)."""
     start = time.monotonic()
 
@@ -317,86 +461,110 @@ def post(prepared: Prepared) -> PostResult:
         return int((time.monotonic() - start) * 1000)
 
     try:
-        response = requests.post(
-            prepared.url,
-            data=prepared.body,
-            headers=prepared.headers,
-            timeout=TIMEOUT,
-            allow_redirects=False,
-            stream=True,
-        )
-        with response:
-            head = next(response.iter_content(SNIPPET_BYTES), b"")
+        response = http.post(prepared.url, prepared.body, prepared.headers, TIMEOUT)
+        try:
+            head = _read_answer(response)
+        finally:
+            response.release_conn()
         snippet = head[:SNIPPET_BYTES].decode("utf-8", "replace")
-        return PostResult(response.status_code, elapsed(), snippet=snippet)
-    except requests.ConnectionError as exc:  # includes connect timeouts
+        return PostResult(response.status, elapsed(), snippet=snippet)
+    except ConnectTimeoutError as exc:  # also refused, DNS (NewConnectionError subclasses it)
         return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
-    except requests.Timeout as exc:
+    except ReadTimeoutError as exc:
         return PostResult(None, elapsed(), error=f"timeout: {exc}")
-    except requests.RequestException as exc:
+    except (ProtocolError, SSLError, ProxyError) as exc:  # dropped, TLS, proxy trouble
+        return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
+    except HTTPError as exc:
         return PostResult(None, elapsed(), error=f"{type(exc).__name__}: {exc}", reached=False)
 
 
-def _settle_row(session: Session, claim: Claim, **values: Any) -> bool:
-    """Change the row only if the claim still holds it (compare-and-set on the token)."""
-    result = session.execute(
-        update(Notification)
-        .where(
-            Notification.id == claim.notification_id,
-            Notification.attempt_count == claim.token,
-            Notification.delivery_state == IN_FLIGHT,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return cast(CursorResult[Any], result).rowcount == 1
-
-
-def _settle(
-    runtime: Runtime,
-    claim: Claim,
-    prepared: Prepared,
-    results: list[PostResult],
-    session: Session,
-) -> str:
-    row = session.get_one(Notification, claim.notification_id)
-    merchant, now = _merchant_now(runtime, session, row)
-    message = session.scalars(
-        select(NotificationMessage).where(NotificationMessage.notification_id == row.id)
-    ).one()
-    settings = runtime.settings
-    decisive = next((r for r in results if r.acknowledged), results[-1])
-    next_attempt_at: datetime | None = None
-    if decisive.acknowledged:
-        state = DELIVERED
-    elif retryable(decisive, merchant.ipn_retry_all):
-        retry = message.series_attempts + 1
-        next_attempt_at = now + retry_delay(retry, settings)
-        horizon = message.series_started_at + timedelta(seconds=settings.ipn_retry_horizon_seconds)
-        state = PENDING if next_attempt_at <= horizon else FAILED
-        if state == FAILED:
-            next_attempt_at = None
+def _read_answer(response: BaseHTTPResponse) -> bytes:
+    """The answer's first bytes. A short rest is read too, so the connection goes back to the
+    pool for the next post; a long or unsized one is not (the connection is closed)."""
+    head = response.read(SNIPPET_BYTES)
+    remaining = response.length_remaining
+    if remaining is not None and remaining <= DRAIN_BYTES:
+        response.drain_conn()
     else:
-        state = FAILED
-    values: dict[str, Any] = {"delivery_state": state, "next_attempt_at": next_attempt_at}
-    if state == DELIVERED:
-        values["acknowledged_at"] = now
-    if _settle_row(session, claim, **values):
-        message.series_attempts += 1
-    for result in results:
-        session.add(
-            NotificationAttempt(
-                notification_id=row.id,
-                attempted_at=prepared.attempted_at,
-                url=prepared.url,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-                response_snippet=result.snippet,
-                outcome=_outcome(result, state),
+        response.close()
+    return head
+
+
+def _settle(runtime: Runtime, target: Target, posted: list[Posted], session: Session) -> None:
+    """Settle each posted row its claim still holds, and log every attempt, in one transaction."""
+    merchant, now = _merchant_now(runtime, session, target.merchant_id)
+    settings = runtime.settings
+    decisive = {
+        p.claim.notification_id: next((r for r in p.results if r.acknowledged), p.results[-1])
+        for p in posted
+    }
+    # Only rows to retry need their series (attempts so far, start); not the message bodies.
+    unanswered = [nid for nid, result in decisive.items() if not result.acknowledged]
+    series = (
+        {
+            nid: (attempts, started)
+            for nid, attempts, started in session.execute(
+                select(
+                    NotificationMessage.notification_id,
+                    NotificationMessage.series_attempts,
+                    NotificationMessage.series_started_at,
+                ).where(NotificationMessage.notification_id.in_(unanswered))
             )
+        }
+        if unanswered
+        else {}
+    )
+    delivered: list[Claim] = []
+    settled: set[int] = set()
+    states: dict[int, str] = {}
+    for item in posted:
+        result = decisive[item.claim.notification_id]
+        next_attempt_at: datetime | None = None
+        if result.acknowledged:
+            state = DELIVERED
+        elif retryable(result, merchant.ipn_retry_all):
+            attempts, started = series[item.claim.notification_id]
+            next_attempt_at = now + retry_delay(attempts + 1, settings)
+            horizon = started + timedelta(seconds=settings.ipn_retry_horizon_seconds)
+            state = PENDING if next_attempt_at <= horizon else FAILED
+            if state == FAILED:
+                next_attempt_at = None
+        else:
+            state = FAILED
+        states[item.claim.notification_id] = state
+        if state == DELIVERED:
+            delivered.append(item.claim)  # the common case: one statement for all of them
+        else:
+            settled |= _held(
+                session, [item.claim], delivery_state=state, next_attempt_at=next_attempt_at
+            )
+    settled |= _held(
+        session, delivered, delivery_state=DELIVERED, next_attempt_at=None, acknowledged_at=now
+    )
+    if settled:
+        session.execute(
+            update(NotificationMessage)
+            .where(NotificationMessage.notification_id.in_(settled))
+            .values(series_attempts=NotificationMessage.series_attempts + 1)
+            .execution_options(synchronize_session=False)
         )
-    return state
+    session.execute(
+        insert(NotificationAttempt),
+        [
+            {
+                "notification_id": item.claim.notification_id,
+                "attempted_at": item.prepared.attempted_at,
+                "url": item.prepared.url,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+                "error": result.error,
+                "response_snippet": result.snippet,
+                "outcome": _outcome(result, states[item.claim.notification_id]),
+            }
+            for item in posted
+            for result in item.results
+        ],
+    )
 
 
 def _outcome(result: PostResult, state: str) -> str:

@@ -1,9 +1,13 @@
-"""The per-process machinery of IPN delivery: a bounded thread pool and a change signal.
+"""The per-process machinery of IPN delivery: a bounded thread pool, a keep-alive HTTP transport
+per pool thread, and a change signal.
 
 One merchant's notifications go out one at a time on one pool thread (so they arrive in order,
 and a hanging receiver holds only its own merchant); different merchants post in parallel, at
-most ``settings.ipn_delivery_threads`` at once. Kept in ``runtime.services``, never in a module
-global (STYLE 7.17). No Flask here.
+most ``settings.ipn_delivery_threads`` at once. A merchant with more due rows than one batch
+keeps its slot and queues its next batch behind the other merchants' (round robin, not one
+merchant's backlog first). Each pool thread posts through its own ``Transport``, so
+consecutive posts to one receiver reuse a connection. Kept in ``runtime.services``, never in a
+module global (STYLE 7.17). No Flask here.
 """
 
 from __future__ import annotations
@@ -11,12 +15,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from gateway.ipn.transport import Transport
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "ipn.dispatcher"
+
+#: A batch's work: returns the merchant's next batch to run, or None when the merchant is done.
+Work = Callable[[], "Work | None"]
+
+
+class _ThreadHttp(threading.local):
+    transport: Transport | None = None
 
 
 class Dispatcher:
@@ -27,6 +40,9 @@ class Dispatcher:
         self._busy: set[int] = set()
         #: Notified whenever this process settles a delivery (waiters re-check then).
         self._changes = threading.Condition()
+        self._http = _ThreadHttp()
+        #: Every thread's transport, closed with the pool.
+        self._transports: list[Transport] = []
 
     def reserve(self, merchant_id: int) -> bool:
         """Take the merchant's slot; False when a batch of it is still going out here."""
@@ -41,22 +57,37 @@ class Dispatcher:
             self._busy.discard(merchant_id)
             self._lock.notify_all()
 
-    def submit(self, merchant_id: int, work: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run ``work(*args)`` on the pool for a reserved merchant; the slot frees when done."""
-
-        def run() -> None:
-            try:
-                work(*args)
-            except Exception:
-                log.exception("IPN delivery batch for merchant %s failed", merchant_id)
-
+    def submit(self, merchant_id: int, work: Work) -> None:
+        """Run ``work`` on the pool for a reserved merchant, then whatever batch it returns;
+        the slot frees when a batch returns None (or fails)."""
         try:
-            future = self._pool.submit(run)
+            self._pool.submit(self._run, merchant_id, work)
         except RuntimeError:  # pool shut down
             self.release(merchant_id)
             raise
-        future.add_done_callback(lambda _done: self.release(merchant_id))
-        return future
+
+    def _run(self, merchant_id: int, work: Work) -> None:
+        try:
+            follow = work()
+        except Exception:
+            log.exception("IPN delivery batch for merchant %s failed", merchant_id)
+            follow = None
+        if follow is None:
+            self.release(merchant_id)
+            return
+        try:
+            self._pool.submit(self._run, merchant_id, follow)
+        except RuntimeError:  # shut down meanwhile: the rows' leases end and they are retaken
+            self.release(merchant_id)
+
+    def http(self) -> Transport:
+        """This pool thread's keep-alive transport."""
+        transport = self._http.transport
+        if transport is None:
+            transport = self._http.transport = Transport()
+            with self._lock:
+                self._transports.append(transport)
+        return transport
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no batch is reserved or running in this process (tests, shutdown)."""
@@ -74,6 +105,10 @@ class Dispatcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        with self._lock:
+            transports, self._transports = self._transports, []
+        for transport in transports:
+            transport.clear()
 
 
 def dispatcher_for(services: dict[str, Any], threads: int) -> Dispatcher:

@@ -131,6 +131,7 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
         "Timestamp": timestamp(ctx.now),
     }
     topic = topic_arn(seller_id)
+    subscription = subscription_arn(seller_id)  # once: a uuid5 (SHA-1) per call
     envelope = {
         "Type": "Notification",
         "MessageId": str(uuid.uuid4()),
@@ -144,8 +145,7 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
     envelope["Signature"] = base64.b64encode(signature).decode("ascii")
     envelope["SigningCertURL"] = ctx.public_url + CERTIFICATE_PATH
     envelope["UnsubscribeURL"] = (
-        f"{ctx.public_url}{UNSUBSCRIBE_PATH}?Action=Unsubscribe&SubscriptionArn="
-        f"{subscription_arn(seller_id)}"
+        f"{ctx.public_url}{UNSUBSCRIBE_PATH}?Action=Unsubscribe&SubscriptionArn={subscription}"
     )
     # SNS pretty-prints with `"Key" : value` (testdata sns-sample/notification.json).
     body = json.dumps(envelope, indent=2, separators=(",", " : "), ensure_ascii=False)
@@ -155,7 +155,7 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
         "x-amz-sns-message-type": "Notification",
         "x-amz-sns-message-id": envelope["MessageId"],
         "x-amz-sns-topic-arn": topic,
-        "x-amz-sns-subscription-arn": subscription_arn(seller_id),
+        "x-amz-sns-subscription-arn": subscription,
         "Content-Type": "text/plain; charset=UTF-8",
         "User-Agent": "Amazon Simple Notification Service Agent",
     }

@@ -22,11 +22,17 @@ class Receiver:
     """Answers each POST with the next status of ``script`` (then ``default``), recording it.
 
     ``gate``, when set, makes every request wait until the gate opens (a hanging receiver).
+    ``keep_alive`` answers in HTTP/1.1 and keeps connections open (``accepted`` lists each
+    connection). ``answer`` is the body of every answer.
     """
 
     script: list[int] = field(default_factory=list)
     default: int = 200
     gate: threading.Event | None = None
+    keep_alive: bool = False
+    answer: bytes = b"ok"
+    #: Client address of each accepted connection.
+    accepted: list[Any] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     got_one: threading.Event = field(default_factory=threading.Event)
     port: int = 0
@@ -41,6 +47,12 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+
+            def setup(self) -> None:
+                super().setup()
+                receiver.accepted.append(self.client_address)  # once per connection
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.gate is not None:
@@ -48,9 +60,9 @@ class Receiver:
                 receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                 status = receiver.script.pop(0) if receiver.script else receiver.default
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.answer)
                 receiver.got_one.set()
 
             def log_message(self, *args: Any) -> None:

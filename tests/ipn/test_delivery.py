@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from urllib3 import Timeout
 
 from gateway.ipn import delivery
 from gateway.ipn.delivery import deliver_due, dispatcher
@@ -202,7 +203,7 @@ def test_nothing_is_lost_when_delivery_fails_midway(
     configure(ipn_url=receiver.url)
     api.open_authorization()
 
-    def crash(_prepared):
+    def crash(_http, _prepared):
         raise RuntimeError("the process died while posting")
 
     monkeypatch.setattr(delivery, "post", crash)
@@ -333,7 +334,7 @@ def test_what_each_answer_leads_to(
 
 
 def test_a_read_timeout_is_retried(api, runtime, configure, deliver, monkeypatch):
-    monkeypatch.setattr(delivery, "TIMEOUT", (3, 0.2))
+    monkeypatch.setattr(delivery, "TIMEOUT", Timeout(connect=3, read=0.2))
     with receiving(gate=threading.Event()) as hanging:
         configure(ipn_url=hanging.url)
         api.open_authorization()

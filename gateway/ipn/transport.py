@@ -1,0 +1,88 @@
+"""HTTP for IPN posts: one keep-alive transport per delivery thread, on urllib3.
+
+Delivery is CPU-bound, and ``requests`` (cookie jar, hooks, per-request environment and netrc
+lookups, its own response object) took about three times urllib3's CPU per post, so posts go
+through urllib3 directly, set up as ``requests.post`` set them up before: the environment's
+proxies (``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, looked up once per URL), certificates
+checked against ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` or certifi's bundle, no redirects
+followed, no retries, no cookies kept. No Flask here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import requests.utils
+import urllib3
+from urllib3.util import make_headers
+
+#: A pooled connection idle longer than this is not reused: the receiver may be closing it
+#: (servers time idle keep-alive connections out after seconds, gunicorn's default after 2),
+#: and a post on a connection closed under it fails like an unreachable endpoint, which is not
+#: retried. Fresh connections past this idle time keep that failure to real ones.
+REUSE_IDLE_SECONDS = 1.0
+#: Receivers (host, port, scheme) whose connection pools one thread keeps.
+POOLS = 32
+#: Transport headers, as SNS sends them [SRC: reference/amazon-wire.md §2.1].
+HEADERS = {"Connection": "Keep-Alive"}
+
+
+class Transport:
+    """One thread's connections: not thread-safe, the dispatcher keeps one per pool thread."""
+
+    def __init__(self) -> None:
+        self._ca_certs = (
+            os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or requests.utils.DEFAULT_CA_BUNDLE_PATH
+        )
+        self._direct = urllib3.PoolManager(num_pools=POOLS, ca_certs=self._ca_certs)
+        self._proxied: dict[str, urllib3.ProxyManager] = {}
+        #: Each URL's proxy (None: direct), from the environment as requests reads it.
+        self._routes: dict[str, str | None] = {}
+        self._last_used = 0.0
+
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one POST and return the answer unread (the caller reads and releases it);
+        urllib3's exceptions are the caller's to classify."""
+        now = time.monotonic()
+        if now - self._last_used > REUSE_IDLE_SECONDS:
+            self.clear()
+        self._last_used = now
+        return self._manager(url).request(
+            "POST",
+            url,
+            body=body,
+            headers={**HEADERS, **headers},
+            timeout=timeout,
+            retries=False,
+            redirect=False,
+            preload_content=False,
+        )
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        if url not in self._routes:
+            proxies = requests.utils.get_environ_proxies(url)
+            self._routes[url] = requests.utils.select_proxy(url, proxies)
+        proxy = self._routes[url]
+        if proxy is None:
+            return self._direct
+        manager = self._proxied.get(proxy)
+        if manager is None:
+            user, password = requests.utils.get_auth_from_url(proxy)
+            manager = self._proxied[proxy] = urllib3.ProxyManager(
+                proxy,
+                num_pools=POOLS,
+                ca_certs=self._ca_certs,
+                proxy_headers=make_headers(proxy_basic_auth=f"{user}:{password}") if user else None,
+            )
+        return manager
+
+    def clear(self) -> None:
+        """Close every pooled connection (the transport stays usable)."""
+        self._direct.clear()
+        for manager in self._proxied.values():
+            manager.clear()
