@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain.merchants import now_for
-from gateway.ipn import delivery
 from gateway.ipn.envelope import CERTIFICATE_PATH
 from gateway.ipn.waiting import find_object, reached
 from gateway.store.models import Notification, NotificationAttempt, NotificationMessage
@@ -29,10 +28,15 @@ WAIT_DEFAULT, WAIT_MAX = 10.0, 60.0
 WAIT_RECHECK = 0.2
 LIST_LIMIT = 1000
 
+# gateway.ipn.delivery (and with it requests) is imported by the endpoints that use it: a web
+# worker never posts an IPN, and most never load it.
+
 
 @bp.get(CERTIFICATE_PATH)
 def certificate() -> ResponseReturnValue:
     """The certificate behind every IPN's ``SigningCertURL``."""
+    from gateway.ipn import delivery
+
     pem = delivery.signing_key(runtime()).certificate_pem
     return Response(pem, mimetype="application/x-pem-file")
 
@@ -128,6 +132,8 @@ def show_notification(seller_id: str, notification_id: int) -> ResponseReturnVal
 @bp.post(f"{MERCHANT}/notifications/<int:notification_id>/redeliver")
 def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
     """Queue a new delivery of the same message now; the next sweep posts it (202)."""
+    from gateway.ipn import delivery
+
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
@@ -162,6 +168,8 @@ def _wait_args() -> tuple[str, str, bool, float]:
 def wait(seller_id: str) -> ResponseReturnValue:
     """Block until ``object_id`` has reached ``state`` (and, with ``acknowledged=true``, a
     notification of it in that state got a 2xx); 200 with the object, 408 at the timeout."""
+    from gateway.ipn import delivery
+
     object_id, state, acknowledged, timeout = _wait_args()
     rt = runtime()
     pool = delivery.dispatcher(rt)
