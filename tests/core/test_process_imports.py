@@ -54,6 +54,24 @@ def test_a_web_worker_loads_neither_the_scheduler_nor_ipn_delivery(tmp_path: Pat
     assert loaded.isdisjoint({"apscheduler", "requests", "cryptography"})
 
 
+def test_serving_the_ipn_certificate_loads_no_cryptography(tmp_path: Path) -> None:
+    from gateway.ipn.keys import ensure_signing_key
+
+    expected = ensure_signing_key(tmp_path).certificate_pem  # made as `gateway serve` makes it
+    out = tmp_path / "served.pem"
+    code = (
+        "from gateway.app import create_app\n"
+        "from gateway.config import load_settings\n"
+        "app = create_app(settings=load_settings(), initialize=False)\n"
+        "answer = app.test_client().get('/sandbox/ipn/certificate.pem')\n"
+        "assert answer.status_code == 200\n"
+        f"open({str(out)!r}, 'wb').write(answer.data)\n"
+    )
+    loaded = loaded_after(code, tmp_path)
+    assert out.read_bytes() == expected
+    assert "cryptography" not in loaded
+
+
 @pytest.mark.parametrize("module", ["gateway.worker.scheduler", "gateway.ipn.delivery"])
 def test_the_worker_process_loads_no_web_stack(module: str, tmp_path: Path) -> None:
     loaded = loaded_after(f"import gateway.cli, {module}", tmp_path)
