@@ -34,8 +34,11 @@ WAIT_RECHECK = 0.2
 LIST_LIMIT = 1000
 
 # gateway.ipn.delivery (and with it its HTTP client and cryptography) is imported by the
-# endpoints that use it: a web worker never posts an IPN, and most never load it.
+# endpoints that need it: a web worker never posts an IPN, and most never load it.
 
+#: Where a process that delivers IPNs keeps its dispatcher (``gateway.ipn.dispatcher``'s
+#: ``SERVICE_NAME``; a test checks they agree).
+DISPATCHER_SERVICE = "ipn.dispatcher"
 #: Where a process keeps the certificate's PEM once served (``Runtime.services``).
 CERTIFICATE_SERVICE = "ipn.certificate_pem"
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
@@ -220,11 +223,8 @@ def _wait_args() -> tuple[str, str, bool, float]:
 def wait(seller_id: str) -> ResponseReturnValue:
     """Block until ``object_id`` has reached ``state`` (and, with ``acknowledged=true``, a
     notification of it in that state got a 2xx); 200 with the object, 408 at the timeout."""
-    from gateway.ipn import delivery
-
     object_id, state, acknowledged, timeout = _wait_args()
     rt = runtime()
-    pool = delivery.dispatcher(rt)
     deadline = time.monotonic() + timeout
 
     def check(session: Session) -> dict[str, Any] | None:
@@ -253,5 +253,11 @@ def wait(seller_id: str) -> ResponseReturnValue:
             raise ControlError(
                 408, "WaitTimeout", f"{object_id} did not reach {state} within {timeout:g} s."
             )
-        # Woken early when this process settles a delivery; otherwise re-check shortly.
-        pool.wait_for_change(min(WAIT_RECHECK, remaining))
+        # Woken early when this process settles a delivery; otherwise re-check shortly. Only a
+        # process that delivers IPNs has a dispatcher: others (gunicorn's workers, whose
+        # deliveries are made by `gateway worker`) just sleep, without loading delivery.
+        pool = rt.services.get(DISPATCHER_SERVICE)
+        if pool is None:
+            time.sleep(min(WAIT_RECHECK, remaining))
+        else:
+            pool.wait_for_change(min(WAIT_RECHECK, remaining))
