@@ -97,8 +97,17 @@ def _in_child_process(step: Callable[[], None]) -> None:
         code = 0
         try:
             step()
+        except click.ClickException as exc:  # as click would show it in this process
+            exc.show()
+            code = exc.exit_code
         except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            if isinstance(exc.code, int) or exc.code is None:
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+                code = 1
+        except KeyboardInterrupt:
+            code = 1  # the parent got the same SIGINT; click reports it there ("Aborted!")
         except BaseException:
             traceback.print_exc()
             code = 1
