@@ -1,18 +1,26 @@
-"""The ``gateway`` command. Command bodies are a few lines; they call the same code as the APIs."""
+"""The ``gateway`` command. Command bodies are a few lines; they call the same code as the APIs.
+
+Only click and ``gateway.config`` are imported here: each command imports what it needs, so that
+``gateway serve``'s gunicorn master, which outlives everything, holds none of the application
+stack (SQLAlchemy, cryptography, Flask ...); its workers import that themselves.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
-from typing import Any
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
 
-from gateway.config import load_settings
-from gateway.runtime import Runtime
-from gateway.store.models import Merchant
+from gateway.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
 
 
 def _settings(**options: Any) -> Any:
@@ -58,11 +66,60 @@ def serve(no_scheduler: bool | None, **options: Any) -> None:
     from gateway.server import GatewayServer
 
     settings = _settings(scheduler=False if no_scheduler else None, **options)
+    _in_child_process(lambda: _prepare(settings))
+    GatewayServer(settings).run()
+
+
+def _prepare(settings: Settings) -> None:
+    """Create the tables, seed, print the banner: ``serve``'s work before gunicorn starts."""
+    from gateway.runtime import Runtime
+
     runtime = Runtime.from_settings(settings)
     seeded = runtime.initialize()
     _print_banner(runtime, seeded)
     runtime.db.dispose()
-    GatewayServer(settings).run()
+
+
+def _in_child_process(step: Callable[[], None]) -> None:
+    """Run ``step`` in a forked child and wait for it; exit as the child did if it failed.
+
+    What ``step`` imports and allocates (the whole application stack, for ``_prepare``) goes
+    away with the child instead of staying, unused, in the long-lived gunicorn master. Where
+    there is no ``fork``, ``step`` runs in this process.
+    """
+    if not hasattr(os, "fork"):
+        step()
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 0
+        try:
+            step()
+        except click.ClickException as exc:  # as click would show it in this process
+            exc.show()
+            code = exc.exit_code
+        except SystemExit as exc:
+            if isinstance(exc.code, int) or exc.code is None:
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+                code = 1
+        except KeyboardInterrupt:
+            code = 1  # the parent got the same SIGINT; click reports it there ("Aborted!")
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(code if code > 0 else 1)
 
 
 @cli.command()
@@ -70,6 +127,7 @@ def serve(no_scheduler: bool | None, **options: Any) -> None:
 @click.option("--interval", type=float, help="Seconds between sweeps (default 1).")
 def worker(interval: float | None, **options: Any) -> None:
     """Run due work and IPN delivery against the database, without a web server."""
+    from gateway.runtime import Runtime
     from gateway.worker.scheduler import build_scheduler
 
     runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
@@ -129,12 +187,18 @@ def ipn_check(url: str, seller_id: str, as_json: bool, timeout: float, **options
 @common_options
 def init_db(**options: Any) -> None:
     """Create the tables and, for a new database, load sandbox_data/."""
+    from gateway.runtime import Runtime
+
     runtime = Runtime.from_settings(_settings(**options))
     seeded = runtime.initialize()
     click.echo("database created and seeded" if seeded else "database already exists; left as is")
 
 
 def _print_banner(runtime: Runtime, seeded: bool) -> None:
+    from sqlalchemy import select
+
+    from gateway.store.models import Merchant
+
     settings = runtime.settings
     base = settings.resolved_public_url
     with runtime.db.session(write=False) as session:

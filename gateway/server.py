@@ -2,7 +2,9 @@
 
 gthread workers: a few processes with threads each, so that a long wait request does not hold
 a whole process. The app is built in each worker after the fork (no preload), so no database
-connection crosses a fork. The scheduler runs as a separate ``gateway worker`` process, started
+connection crosses a fork, and the master, which only supervises, imports nothing but gunicorn
+and the settings (``gateway serve`` prepares the database in a short-lived child first): the
+application stack is resident once per worker, not once more in the master. The scheduler runs as a separate ``gateway worker`` process, started
 when gunicorn is ready and stopped when it exits: starting threads in gunicorn's master would
 be inherited, half-alive, by every worker it forks.
 """

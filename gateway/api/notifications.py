@@ -3,7 +3,10 @@ a wait for an object to reach a state (JSON under ``/sandbox/api/v1``)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -13,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain.merchants import now_for
-from gateway.ipn import delivery
 from gateway.ipn.envelope import CERTIFICATE_PATH
+from gateway.ipn.keys import KEY_FILE
 from gateway.ipn.waiting import find_object, reached
+from gateway.runtime import Runtime
 from gateway.store.models import Notification, NotificationAttempt, NotificationMessage
 
 bp = Blueprint("notifications", __name__)
@@ -29,11 +33,66 @@ WAIT_DEFAULT, WAIT_MAX = 10.0, 60.0
 WAIT_RECHECK = 0.2
 LIST_LIMIT = 1000
 
+# gateway.ipn.delivery (and with it its HTTP client and cryptography) is imported by the
+# endpoints that need it: a web worker never posts an IPN, and most never load it.
+
+#: Where a process that delivers IPNs keeps its dispatcher (``gateway.ipn.dispatcher``'s
+#: ``SERVICE_NAME``; a test checks they agree).
+DISPATCHER_SERVICE = "ipn.dispatcher"
+#: Where a process keeps the certificate's PEM once served (``Runtime.services``).
+CERTIFICATE_SERVICE = "ipn.certificate_pem"
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
+_PEM_END = b"-----END CERTIFICATE-----\n"
+
+
+def _canonical_certificate(path: Path) -> bytes | None:
+    """The key file's certificate block if it is already in the form ``SigningKey.certificate_pem``
+    gives (base64 of the DER in 64-character lines, LF endings), as ``keys.py`` writes it;
+    otherwise (no file, another layout) None.
+
+    This spares a web worker loading cryptography (several MiB of RSS) to answer the certificate
+    endpoint. The file was parsed and checked by ``Runtime.initialize`` before the workers
+    started (``gateway serve``); any file in another form still goes through cryptography.
+    """
+    try:
+        pem = path.read_bytes()
+    except OSError:
+        return None
+    if pem.count(_PEM_BEGIN) != 1 or not pem.startswith(b"-----BEGIN PRIVATE KEY-----\n"):
+        return None
+    start = pem.index(_PEM_BEGIN)
+    end = pem.find(_PEM_END, start)
+    if end < 0 or end + len(_PEM_END) != len(pem):
+        return None
+    try:
+        der = base64.b64decode(
+            pem[start + len(_PEM_BEGIN) : end].replace(b"\n", b""), validate=True
+        )
+    except (binascii.Error, ValueError):
+        return None
+    encoded = base64.b64encode(der)
+    lines = b"".join(encoded[i : i + 64] + b"\n" for i in range(0, len(encoded), 64))
+    canonical = _PEM_BEGIN + lines + _PEM_END
+    return canonical if der and pem[start:] == canonical else None
+
+
+def certificate_pem(rt: Runtime) -> bytes:
+    """``delivery.signing_key(rt).certificate_pem``, read once per process."""
+    pem: bytes | None = rt.services.get(CERTIFICATE_SERVICE)
+    if pem is None:
+        pem = _canonical_certificate(rt.settings.data_dir / KEY_FILE)
+        if pem is None:
+            from gateway.ipn import delivery
+
+            pem = delivery.signing_key(rt).certificate_pem
+        pem = rt.services.setdefault(CERTIFICATE_SERVICE, pem)
+    return pem
+
 
 @bp.get(CERTIFICATE_PATH)
 def certificate() -> ResponseReturnValue:
     """The certificate behind every IPN's ``SigningCertURL``."""
-    pem = delivery.signing_key(runtime()).certificate_pem
+    pem = certificate_pem(runtime())
     return Response(pem, mimetype="application/x-pem-file")
 
 
@@ -128,6 +187,8 @@ def show_notification(seller_id: str, notification_id: int) -> ResponseReturnVal
 @bp.post(f"{MERCHANT}/notifications/<int:notification_id>/redeliver")
 def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
     """Queue a new delivery of the same message now; the next sweep posts it (202)."""
+    from gateway.ipn import delivery
+
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
@@ -164,7 +225,6 @@ def wait(seller_id: str) -> ResponseReturnValue:
     notification of it in that state got a 2xx); 200 with the object, 408 at the timeout."""
     object_id, state, acknowledged, timeout = _wait_args()
     rt = runtime()
-    pool = delivery.dispatcher(rt)
     deadline = time.monotonic() + timeout
 
     def check(session: Session) -> dict[str, Any] | None:
@@ -193,5 +253,11 @@ def wait(seller_id: str) -> ResponseReturnValue:
             raise ControlError(
                 408, "WaitTimeout", f"{object_id} did not reach {state} within {timeout:g} s."
             )
-        # Woken early when this process settles a delivery; otherwise re-check shortly.
-        pool.wait_for_change(min(WAIT_RECHECK, remaining))
+        # Woken early when this process settles a delivery; otherwise re-check shortly. Only a
+        # process that delivers IPNs has a dispatcher: others (gunicorn's workers, whose
+        # deliveries are made by `gateway worker`) just sleep, without loading delivery.
+        pool = rt.services.get(DISPATCHER_SERVICE)
+        if pool is None:
+            time.sleep(min(WAIT_RECHECK, remaining))
+        else:
+            pool.wait_for_change(min(WAIT_RECHECK, remaining))

@@ -21,10 +21,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
 from clients import sigv2
 from gateway.ipn.envelope import CERTIFICATE_PATH, Outgoing, RenderContext, register
 
@@ -104,6 +100,10 @@ def render(ctx: RenderContext) -> Outgoing:
     The parameters are the ones the change stored on its row (``Notification.extra["fps"]``);
     ``certificateUrl`` is the simulator's IPN certificate, served by ``gateway.api.notifications``.
     """
+    # cryptography is imported here and in verify(): most web workers never need it.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     key = ctx.key.private_key
 
     def sign(data: bytes) -> bytes:
@@ -119,6 +119,10 @@ def render(ctx: RenderContext) -> Outgoing:
 def verify(runtime: Runtime, url: str, http_parameters: str) -> bool:
     """The VerifySignature action: was ``http_parameters`` signed for ``url`` with our key?"""
     # Imported here: gateway.ipn.delivery imports the runtime, which imports this package.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     from gateway.ipn.delivery import signing_key
 
     public_key = signing_key(runtime).certificate.public_key()

@@ -17,11 +17,13 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+# cryptography is imported where a key is made, loaded or used: web workers that never sign
+# do not load it (several MiB per process).
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY_FILE = "ipn-signing.pem"
 #: The certificate's subject: the CN of Amazon's SNS certificates (reference §2.4); UNCONFIRMED
@@ -38,16 +40,26 @@ class SigningKey:
 
     @property
     def certificate_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
     def sign(self, data: bytes, signature_version: str) -> bytes:
         """RSASSA-PKCS1-v1_5 over ``data``: SHA-1 for SNS SignatureVersion 1, SHA-256 for 2
         [SRC: reference/amazon-wire.md §2.4]."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         digest = hashes.SHA256() if signature_version == "2" else hashes.SHA1()
         return self.private_key.sign(data, padding.PKCS1v15(), digest)
 
 
 def _generate(now: datetime) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [
@@ -74,6 +86,10 @@ def _generate(now: datetime) -> bytes:
 
 
 def _parse(pem: bytes) -> SigningKey:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the IPN signing key is not an RSA key")

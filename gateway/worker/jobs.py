@@ -82,12 +82,12 @@ def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = 
 
 def sweep(runtime: Runtime) -> int:
     """One scheduler tick: due work, then whatever registered to run after it."""
+    # IPN delivery registers itself in AFTER_SWEEP when imported, so every process that sweeps
+    # delivers. Imported here rather than with this module: web workers apply due work (the
+    # sandbox clock API) but never sweep, and need not load delivery and requests.
+    from gateway.ipn import delivery  # noqa: F401
+
     applied = run_due_work(runtime)
     for hook in AFTER_SWEEP:
         hook(runtime)
     return applied
-
-
-# IPN delivery registers itself in AFTER_SWEEP when imported; importing it here makes every
-# process that sweeps deliver (the import is last: gateway.ipn.delivery imports this module).
-from gateway.ipn import delivery as _ipn_delivery  # noqa: E402, F401

@@ -168,8 +168,20 @@ def test_official_sdk_through_helper(
 def test_clients_import_neither_gateway_nor_flask() -> None:
     code = (
         "import sys, clients, clients.sdk, clients.receiver;"
+        # Every exported name, each imported on first access.
+        "[getattr(clients, name) for name in clients.__all__];"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('gateway', 'flask', 'werkzeug')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_exported_name_resolves_to_its_module() -> None:
+    import importlib
+
+    import clients
+
+    assert sorted(clients.__all__) == sorted(clients._EXPORTS)
+    for name, module in clients._EXPORTS.items():
+        assert getattr(clients, name) is getattr(importlib.import_module(module), name)
