@@ -3,10 +3,7 @@ a wait for an object to reach a state (JSON under ``/sandbox/api/v1``)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -16,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain.merchants import now_for
+from gateway.ipn.dispatcher import SERVICE_NAME as DISPATCHER_SERVICE_NAME
 from gateway.ipn.envelope import CERTIFICATE_PATH
-from gateway.ipn.keys import KEY_FILE
+from gateway.ipn.keys import KEY_FILE, certificate_pem_from_key_file
 from gateway.ipn.waiting import find_object, reached
 from gateway.runtime import Runtime
 from gateway.store.models import Notification, NotificationAttempt, NotificationMessage
@@ -36,51 +34,15 @@ LIST_LIMIT = 1000
 # gateway.ipn.delivery (and with it its HTTP client and cryptography) is imported by the
 # endpoints that need it: a web worker never posts an IPN, and most never load it.
 
-#: Where a process that delivers IPNs keeps its dispatcher (``gateway.ipn.dispatcher``'s
-#: ``SERVICE_NAME``; a test checks they agree).
-DISPATCHER_SERVICE = "ipn.dispatcher"
 #: Where a process keeps the certificate's PEM once served (``Runtime.services``).
 CERTIFICATE_SERVICE = "ipn.certificate_pem"
-_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
-_PEM_END = b"-----END CERTIFICATE-----\n"
-
-
-def _canonical_certificate(path: Path) -> bytes | None:
-    """The key file's certificate block if it is already in the form ``SigningKey.certificate_pem``
-    gives (base64 of the DER in 64-character lines, LF endings), as ``keys.py`` writes it;
-    otherwise (no file, another layout) None.
-
-    This spares a web worker loading cryptography (several MiB of RSS) to answer the certificate
-    endpoint. The file was parsed and checked by ``Runtime.initialize`` before the workers
-    started (``gateway serve``); any file in another form still goes through cryptography.
-    """
-    try:
-        pem = path.read_bytes()
-    except OSError:
-        return None
-    if pem.count(_PEM_BEGIN) != 1 or not pem.startswith(b"-----BEGIN PRIVATE KEY-----\n"):
-        return None
-    start = pem.index(_PEM_BEGIN)
-    end = pem.find(_PEM_END, start)
-    if end < 0 or end + len(_PEM_END) != len(pem):
-        return None
-    try:
-        der = base64.b64decode(
-            pem[start + len(_PEM_BEGIN) : end].replace(b"\n", b""), validate=True
-        )
-    except (binascii.Error, ValueError):
-        return None
-    encoded = base64.b64encode(der)
-    lines = b"".join(encoded[i : i + 64] + b"\n" for i in range(0, len(encoded), 64))
-    canonical = _PEM_BEGIN + lines + _PEM_END
-    return canonical if der and pem[start:] == canonical else None
 
 
 def certificate_pem(rt: Runtime) -> bytes:
     """``delivery.signing_key(rt).certificate_pem``, read once per process."""
     pem: bytes | None = rt.services.get(CERTIFICATE_SERVICE)
     if pem is None:
-        pem = _canonical_certificate(rt.settings.data_dir / KEY_FILE)
+        pem = certificate_pem_from_key_file(rt.settings.data_dir / KEY_FILE)
         if pem is None:
             from gateway.ipn import delivery
 
@@ -256,7 +218,7 @@ def wait(seller_id: str) -> ResponseReturnValue:
         # Woken early when this process settles a delivery; otherwise re-check shortly. Only a
         # process that delivers IPNs has a dispatcher: others (gunicorn's workers, whose
         # deliveries are made by `gateway worker`) just sleep, without loading delivery.
-        pool = rt.services.get(DISPATCHER_SERVICE)
+        pool = rt.services.get(DISPATCHER_SERVICE_NAME)
         if pool is None:
             time.sleep(min(WAIT_RECHECK, remaining))
         else:

@@ -16,9 +16,12 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.ipn.transport import Transport
+if TYPE_CHECKING:
+    # Imported where a pool thread makes its transport: a web worker imports this module for
+    # SERVICE_NAME (the wait endpoint) and must not load the HTTP client with it.
+    from gateway.ipn.transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,8 @@ class Dispatcher:
         """This pool thread's keep-alive transport."""
         transport = self._http.transport
         if transport is None:
+            from gateway.ipn.transport import Transport
+
             transport = self._http.transport = Transport()
             with self._lock:
                 self._transports.append(transport)

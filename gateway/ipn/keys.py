@@ -11,6 +11,8 @@ POSIX), and then everyone loads whatever file won.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import os
 import tempfile
@@ -114,3 +116,39 @@ def ensure_signing_key(data_dir: Path) -> SigningKey:
         finally:
             os.unlink(temp)
     return _parse(path.read_bytes())
+
+
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"
+_PEM_END = b"-----END CERTIFICATE-----\n"
+
+
+def certificate_pem_from_key_file(path: Path) -> bytes | None:
+    """The key file's certificate block if it is already in the form ``SigningKey.certificate_pem``
+    gives (base64 of the DER in 64-character lines, LF endings), as ``keys.py`` writes it;
+    otherwise (no file, another layout) None.
+
+    This spares a web worker loading cryptography (several MiB of RSS) to answer the certificate
+    endpoint. The file was parsed and checked by ``Runtime.initialize`` before the workers
+    started (``gateway serve``); a file in another form is the caller's to load with
+    ``ensure_signing_key``.
+    """
+    try:
+        pem = path.read_bytes()
+    except OSError:
+        return None
+    if pem.count(_PEM_BEGIN) != 1 or not pem.startswith(b"-----BEGIN PRIVATE KEY-----\n"):
+        return None
+    start = pem.index(_PEM_BEGIN)
+    end = pem.find(_PEM_END, start)
+    if end < 0 or end + len(_PEM_END) != len(pem):
+        return None
+    try:
+        der = base64.b64decode(
+            pem[start + len(_PEM_BEGIN) : end].replace(b"\n", b""), validate=True
+        )
+    except (binascii.Error, ValueError):
+        return None
+    encoded = base64.b64encode(der)
+    lines = b"".join(encoded[i : i + 64] + b"\n" for i in range(0, len(encoded), 64))
+    canonical = _PEM_BEGIN + lines + _PEM_END
+    return canonical if der and pem[start:] == canonical else None

@@ -76,10 +76,3 @@ def test_serving_the_ipn_certificate_loads_no_cryptography(tmp_path: Path) -> No
 def test_the_worker_process_loads_no_web_stack(module: str, tmp_path: Path) -> None:
     loaded = loaded_after(f"import gateway.cli, {module}", tmp_path)
     assert loaded.isdisjoint({"flask", "werkzeug", "jinja2", "marshmallow", "gunicorn"})
-
-
-def test_the_wait_endpoint_looks_for_the_dispatcher_where_delivery_keeps_it() -> None:
-    from gateway.api.notifications import DISPATCHER_SERVICE
-    from gateway.ipn.dispatcher import SERVICE_NAME
-
-    assert DISPATCHER_SERVICE == SERVICE_NAME

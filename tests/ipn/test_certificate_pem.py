@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.api.notifications import _canonical_certificate
-from gateway.ipn.keys import KEY_FILE, ensure_signing_key
+from gateway.ipn.keys import KEY_FILE, certificate_pem_from_key_file, ensure_signing_key
 from gateway.runtime import Runtime
 
 
@@ -30,7 +29,7 @@ def rewrapped(pem: bytes, width: int) -> bytes:
 @pytest.mark.parametrize("n", range(3))
 def test_a_key_file_as_written_is_read_without_cryptography(tmp_path: Path, n: int) -> None:
     key = ensure_signing_key(tmp_path)  # a new key each time
-    assert _canonical_certificate(tmp_path / KEY_FILE) == key.certificate_pem
+    assert certificate_pem_from_key_file(tmp_path / KEY_FILE) == key.certificate_pem
 
 
 def test_the_endpoint_answers_the_key_files_certificate(app: Any, runtime: Runtime) -> None:
@@ -52,7 +51,7 @@ def test_another_layout_goes_through_cryptography(app: Any, runtime: Runtime, re
     path = runtime.settings.data_dir / KEY_FILE
     expected = ensure_signing_key(runtime.settings.data_dir).certificate_pem
     path.write_bytes(rewrite(path.read_bytes()))
-    assert _canonical_certificate(path) is None
+    assert certificate_pem_from_key_file(path) is None
     assert served(app) == expected
 
 
