@@ -7,7 +7,7 @@
   signed API on a merchant whose refunds settle 1 s later; for each refund, the delay from its
   ``due_at`` to the moment the receiver acknowledged its Completed IPN (p50, p99).
 
-Both need ``gateway.ipn.delivery`` (branch ``ipn``); without it they report "not measured".
+Both need ``gateway.ipn.delivery``; a checkout without it reports "not measured".
 """
 
 from __future__ import annotations
