@@ -15,6 +15,7 @@ import time
 
 import requests.utils
 import urllib3
+from urllib3.exceptions import ProtocolError
 from urllib3.util import make_headers
 
 #: A pooled connection idle longer than this is not reused: the receiver may be closing it
@@ -42,6 +43,8 @@ class Transport:
         #: Each URL's proxy (None: direct), from the environment as requests reads it.
         self._routes: dict[str, str | None] = {}
         self._last_used = 0.0
+        #: URLs posted to since the connections were last cleared (a post may reuse one).
+        self._recent: set[str] = set()
 
     def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
@@ -51,7 +54,26 @@ class Transport:
         now = time.monotonic()
         if now - self._last_used > REUSE_IDLE_SECONDS:
             self.clear()
+            self._recent.clear()
         self._last_used = now
+        reusing = url in self._recent
+        self._recent.add(url)
+        try:
+            return self._send(url, body, headers, timeout)
+        except ProtocolError:
+            if not reusing:
+                raise
+            # A kept-alive connection that the receiver closed as this post went out on it
+            # (servers time idle connections out) says nothing about the endpoint: the post
+            # goes once more on a new connection. The receiver may then get it twice, which
+            # Amazon warns of ("Duplicates can occur", reference §2.5). A new connection that
+            # drops the post is the endpoint's failure, as it was before keep-alive.
+            self.clear()
+            return self._send(url, body, headers, timeout)
+
+    def _send(
+        self, url: str, body: bytes, headers: dict[str, str], timeout: urllib3.Timeout
+    ) -> urllib3.BaseHTTPResponse:
         return self._manager(url).request(
             "POST",
             url,
