@@ -34,8 +34,12 @@ class IdGenerator:
         """``S01-…-A123456``; ``letter`` is A (authorization), C (capture) or R (refund)."""
         return f"{order_reference_id}-{letter}{self._digits(6)}"
 
-    def request_id(self) -> str:
+    def uuid(self) -> str:
+        """A random (version 4) UUID from this generator's source: IPN message ids."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def request_id(self) -> str:
+        return self.uuid()
 
     def seller_id(self) -> str:
         """Merchant ids look like Amazon's: ``A`` and 13 upper-case alphanumerics."""
