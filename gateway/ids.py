@@ -6,10 +6,10 @@ authorizations/captures/refunds ``<order reference>-A|C|R`` + 6 digits, RequestI
 
 from __future__ import annotations
 
-import random
 import secrets
 import string
 import uuid
+from random import Random
 
 _ALNUM = string.ascii_uppercase + string.digits
 
@@ -17,8 +17,8 @@ _ALNUM = string.ascii_uppercase + string.digits
 class IdGenerator:
     """Makes ids; pass a seeded ``random.Random`` for reproducible ids in tests."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
-        self._rng: random.Random = rng or secrets.SystemRandom()
+    def __init__(self, rng: Random | None = None) -> None:
+        self._rng: Random = rng or secrets.SystemRandom()
 
     def _digits(self, n: int) -> str:
         # One draw, not one per digit: with the system source each draw is a system call.

@@ -179,4 +179,3 @@ def decline_refunds_of_disputed_orders(
     if refund.order_reference_id not in disputed:
         return None
     return (R.DECLINED.value, "ProcessingFailure")
-
