@@ -69,7 +69,7 @@ DataBuilder = Callable[[Session, Notification], tuple[str, dict[str, Any]]]
 
 
 class NoRenderer(LookupError):
-    """A notification type nobody registered a renderer for."""
+    """A notification type without a renderer in the registry."""
 
 
 def sns_renderer(data: DataBuilder) -> Renderer:

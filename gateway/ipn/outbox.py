@@ -1,7 +1,7 @@
 """IPN delivery: find due notifications, claim them, post them, record every attempt, retry.
 
 The rules of when an attempt is retried are ``gateway.ipn.retry``'s; the delivery states, claims
-and leases ``gateway.ipn.claims``'s; one post ``gateway.ipn.transport``'s. This module runs them:
+and leases ``gateway.ipn.leases``'s; one post ``gateway.ipn.transport``'s. This module runs them:
 a merchant's due rows are claimed in one statement and go out on the process's ``Dispatcher``
 pool, one merchant at a time per thread, over a keep-alive connection; a merchant without
 ``ipn_url`` has its due rows parked ``no_endpoint``.
@@ -25,10 +25,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.merchants import now_for
-from gateway.ipn import claims as leases
-from gateway.ipn.claims import CLAIMABLE, Claim, DeliveryState
+from gateway.ipn import leases
 from gateway.ipn.dispatcher import Work
 from gateway.ipn.envelope import NoRenderer, RenderContext, render
+from gateway.ipn.leases import CLAIMABLE, Claim, DeliveryState
 from gateway.ipn.notification_data import NotifiedObjectMissing, prefetch
 from gateway.ipn.retry import next_attempt, retryable
 from gateway.ipn.transport import PostResult, Prepared, post

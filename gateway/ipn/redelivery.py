@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.ipn.claims import DeliveryState, change
+from gateway.ipn.leases import DeliveryState, change
 from gateway.store.models import Notification, NotificationMessage
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.ipn.claims import claim
+from gateway.ipn.leases import claim
 from gateway.store.models import Merchant
 from gateway.worker.jobs import run_due_work
 

@@ -9,7 +9,7 @@ from functools import partial
 from sqlalchemy import select
 
 from gateway.ipn import outbox, transport
-from gateway.ipn.claims import claim
+from gateway.ipn.leases import claim
 from gateway.ipn.outbox import Posted, Target, deliver_due
 from gateway.ipn.transport import PostResult, Prepared
 from gateway.store.models import Merchant, NotificationMessage

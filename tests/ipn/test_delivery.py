@@ -11,7 +11,7 @@ from sqlalchemy import select
 from urllib3 import Timeout
 
 from gateway.ipn import outbox, transport
-from gateway.ipn.claims import claim
+from gateway.ipn.leases import claim
 from gateway.ipn.outbox import deliver_due
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant, Notification, NotificationAttempt

@@ -1,4 +1,4 @@
-"""The delivery states' transition table, pair by pair, through ``claims.change``."""
+"""The delivery states' transition table, pair by pair, through ``leases.change``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from gateway.errors import InvalidStateTransition
-from gateway.ipn.claims import TRANSITIONS, DeliveryState, change, check
+from gateway.ipn.leases import TRANSITIONS, DeliveryState, change, check
 from gateway.store.models import Notification
 
-#: Written out independently of ``claims.TRANSITIONS``.
+#: Written out independently of ``leases.TRANSITIONS``.
 EXPECTED = {
     ("pending", "pending"),  # a redelivery restarts the series
     ("pending", "in_flight"),

@@ -1,9 +1,10 @@
 """A notification's delivery states and the claims and leases that move it between them.
 
-Each outbox row is ``pending`` (due at ``next_attempt_at`` in the merchant's simulated time),
-``in_flight`` (claimed by a worker until its lease ends, in base time), ``delivered``, ``failed``
-or ``no_endpoint``. Every change of ``delivery_state`` goes through ``change`` here, checked
-against ``TRANSITIONS`` like every other lifecycle.
+Each outbox row is written ``pending`` (the column's default) with its state change, due at
+``next_attempt_at`` in the merchant's simulated time; a worker's claim makes it ``in_flight``
+until its lease ends (in base time); it ends ``delivered``, ``failed`` or ``no_endpoint``. Every
+change of ``delivery_state`` is checked here against ``TRANSITIONS``, like every other lifecycle:
+``change`` for a loaded row, ``check`` before a statement that moves many.
 
 A row is claimed before it is posted by a compare-and-set that moves it to ``in_flight``, bumps
 ``attempt_count`` (the claim token) and sets ``next_attempt_at`` to a lease end. Leases are in
@@ -49,8 +50,6 @@ TRANSITIONS: Mapping[DeliveryState, frozenset[DeliveryState]] = {
     _S.FAILED: frozenset({_S.PENDING}),
     _S.NO_ENDPOINT: frozenset({_S.PENDING}),
 }
-#: A new row's state (``Notification.delivery_state``'s default).
-INITIAL = _S.PENDING
 #: States a sweep claims rows in (pending ones when due, in_flight ones when their lease ended).
 CLAIMABLE = (_S.PENDING, _S.IN_FLIGHT)
 
