@@ -74,7 +74,7 @@ class Registry:
         self._kinds: dict[str, Kind] = {}
         self._by_model: dict[type[Any], Kind] = {}
         self._due: dict[str, DueKind] = {}
-        self._refund_outcome_hooks: list[RefundOutcomeHook] = []
+        self._refund_outcome_hooks: tuple[RefundOutcomeHook, ...] = ()
         self._renderers: dict[str, Renderer] = {}
 
     # --- installing ------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ class Registry:
         self._due[due.name] = due
 
     def add_refund_outcome_hook(self, hook: RefundOutcomeHook) -> None:
-        self._refund_outcome_hooks.append(hook)
+        self._refund_outcome_hooks += (hook,)
 
     def add_renderer(self, notification_type: str, renderer: Renderer) -> None:
         if notification_type in self._renderers:
@@ -118,7 +118,8 @@ class Registry:
 
     @property
     def refund_outcome_hooks(self) -> tuple[RefundOutcomeHook, ...]:
-        return tuple(self._refund_outcome_hooks)
+        """In the order installed; the first that overrides an outcome wins."""
+        return self._refund_outcome_hooks
 
     def renderer(self, notification_type: str) -> Renderer | None:
         return self._renderers.get(notification_type)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -39,8 +38,8 @@ class Runtime:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=IdGenerator)
-    #: Jitter (IPN retry delays); a test passes a seeded ``random.Random`` to pin it.
-    random: Random = field(default_factory=secrets.SystemRandom)
+    #: Jitter (IPN retry delays), seeded from the OS; a test passes its own to pin it.
+    random: Random = field(default_factory=Random)
     #: The kinds, due work, refund outcome hooks and IPN renderers (``gateway.composition``).
     registry: Registry = field(default_factory=build_registry)
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).

@@ -61,9 +61,10 @@ def prefetch(registry: Registry, session: Session, rows: Iterable[Notification])
     rendering's cost. The objects are kept in ``session.info``, so they live as long as that
     session's transaction.
     """
+    kinds = registry.kinds
     wanted: dict[tuple[Any, int], set[str]] = {}
     for row in rows:
-        kind = registry.kinds.get(row.object_kind)
+        kind = kinds.get(row.object_kind)
         if kind is not None:
             model = kind.model
             wanted.setdefault((model, row.merchant_id), set()).add(row.object_id)
