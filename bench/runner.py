@@ -296,7 +296,7 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
     if not ipn.delivery_available():
         return {
             "measured": False,
-            "reason": "gateway.ipn.delivery is not on this branch (IPN delivery has not landed)",
+            "reason": "gateway.ipn.outbox is not on this branch (IPN delivery has not landed)",
         }
     runs = []
     for r in range(plan.rounds):

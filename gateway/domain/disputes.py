@@ -18,7 +18,6 @@ from gateway.domain.merchants import find_owned
 from gateway.domain.money import exponent, format_amount, parse_amount
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.payments import get_capture
-from gateway.domain.settlement import REFUND_OUTCOME_HOOKS
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import DisputeState as D
 from gateway.domain.states import RefundState as R
@@ -159,9 +158,10 @@ def forget_disputed(ctx: Context) -> None:
     ctx.session.info.pop(_disputed_key(ctx), None)
 
 
-def _decline_refunds_of_disputed_orders(
+def decline_refunds_of_disputed_orders(
     ctx: Context, refund: Refund
 ) -> tuple[str, str | None] | None:
+    """A refund outcome hook: a refund of a disputed order declines (ProcessingFailure)."""
     # The merchant's disputed order references, read once per transaction (a settlement batch
     # applies hundreds of refunds; one query each was most of its cost).
     key = _disputed_key(ctx)
@@ -179,6 +179,3 @@ def _decline_refunds_of_disputed_orders(
     if refund.order_reference_id not in disputed:
         return None
     return (R.DECLINED.value, "ProcessingFailure")
-
-
-REFUND_OUTCOME_HOOKS.append(_decline_refunds_of_disputed_orders)

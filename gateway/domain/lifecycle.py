@@ -6,45 +6,23 @@ notification commit or roll back together. No Flask here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Table
 from sqlalchemy.orm import Session
 
-from gateway.domain.states import INITIAL_STATES, SILENT_STATES, TRANSITIONS, can_transition
 from gateway.errors import InvalidStateTransition
 from gateway.ids import IdGenerator
-from gateway.store.models import (
-    Authorization,
-    Capture,
-    Dispute,
-    Notification,
-    OrderReference,
-    Refund,
-)
+from gateway.store.models import Dispute, Notification
 
-#: Amazon's NotificationType per object kind [SRC: reference/amazon-wire.md §2.3].
-NOTIFICATION_TYPES: dict[str, str] = {
-    "OrderReference": "OrderReferenceNotification",
-    "Authorization": "PaymentAuthorize",
-    "Capture": "PaymentCapture",
-    "Refund": "PaymentRefund",
-}
+if TYPE_CHECKING:
+    from gateway.registry import Kind, Registry
 
 #: A chargeback's NotificationType, spelled as in Amazon's sample
 #: (testdata ChargebackNotification_Service.json: "Chargeback Detailed Notification").
 CHARGEBACK_NOTIFICATION_TYPE = "Chargeback Detailed Notification"
-
-KINDS: dict[type[Any], str] = {
-    OrderReference: "OrderReference",
-    Authorization: "Authorization",
-    Capture: "Capture",
-    Refund: "Refund",
-    Dispute: "Dispute",
-}
 
 
 class Stateful(Protocol):
@@ -91,19 +69,17 @@ class MerchantView(Protocol):
 
 @dataclass
 class Context:
-    """What every operation needs: the transaction, the merchant, its simulated now, an id source."""
+    """What every operation needs: the transaction, the merchant, its simulated now, an id
+    source, and the runtime's registry of kinds and due work."""
 
     session: Session
     merchant: MerchantView
     now: datetime
     ids: IdGenerator
+    registry: Registry
 
 
-def kind_of(obj: Stateful) -> str:
-    return KINDS[type(obj)]
-
-
-def notification_type(obj: Stateful) -> str | None:
+def notification_type(kind: Kind, obj: Stateful) -> str | None:
     """Amazon's NotificationType for a change of ``obj``; None when Amazon sends none.
 
     An A-to-z claim has no notification of its own: the merchant hears of it through the
@@ -111,19 +87,19 @@ def notification_type(obj: Stateful) -> str | None:
     """
     if isinstance(obj, Dispute):
         return CHARGEBACK_NOTIFICATION_TYPE if obj.dispute_type == "chargeback" else None
-    return NOTIFICATION_TYPES[kind_of(obj)]
+    return kind.notification
 
 
 def notification_values(
-    ctx: Context, kind: str, type_name: str | None, obj: Any
+    ctx: Context, kind: Kind, type_name: str | None, obj: Any
 ) -> dict[str, Any] | None:
     """The outbox row for ``obj`` having just entered ``obj.state``; None when none is sent."""
-    if type_name is None or obj.state in SILENT_STATES[kind]:
+    if type_name is None or obj.state in kind.silent:
         return None
     return {
         "merchant_id": ctx.merchant.id,
         "notification_type": type_name,
-        "object_kind": kind,
+        "object_kind": kind.name,
         "object_id": obj.amazon_id,
         "state": obj.state,
         "reason_code": obj.reason_code,
@@ -131,12 +107,12 @@ def notification_values(
         "changed_at": ctx.now,
         "created_at": ctx.now,
         "next_attempt_at": ctx.now,
-        "extra": NOTIFICATION_EXTRAS[kind](obj) if kind in NOTIFICATION_EXTRAS else {},
+        "extra": kind.extra(obj) if kind.extra is not None else {},
     }
 
 
-def _notify(ctx: Context, obj: Stateful) -> None:
-    values = notification_values(ctx, kind_of(obj), notification_type(obj), obj)
+def _notify(ctx: Context, kind: Kind, obj: Stateful) -> None:
+    values = notification_values(ctx, kind, notification_type(kind, obj), obj)
     if values is not None:
         ctx.session.add(Notification(**values))
 
@@ -147,11 +123,12 @@ def created(ctx: Context, obj: Stateful, *, flush: bool = True) -> None:
     ``flush`` writes it at once, so that its ``id`` is known; a caller that does not need the id
     passes False and the row is written with the rest of the transaction (one flush fewer).
     """
-    _enter_initial(ctx, kind_of(obj), obj)
+    kind = ctx.registry.kind_of(type(obj))
+    _enter_initial(ctx, kind, obj)
     ctx.session.add(obj)
     if flush:
         ctx.session.flush()
-    _notify(ctx, obj)
+    _notify(ctx, kind, obj)
 
 
 def inserted(ctx: Context, model: type[Any], record: Any) -> None:
@@ -162,19 +139,19 @@ def inserted(ctx: Context, model: type[Any], record: Any) -> None:
     columns it leaves out take their defaults) and gets its ``id``; it is not an ORM object, so
     later changes to it are not written.
     """
-    kind = KINDS[model]
+    kind = ctx.registry.kind_of(model)
     _enter_initial(ctx, kind, record)
     table = cast(Table, model.__table__)
     result = cast(CursorResult[Any], ctx.session.connection().execute(table.insert(), vars(record)))
     record.id = cast(Any, result.inserted_primary_key)[0]
-    values = notification_values(ctx, kind, NOTIFICATION_TYPES[kind], record)
+    values = notification_values(ctx, kind, kind.notification, record)
     if values is not None:
         ctx.session.add(Notification(**values))
 
 
-def _enter_initial(ctx: Context, kind: str, obj: Any) -> None:
-    if obj.state not in INITIAL_STATES[kind]:
-        raise InvalidStateTransition(f"{kind} cannot be created in state {obj.state}")
+def _enter_initial(ctx: Context, kind: Kind, obj: Any) -> None:
+    if obj.state not in kind.initial:
+        raise InvalidStateTransition(f"{kind.name} cannot be created in state {obj.state}")
     obj.last_update = ctx.now
 
 
@@ -190,42 +167,17 @@ def transition(
     Any planned future work on the object is cleared; the caller may plan new work afterwards.
     The UPDATE is a compare-and-set on the row's version (``gateway.store.models``).
     """
-    kind = kind_of(obj)
-    if not can_transition(kind, obj.state, target):
-        raise InvalidStateTransition(f"{kind} {obj.amazon_id}: {obj.state} -> {target}")
+    kind = ctx.registry.kind_of(type(obj))
+    if not kind.allows(obj.state, target):
+        raise InvalidStateTransition(f"{kind.name} {obj.amazon_id}: {obj.state} -> {target}")
     obj.state = target
     obj.reason_code = reason_code
     obj.reason_description = reason_description
     obj.last_update = ctx.now
     obj.due_at = obj.planned_state = obj.planned_reason = None
-    _notify(ctx, obj)
+    _notify(ctx, kind, obj)
 
 
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
     """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
     obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code
-
-
-#: Per kind, the data its notifications carry beyond the state (FPS IPN fields), taken when the
-#: change happens so that a later change does not alter what an earlier notification says.
-NOTIFICATION_EXTRAS: dict[str, Callable[[Any], dict[str, Any]]] = {}
-
-
-def register_kind(
-    model: type[Any],
-    kind: str,
-    *,
-    notification: str,
-    transitions: Mapping[Any, frozenset[Any]],
-    initial: frozenset[str],
-    silent: frozenset[str],
-    extra: Callable[[Any], dict[str, Any]] | None = None,
-) -> None:
-    """Add a stateful kind from another package (FPS): its table, notification type and data."""
-    KINDS[model] = kind
-    NOTIFICATION_TYPES[kind] = notification
-    cast(dict[str, Any], TRANSITIONS)[kind] = transitions
-    cast(dict[str, Any], INITIAL_STATES)[kind] = initial
-    cast(dict[str, Any], SILENT_STATES)[kind] = silent
-    if extra is not None:
-        NOTIFICATION_EXTRAS[kind] = extra

@@ -8,8 +8,6 @@ may have got there first: the row version makes the second attempt fail and retr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -19,55 +17,25 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from gateway.domain.lifecycle import (
-    NOTIFICATION_EXTRAS,
-    NOTIFICATION_TYPES,
-    Context,
-    notification_values,
-    transition,
-)
+from gateway.domain.lifecycle import Context, notification_values, transition
 from gateway.domain.payments import resolve_authorization
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
-from gateway.domain.states import can_transition
 from gateway.errors import InvalidStateTransition
+from gateway.registry import DueKind, Registry
 from gateway.store.models import Authorization, Capture, Notification, OrderReference, Refund
-
-
-@dataclass(frozen=True)
-class DueKind:
-    """A model whose rows can carry due work: the states to look in and how to apply it."""
-
-    model: type[Any]
-    states: tuple[str, ...]
-    apply: Callable[[Context, Any], None]
-    #: Loader options for what ``apply`` reads of each object (loaded with the batch, not one by one).
-    load_options: tuple[Any, ...] = ()
-    #: Applies many due objects of this kind at once (ids in due order); returns how many applied.
-    #: Used for runs of consecutive items of the kind in a batch instead of ``apply``.
-    apply_many: Callable[[Context, list[int]], int] | None = None
-
-
-#: Every kind of due work by model name. Other packages (FPS) add theirs with ``register``.
-DUE_KINDS: dict[str, DueKind] = {}
 
 DueKey = tuple[datetime, str, int]
 
-#: Hooks that may override a refund's planned outcome at settlement (disputes register one).
-RefundOutcomeHook = Callable[[Context, Refund], "tuple[str, str | None] | None"]
-REFUND_OUTCOME_HOOKS: list[RefundOutcomeHook] = []
 
-
-def register(kind: DueKind) -> None:
-    DUE_KINDS[kind.model.__name__] = kind
-
-
-def due_items(session: Session, merchant_id: int, now: datetime, limit: int) -> list[DueKey]:
+def due_items(
+    registry: Registry, session: Session, merchant_id: int, now: datetime, limit: int
+) -> list[DueKey]:
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
     found: list[DueKey] = []
-    for name, kind in DUE_KINDS.items():
+    for name, kind in registry.due.items():
         model = kind.model
         rows = session.execute(
             select(model.due_at, model.id)
@@ -84,14 +52,16 @@ def due_items(session: Session, merchant_id: int, now: datetime, limit: int) -> 
     return found[:limit]
 
 
-def merchants_with_due_work(session: Session, latest_now: datetime) -> list[int]:
+def merchants_with_due_work(
+    registry: Registry, session: Session, latest_now: datetime
+) -> list[int]:
     """Merchants that may have due work, given the furthest-ahead merchant clock.
 
     Uses the ``(state, due_at)`` indexes, so an idle sweep costs a few index probes however many
     merchants and objects are stored; each candidate is then checked at its own clock.
     """
     found: set[int] = set()
-    for kind in DUE_KINDS.values():
+    for kind in registry.due.values():
         model = kind.model
         found.update(
             session.scalars(
@@ -107,7 +77,7 @@ def merchants_with_due_work(session: Session, latest_now: datetime) -> list[int]
 PREFETCH_CHUNK = 500
 
 
-def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
+def prefetch(registry: Registry, session: Session, items: list[DueKey]) -> list[Any]:
     """Load a batch's objects (and what applying them reads) in a few queries, not one per item.
 
     They land in the session's identity map, where ``apply_due``'s ``session.get`` finds them;
@@ -118,7 +88,7 @@ def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
     for _, name, pk in items:
         by_kind.setdefault(name, []).append(pk)
     for name, pks in by_kind.items():
-        kind = DUE_KINDS[name]
+        kind = registry.due[name]
         if kind.apply_many is not None:
             continue
         for low in range(0, len(pks), PREFETCH_CHUNK):
@@ -133,7 +103,7 @@ def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
 
 def apply_due(ctx: Context, name: str, pk: int) -> bool:
     """Apply the planned outcome of one object if it is (still) due; True when applied."""
-    kind = DUE_KINDS[name]
+    kind = ctx.registry.due[name]
     obj = ctx.session.get(kind.model, pk)
     if obj is None or obj.due_at is None or obj.due_at > ctx.now or obj.planned_state is None:
         return False
@@ -149,7 +119,7 @@ def apply_due_batch(ctx: Context, items: list[DueKey]) -> int:
     run: list[int] = []
     run_kind: DueKind | None = None
     for _, name, pk in items:
-        kind = DUE_KINDS[name]
+        kind = ctx.registry.due[name]
         if run_kind is not None and kind is not run_kind:
             assert run_kind.apply_many is not None
             applied += run_kind.apply_many(ctx, run)
@@ -183,7 +153,7 @@ def _apply_refund(ctx: Context, ref: Refund) -> None:
 
 
 def _settle_refund(ctx: Context, ref: Refund, state: str, reason: str | None) -> None:
-    for hook in REFUND_OUTCOME_HOOKS:
+    for hook in ctx.registry.refund_outcome_hooks:
         override = hook(ctx, ref)
         if override is not None:
             state, reason = override
@@ -207,7 +177,8 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
     transaction changed a refund or capture in between, ``StaleDataError`` makes
     ``Database.run`` retry the whole batch, as a failed ORM flush would.
     """
-    if "Refund" in NOTIFICATION_EXTRAS:
+    kind = ctx.registry.kind_of(Refund)
+    if kind.extra is not None:
         # Notification extras are computed from the ORM object: settle one by one.
         return sum(apply_due(ctx, "Refund", pk) for pk in pks)
     session = ctx.session
@@ -244,12 +215,12 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
         if row.planned_state is None:
             continue
         state, reason = row.planned_state, row.planned_reason
-        for hook in REFUND_OUTCOME_HOOKS:
+        for hook in ctx.registry.refund_outcome_hooks:
             override = hook(ctx, row)
             if override is not None:
                 state, reason = override
                 break
-        if not can_transition("Refund", row.state, state):
+        if not kind.allows(row.state, state):
             raise InvalidStateTransition(f"Refund {row.amazon_id}: {row.state} -> {state}")
         delta = deltas.setdefault(row.capture_id, [0, 0])
         if state == R.COMPLETED:
@@ -269,7 +240,7 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
         changed = SimpleNamespace(
             amazon_id=row.amazon_id, state=state, reason_code=reason, reason_description=None
         )
-        values = notification_values(ctx, "Refund", NOTIFICATION_TYPES["Refund"], changed)
+        values = notification_values(ctx, kind, kind.notification, changed)
         if values is not None:
             notifications.append(values)
     if not refund_updates:
@@ -334,7 +305,10 @@ def _settle_refunds(ctx: Context, pks: list[int]) -> int:
     return len(refund_updates)
 
 
-register(DueKind(Refund, (R.PENDING,), _apply_refund, apply_many=_settle_refunds))
-register(DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization))
-register(DueKind(Capture, (C.PENDING,), _apply_planned))
-register(DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned))
+#: The Off-Amazon Payments objects' due work (``gateway.composition`` installs it).
+DUE_WORK = (
+    DueKind(Refund, (R.PENDING,), _apply_refund, apply_many=_settle_refunds),
+    DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization),
+    DueKind(Capture, (C.PENDING,), _apply_planned),
+    DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned),
+)

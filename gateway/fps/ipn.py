@@ -1,8 +1,9 @@
 """FPS IPNs: the signed form body of a notification, and the VerifySignature check. No Flask.
 
-Delivered by the shared outbox (``gateway.ipn``): this module registers the renderer of FPS's
-notification types ``TransactionStatus`` and ``TokenCancellation`` with it, so FPS IPNs have the
-same retries and delivery log as the Off-Amazon Payments ones, and are signed with the same key.
+Delivered by the shared outbox (``gateway.ipn``): ``gateway.composition`` installs ``render`` for
+FPS's notification types ``TransactionStatus`` and ``TokenCancellation`` (``gateway.fps.states``),
+so FPS IPNs have the same retries and delivery log as the Off-Amazon Payments ones, and are
+signed with the same key.
 
 [SRC: reference/amazon-wire.md §4.6] An FPS IPN is a form-encoded POST to the merchant's IPN URL
 carrying lowerCamelCase parameters (``gateway.fps.states`` builds them when the change happens,
@@ -16,13 +17,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from clients import sigv2
-from gateway.ipn.envelope import CERTIFICATE_PATH, Outgoing, RenderContext, register
+from gateway.ipn.envelope import CERTIFICATE_PATH, Outgoing, RenderContext
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -113,19 +113,16 @@ def render(ctx: RenderContext) -> Outgoing:
     url = ctx.merchant.ipn_url or ""
     params = signed_form(url, fields, ctx.public_url + CERTIFICATE_PATH, sign)
     # FPS IPNs carry no message id of their own; the outbox keys this message by a UUID.
-    return Outgoing(str(uuid.uuid4()), dict(HEADERS), form_body(params))
+    return Outgoing(ctx.ids.uuid(), dict(HEADERS), form_body(params))
 
 
 def verify(runtime: Runtime, url: str, http_parameters: str) -> bool:
     """The VerifySignature action: was ``http_parameters`` signed for ``url`` with our key?"""
-    # Imported here: gateway.ipn.delivery imports the runtime, which imports this package.
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-    from gateway.ipn.delivery import signing_key
-
-    public_key = signing_key(runtime).certificate.public_key()
+    public_key = runtime.signing_key.certificate.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
 
     def genuine(signature: bytes, data: bytes) -> bool:
@@ -136,7 +133,3 @@ def verify(runtime: Runtime, url: str, http_parameters: str) -> bool:
         return True
 
     return check(url, http_parameters, genuine)
-
-
-register("TransactionStatus", render)
-register("TokenCancellation", render)

@@ -1,11 +1,11 @@
-"""What one notification looks like on the wire: a registry of renderers, and the SNS envelope.
+"""What one notification looks like on the wire: rendering by type, and the SNS envelope.
 
 A renderer turns a ``Notification`` row into the exact request to post (``Outgoing``: headers,
-body bytes, and the message id receivers dedupe by). Renderers are registered per
-NotificationType with ``register``; Amazon Pay types use ``register_sns`` (NotificationData XML
-inside Amazon's SNS envelope), and another transport (FPS's form-encoded IPN) registers a plain
-renderer of its own. Delivery calls ``render`` once per notification and stores the result, so
-retries send the same bytes. No Flask here.
+body bytes, and the message id receivers dedupe by). The runtime's registry holds one renderer
+per NotificationType (``gateway.composition`` installs them): Amazon Pay types use
+``sns_renderer`` (NotificationData XML inside Amazon's SNS envelope), and another transport
+(FPS's form-encoded IPN) has a plain renderer of its own. Delivery calls ``render`` once per
+notification and stores the result, so retries send the same bytes. No Flask here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.ids import IdGenerator
 from gateway.ipn.keys import SigningKey
+from gateway.registry import Registry, Renderer
 from gateway.store.models import Merchant, Notification
 from gateway.wire.render import document, timestamp
 
@@ -58,37 +60,30 @@ class RenderContext:
     now: datetime
     key: SigningKey
     public_url: str
+    #: The source of message ids (the runtime's).
+    ids: IdGenerator
 
 
-Renderer = Callable[[RenderContext], Outgoing]
 #: NotificationData for an SNS type: (root element, its body) from the row and its object.
 DataBuilder = Callable[[Session, Notification], tuple[str, dict[str, Any]]]
 
-#: Renderers by NotificationType.
-RENDERERS: dict[str, Renderer] = {}
-
 
 class NoRenderer(LookupError):
-    """A notification type nobody registered a renderer for."""
+    """A notification type without a renderer in the registry."""
 
 
-def register(notification_type: str, renderer: Renderer) -> None:
-    """Make ``renderer`` produce the requests for notifications of ``notification_type``."""
-    RENDERERS[notification_type] = renderer
-
-
-def register_sns(notification_type: str, data: DataBuilder) -> None:
-    """An Amazon Pay type: ``data``'s XML as NotificationData inside a signed SNS envelope."""
+def sns_renderer(data: DataBuilder) -> Renderer:
+    """An Amazon Pay type's renderer: ``data``'s XML as NotificationData in a signed SNS envelope."""
 
     def renderer(ctx: RenderContext) -> Outgoing:
         root, content = data(ctx.session, ctx.notification)
         return sns_notification(ctx, document(root, content, IPN_NAMESPACE).decode("utf-8"))
 
-    register(notification_type, renderer)
+    return renderer
 
 
-def render(ctx: RenderContext) -> Outgoing:
-    renderer = RENDERERS.get(ctx.notification.notification_type)
+def render(registry: Registry, ctx: RenderContext) -> Outgoing:
+    renderer = registry.renderer(ctx.notification.notification_type)
     if renderer is None:
         raise NoRenderer(f"no IPN renderer for {ctx.notification.notification_type!r}")
     return renderer(ctx)
@@ -121,7 +116,7 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
     # Seller Central test notifications). UNCONFIRMED: NotificationReferenceId's shape (the
     # samples show a UUID, sometimes with a suffix), so a plain UUID.
     message = {
-        "NotificationReferenceId": str(uuid.uuid4()),
+        "NotificationReferenceId": ctx.ids.uuid(),
         "MarketplaceID": MARKETPLACE_ID,
         "NotificationType": row.notification_type,
         "SellerId": seller_id,
@@ -134,7 +129,7 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
     subscription = subscription_arn(seller_id)  # once: a uuid5 (SHA-1) per call
     envelope = {
         "Type": "Notification",
-        "MessageId": str(uuid.uuid4()),
+        "MessageId": ctx.ids.uuid(),
         "TopicArn": topic,
         # A JSON string inside the JSON envelope, compact like Amazon's (reference §2.2).
         "Message": json.dumps(message, separators=(",", ":"), ensure_ascii=False),

@@ -72,7 +72,7 @@ def test_serving_the_ipn_certificate_loads_no_cryptography(tmp_path: Path) -> No
     assert "cryptography" not in loaded
 
 
-@pytest.mark.parametrize("module", ["gateway.worker.scheduler", "gateway.ipn.delivery"])
+@pytest.mark.parametrize("module", ["gateway.worker.scheduler", "gateway.ipn.outbox"])
 def test_the_worker_process_loads_no_web_stack(module: str, tmp_path: Path) -> None:
     loaded = loaded_after(f"import gateway.cli, {module}", tmp_path)
     assert loaded.isdisjoint({"flask", "werkzeug", "jinja2", "marshmallow", "gunicorn"})
