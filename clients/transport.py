@@ -57,25 +57,11 @@ class RetryPolicy:
 NO_RETRIES = RetryPolicy(max_attempts=1)
 
 
-def signing_host(url: str) -> str:
-    """The Host header ``requests`` will send for ``url``: netloc minus an explicit default port.
-
-    amazon_pay signs the configured netloc verbatim while ``requests`` drops ``:80``/``:443``
-    from the Host header, a mismatch noted in reference §1.2; signing what is sent avoids it.
-    """
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    default = {"http": ":80", "https": ":443"}.get(parts.scheme)
-    if default and netloc.endswith(default):
-        netloc = netloc[: -len(default)]
-    return netloc
-
-
 class SignedTransport:
     """Signs requests for one endpoint URL, sends them, and returns the XML root of 200 answers.
 
     GET puts the parameters in the query (FPS, §3.3/§4.1), POST in a form body (§1.1). The
-    signed host is :func:`signing_host` of the URL and the signed path is the URL's path.
+    signed host is :func:`clients.sigv2.signing_host` of the URL and the signed path is the URL's path.
     """
 
     def __init__(
@@ -98,7 +84,7 @@ class SignedTransport:
             raise ValueError(f"unsupported signature method {signature_method!r}")
         self.endpoint_url = endpoint_url
         self.method = method
-        self.host = signing_host(endpoint_url)
+        self.host = sigv2.signing_host(endpoint_url)
         self.path = urlsplit(endpoint_url).path or "/"
         self._owns_session = session is None
         self.session = session or requests.Session()
