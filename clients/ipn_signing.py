@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from clients import sigv2
+from clients.sigv2 import signing_host, string_to_sign_v2
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -43,7 +43,7 @@ def fps_string_to_sign(url: str, params: Mapping[str, str]) -> bytes:
     """``POST\\nhost\\npath\\ncanonical`` of the IPN URL, without ``signature`` (§4.6)."""
     unsigned = {k: v for k, v in params.items() if k != "signature"}
     path = urlsplit(url).path
-    return sigv2.string_to_sign_v2("POST", sigv2.signing_host(url), path, unsigned).encode("utf-8")
+    return string_to_sign_v2("POST", signing_host(url), path, unsigned).encode("utf-8")
 
 
 def rsa_sign(private_key: rsa.RSAPrivateKey, data: bytes, digest: str) -> bytes:

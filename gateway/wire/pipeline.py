@@ -19,7 +19,6 @@ from typing import Any
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
-from gateway import signing
 from gateway.domain.lifecycle import Context, MerchantView
 from gateway.domain.merchants import merchant_by_access_key
 from gateway.errors import (
@@ -29,6 +28,7 @@ from gateway.errors import (
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
+from gateway.signing import verify as verify_signature
 from gateway.wire.params import load
 from gateway.wire.render import render_result
 
@@ -68,7 +68,7 @@ class Service:
     unsupported_version: Callable[[str], GatewayError]
     #: The answers' namespace, ``{version}`` filled in.
     namespace: str
-    #: Signature versions accepted (``signing.verify``).
+    #: Signature versions accepted (``gateway.signing.verify``).
     signature_versions: tuple[str, ...]
     #: The service's own error for an error of the shared steps (signature, parameters).
     wire_error: Callable[[GatewayError], GatewayError]
@@ -117,7 +117,7 @@ def handle(
             raise InvalidParameterValue(
                 f"The parameter {unsendable[0]!r} holds a character that XML cannot carry."
             )
-        merchant: MerchantView = signing.verify(
+        merchant: MerchantView = verify_signature(
             params,
             method=method,
             host=host,
