@@ -3,10 +3,10 @@
 Reference/amazon-wire.md §4.6: parameters ``signatureVersion=2``, ``signatureMethod=RSA-SHA1``,
 ``certificateUrl``, ``signature``; the signed string is
 ``POST\\n<host>\\n<path>\\n<sorted RFC 3986 params except signature>`` over the IPN URL (the same
-canonical form as request signing, so :mod:`clients.sigv2` builds it). Verification is local
-(certificate fetched through the allow-listed cache of :mod:`clients.certs`) or remote (FPS
-``VerifySignature`` through :class:`clients.fps.FpsClient`, what Amazon required after 2011).
-Every failure raises :class:`IpnVerificationError`.
+canonical form as request signing; :mod:`clients.ipn_signing` builds it, for the simulator too).
+Verification is local (certificate fetched through the allow-listed cache of
+:mod:`clients.certs`) or remote (FPS ``VerifySignature`` through :class:`clients.fps.FpsClient`,
+what Amazon required after 2011). Every failure raises :class:`IpnVerificationError`.
 """
 
 from __future__ import annotations

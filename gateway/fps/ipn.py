@@ -8,8 +8,9 @@ same retries and delivery log as the Off-Amazon Payments ones, and are signed wi
 carrying lowerCamelCase parameters (``gateway.fps.states`` builds them when the change happens,
 into ``Notification.extra["fps"]``) plus ``signatureVersion=2``, ``signatureMethod=RSA-SHA1``,
 ``certificateUrl`` and ``signature``: RSA-SHA1 over the SigV2 string
-``POST\\n<host>\\n<path>\\n<sorted RFC 3986 params except signature>`` of the IPN URL.
-``VerifySignature`` recomputes that string from ``UrlEndPoint`` and ``HttpParameters``.
+``POST\\n<host>\\n<path>\\n<sorted RFC 3986 params except signature>`` of the IPN URL, built by
+``clients.ipn_signing`` as the client toolkit's verifier builds it. ``VerifySignature`` recomputes
+that string from ``UrlEndPoint`` and ``HttpParameters``.
 """
 
 from __future__ import annotations
