@@ -21,10 +21,9 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from clients.ipn import string_to_sign
+from clients.ipn_signing import SNS_DIGESTS, rsa_sign, sns_string_to_sign
 from clients.transport import utc_now
 
 #: NotificationData namespace of IPNs (§2.3, https and /ipn/).
@@ -52,8 +51,7 @@ class RsaEnvelopeSigner:
     cert_url: str
 
     def sign(self, message: bytes, version: str) -> str:
-        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-        raw = self.private_key.sign(message, padding.PKCS1v15(), algorithm)
+        raw = rsa_sign(self.private_key, message, SNS_DIGESTS[version])
         return base64.b64encode(raw).decode("ascii")
 
 
@@ -121,7 +119,7 @@ class EnvelopeFactory:
             "SigningCertURL": self.signer.cert_url,
             "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
         }
-        env["Signature"] = (signer or self.signer).sign(string_to_sign(env), version)
+        env["Signature"] = (signer or self.signer).sign(sns_string_to_sign(env), version)
         return env
 
     def deliver(

@@ -49,6 +49,7 @@ def create_app(
 
 def _unrouted(error: HTTPException) -> ResponseReturnValue:
     """A path no blueprint owns: JSON under /sandbox, Amazon's XML InvalidAddress elsewhere."""
+    from gateway.api.query import XML
     from gateway.api.sandbox import http_error
     from gateway.errors import GatewayError, InvalidAddress, InvalidParameterValue
     from gateway.wire.render import render_error
@@ -71,8 +72,7 @@ def _unrouted(error: HTTPException) -> ResponseReturnValue:
     else:
         return error
     runtime: Runtime = current_app.extensions["gateway"]
-    body = render_error(wire.code, wire.message, wire.fault, runtime.ids.request_id())
-    return body, status, {"Content-Type": "text/xml; charset=utf-8"}
+    return render_error(wire, runtime.ids.request_id()), status, {"Content-Type": XML}
 
 
 def runtime_limit() -> int:

@@ -37,7 +37,7 @@ class Settings:
     sweep_interval: float = 1.0
     #: The URL clients reach the server at (for SigningCertURL); empty: http://host:port.
     public_url: str = ""
-    #: Off-Amazon Payments requests one process works on at once (0: no limit). The others wait
+    #: Off-Amazon Payments and FPS requests one process works on at once (0: no limit). The others wait
     #: in their threads: a process's threads share one interpreter lock, and more than one busy
     #: request per process made each of them slower (threads convoying on the GIL while one of
     #: them held SQLite's write lock) without adding throughput. Threads still hold idle and

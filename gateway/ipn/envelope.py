@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from clients.ipn_signing import SNS_DIGESTS, sns_string_to_sign
 from gateway.ids import IdGenerator
 from gateway.ipn.keys import SigningKey
 from gateway.registry import Registry, Renderer
@@ -37,9 +38,6 @@ TOPIC_ACCOUNT = "123456789012"
 #: MarketplaceID of Amazon's US sandbox samples; the topic is named ``<MarketplaceID><SellerId>``
 #: [SRC: testdata amazon-pay-samples/ipn/*.json]. UNCONFIRMED for other regions.
 MARKETPLACE_ID = "A3BXB0YN3XH17H"
-#: The fields SNS signs, in byte order; ``Subject`` only when present (reference §2.4). We never
-#: send a Subject: the official Python handler never includes it in what it verifies.
-SIGNED_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 
 
 @dataclass(frozen=True)
@@ -103,13 +101,6 @@ def subscription_arn(seller_id: str) -> str:
     return f"{topic}:{uuid.uuid5(uuid.NAMESPACE_URL, topic)}"
 
 
-def string_to_sign(envelope: Mapping[str, str]) -> bytes:
-    """Each signed field's name and value, each followed by a newline (reference §2.4)."""
-    return "".join(
-        f"{name}\n{envelope[name]}\n" for name in SIGNED_FIELDS if name in envelope
-    ).encode("utf-8")
-
-
 def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
     row, seller_id = ctx.notification, ctx.merchant.seller_id
     # Inner Message keys as in Amazon's samples (reference §2.3); no IsSample (that marks
@@ -136,7 +127,9 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
         "Timestamp": timestamp(ctx.now),
         "SignatureVersion": ctx.merchant.ipn_signature_version,
     }
-    signature = ctx.key.sign(string_to_sign(envelope), ctx.merchant.ipn_signature_version)
+    # We never send a Subject: the official Python handler never includes it in what it verifies.
+    version = ctx.merchant.ipn_signature_version
+    signature = ctx.key.sign(sns_string_to_sign(envelope), SNS_DIGESTS[version])
     envelope["Signature"] = base64.b64encode(signature).decode("ascii")
     envelope["SigningCertURL"] = ctx.public_url + CERTIFICATE_PATH
     envelope["UnsubscribeURL"] = (
