@@ -12,24 +12,45 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway.config import Settings, load_settings
+from gateway.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 
+class StartupFailed(click.ClickException):
+    """A configuration the command cannot start with: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _startup() -> Iterator[None]:
+    """Turn a :class:`ConfigError` (bad setting, unwritable data dir, unreachable database, port
+    in use) into its one line instead of a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise StartupFailed(str(exc)) from None
+
+
 def _settings(**options: Any) -> Any:
-    return load_settings({k: v for k, v in options.items() if v is not None})
+    with _startup():
+        return load_settings({k: v for k, v in options.items() if v is not None})
 
 
+_DATA_DIR_HELP = (
+    "Folder for the SQLite file and the IPN signing key "
+    "(default: .gateway-data in the current folder, or $GATEWAY_DATA_DIR)."
+)
 _common = [
     click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)."),
-    click.option("--data-dir", help="Folder for the SQLite file and the IPN signing key."),
+    click.option("--data-dir", help=_DATA_DIR_HELP),
 ]
 
 
@@ -61,21 +82,36 @@ def cli(verbose: bool) -> None:
 @click.option(
     "--no-scheduler", is_flag=True, default=None, help="Do not run due work in the background."
 )
-def serve(no_scheduler: bool | None, **options: Any) -> None:
+@click.option(
+    "--no-access-log",
+    is_flag=True,
+    default=None,
+    help="Do not log a line per request (or set GATEWAY_ACCESS_LOG=0).",
+)
+def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any) -> None:
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
-    from gateway.server import GatewayServer
+    from gateway.server import GatewayServer, listen
 
-    settings = _settings(scheduler=False if no_scheduler else None, **options)
+    settings = _settings(
+        scheduler=False if no_scheduler else None,
+        access_log=False if no_access_log else None,
+        **options,
+    )
+    # The port first: a busy port fails before anything else, and the banner below promises a
+    # bound port (gunicorn takes over this very socket).
+    with _startup():
+        listener = listen(settings)
     _in_child_process(lambda: _prepare(settings))
-    GatewayServer(settings).run()
+    GatewayServer(settings, listener).run()
 
 
 def _prepare(settings: Settings) -> None:
     """Create the tables, seed, print the banner: ``serve``'s work before gunicorn starts."""
     from gateway.runtime import Runtime
 
-    runtime = Runtime.from_settings(settings)
-    seeded = runtime.initialize()
+    with _startup():
+        runtime = Runtime.from_settings(settings)
+        seeded = runtime.initialize()
     _print_banner(runtime, seeded)
     runtime.db.dispose()
 
@@ -130,8 +166,9 @@ def worker(interval: float | None, **options: Any) -> None:
     from gateway.runtime import Runtime
     from gateway.worker.scheduler import build_scheduler
 
-    runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
-    runtime.initialize()
+    with _startup():
+        runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
+        runtime.initialize()
     click.echo(
         f"gateway worker: sweeping {runtime.settings.resolved_database_url} every "
         f"{runtime.settings.sweep_interval:g}s"
@@ -189,8 +226,9 @@ def init_db(**options: Any) -> None:
     """Create the tables and, for a new database, load sandbox_data/."""
     from gateway.runtime import Runtime
 
-    runtime = Runtime.from_settings(_settings(**options))
-    seeded = runtime.initialize()
+    with _startup():
+        runtime = Runtime.from_settings(_settings(**options))
+        seeded = runtime.initialize()
     click.echo("database created and seeded" if seeded else "database already exists; left as is")
 
 
