@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -179,16 +180,21 @@ def worker(interval: float | None, **options: Any) -> None:
 
 @cli.command("ipn-check")
 @click.argument("url")
-@common_options
+@click.option(
+    "--simulator",
+    help="The running simulator's URL: the signing key is fetched from it "
+    "(default: http://127.0.0.1:8080, or $GATEWAY_PUBLIC_URL / $GATEWAY_PORT).",
+)
+@click.option(
+    "--data-dir",
+    help="Read the signing key from this simulator data dir instead of fetching it "
+    "(SigningCertURL still points at --simulator).",
+)
 @click.option(
     "--seller-id",
     default="A2SANDBOXSELLER",
     show_default=True,
     help="SellerId in the notifications.",
-)
-@click.option(
-    "--public-url",
-    help="The simulator's URL, where SigningCertURL points (default: http://host:port).",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
@@ -200,20 +206,47 @@ def worker(interval: float | None, **options: Any) -> None:
     show_default=True,
     help="Seconds to wait for each answer.",
 )
-def ipn_check(url: str, seller_id: str, as_json: bool, timeout: float, **options: Any) -> None:
+def ipn_check(
+    url: str,
+    simulator: str | None,
+    data_dir: str | None,
+    seller_id: str,
+    as_json: bool,
+    timeout: float,
+) -> None:
     """Check a webhook receiver at URL: genuine IPNs accepted, forgeries refused.
 
-    Notifications are signed with this sandbox's IPN key (the one in --data-dir); their
-    SigningCertURL points at the simulator's certificate, so run it with `gateway serve` and let
-    the receiver trust that host. Exits 1 when a required check fails.
+    Notifications are signed with the running simulator's IPN key, fetched from it (or read
+    from --data-dir; a key is never made here), and their SigningCertURL points at its
+    certificate, so the receiver checks them as it checks the simulator's own IPNs. Exits 1
+    when a required check fails, 2 when there is no key to sign with.
     """
-    from clients.ipn_check import RsaEnvelopeSigner, format_report, results_json, run_ipn_check
-    from gateway.ipn.envelope import CERTIFICATE_PATH
-    from gateway.ipn.keys import ensure_signing_key
+    from clients.ipn_check import (
+        RsaEnvelopeSigner,
+        SignerUnavailable,
+        fetch_simulator_signer,
+        format_report,
+        results_json,
+        run_ipn_check,
+    )
 
-    settings = _settings(**options)
-    key = ensure_signing_key(settings.data_dir)
-    signer = RsaEnvelopeSigner(key.private_key, settings.resolved_public_url + CERTIFICATE_PATH)
+    base = (simulator or _settings().resolved_public_url).rstrip("/")
+    if data_dir is None:
+        try:
+            signer = fetch_simulator_signer(base, timeout=timeout)
+        except SignerUnavailable as exc:
+            raise StartupFailed(str(exc)) from None
+    else:
+        from gateway.ipn.envelope import CERTIFICATE_PATH
+        from gateway.ipn.keys import KEY_FILE, load_signing_key
+
+        key = load_signing_key(Path(data_dir))
+        if key is None:
+            raise StartupFailed(
+                f"no IPN signing key ({KEY_FILE}) in {data_dir}: pass the data dir of a "
+                "simulator that has started, or --simulator URL of a running one"
+            )
+        signer = RsaEnvelopeSigner(key.private_key, base + CERTIFICATE_PATH)
     results = run_ipn_check(url, signer, seller_id=seller_id, timeout=timeout)
     click.echo(results_json(results) if as_json else format_report(results))
     if any(not r.passed and r.case.required for r in results):
