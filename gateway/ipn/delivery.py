@@ -420,6 +420,7 @@ def _prepare(
                     now,
                     signing_key(runtime),
                     runtime.settings.resolved_public_url,
+                    sent_at=runtime.clock.now(),
                 )
             )
         except (NoRenderer, NotifiedObjectMissing) as exc:
