@@ -1,7 +1,7 @@
-"""Mermaid state diagrams drawn from the transition tables (the README shows these).
+"""Mermaid state diagrams drawn from the transition tables (docs/lifecycle.md shows these).
 
-``python -m gateway.domain.diagrams`` prints them; a test checks the README has them verbatim,
-so the documentation cannot drift from the code.
+``python -m gateway.domain.diagrams`` prints them; a test checks that docs/lifecycle.md has them
+verbatim, so the documentation cannot drift from the code.
 """
 
 from __future__ import annotations
