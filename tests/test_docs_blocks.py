@@ -80,13 +80,13 @@ def test_the_docs_point_nowhere_outside_the_repository() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None
-) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``gateway serve`` as a reader starts it: SQLite in its data dir, on either backend's run
+    (the session's PostgreSQL database belongs to the function-scoped tests beside this one)."""
     folder = tmp_path_factory.mktemp("docs-server")
     live = LiveServer(
         data_dir=folder / "data",
-        database_url=database_url(folder, postgres_url),
+        database_url=database_url(folder, None),
         port=free_port(),
         log_path=folder / "server.log",
         scheduler=True,
