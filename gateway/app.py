@@ -28,7 +28,15 @@ def create_app(
     ``gateway serve`` initializes once before starting its workers and passes
     ``initialize=False`` to them; tests may hand in a ready ``runtime`` (with a frozen clock).
     """
-    from gateway.api import control, fps, fps_sandbox, notifications, offamazon, sandbox
+    from gateway.api import (
+        access_log,
+        control,
+        fps,
+        fps_sandbox,
+        notifications,
+        offamazon,
+        sandbox,
+    )
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
@@ -44,6 +52,8 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_error_handler(HTTPException, _unrouted)
+    if runtime.settings.access_log:
+        access_log.install(app)
     return app
 
 

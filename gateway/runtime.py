@@ -19,7 +19,7 @@ from typing import Any
 
 from gateway.clock import Clock, SystemClock
 from gateway.composition import build_registry
-from gateway.config import Settings
+from gateway.config import Settings, ensure_data_dir
 from gateway.domain.lifecycle import Context, MerchantView
 from gateway.domain.merchants import create_merchant, merchant_by_seller_id, now_for
 from gateway.domain.order_references import create_order_reference
@@ -91,7 +91,7 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings, **kw: Any) -> Runtime:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(settings.data_dir)
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(

@@ -30,7 +30,7 @@ from clients.receiver import IpnReceiver, ReceiverServer
 from clients.responses import CaptureDetails
 from clients.transport import NO_RETRIES
 
-#: Sandbox control API prefix (README "Sandbox control API").
+#: Sandbox control API prefix (docs/sandbox-api.md).
 CONTROL = "/sandbox/api/v1"
 #: Seconds between two sweeps of the in-process scheduler (IPNs go out within about this long).
 SWEEP_INTERVAL = 0.1

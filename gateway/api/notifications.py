@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain.merchants import now_for
 from gateway.ipn.envelope import CERTIFICATE_PATH
+from gateway.ipn.keys import KEY_FILE
 from gateway.ipn.redelivery import NotificationInFlight
 from gateway.ipn.redelivery import redeliver as redeliver_notification
 from gateway.ipn.waiting import find_object, reached
@@ -23,6 +24,9 @@ bp = Blueprint("notifications", __name__)
 json_errors(bp)
 
 MERCHANT = "/sandbox/api/v1/merchants/<seller_id>"
+#: Where ``gateway ipn-check`` fetches the key (``clients.ipn_check.SIGNING_KEY_PATH``: clients/
+#: does not import the server, and this module does not load clients' cryptography).
+SIGNING_KEY_PATH = "/sandbox/api/v1/ipn/signing-key"
 #: The wait endpoint's timeout in seconds: default and most.
 WAIT_DEFAULT, WAIT_MAX = 10.0, 60.0
 #: How often a waiter re-checks when no delivery of this process wakes it (the scheduler may
@@ -37,6 +41,18 @@ def certificate() -> ResponseReturnValue:
     a web worker never signs an IPN)."""
     pem = runtime().certificate_pem
     return Response(pem, mimetype="application/x-pem-file")
+
+
+@bp.get(SIGNING_KEY_PATH)
+def ipn_signing_key() -> ResponseReturnValue:
+    """The IPN signing key (private key and certificate, PEM) and the ``SigningCertURL`` IPNs
+    carry, so that ``gateway ipn-check`` signs test IPNs exactly as this sandbox signs its own,
+    from any folder. A sandbox secret only: it signs nothing outside this simulator."""
+    rt = runtime()
+    return jsonify(
+        key_pem=(rt.settings.data_dir / KEY_FILE).read_text(encoding="ascii"),
+        signing_cert_url=rt.settings.resolved_public_url + CERTIFICATE_PATH,
+    )
 
 
 def attempt_json(attempt: NotificationAttempt) -> dict[str, Any]:

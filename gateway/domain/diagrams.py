@@ -1,8 +1,8 @@
-"""Mermaid state diagrams drawn from the transition tables (the README shows these).
+"""Mermaid state diagrams drawn from the transition tables (docs/lifecycle.md shows these).
 
 ``python -m gateway.domain.diagrams`` prints them, for every kind of the full registry
-(``gateway.composition``), in the order installed; a test checks the README has them verbatim,
-so the documentation cannot drift from the code.
+(``gateway.composition``), in the order installed; a test checks that docs/lifecycle.md has them
+verbatim, so the documentation cannot drift from the code.
 """
 
 from __future__ import annotations

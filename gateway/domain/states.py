@@ -1,8 +1,9 @@
 """States of the four Off-Amazon Payments objects and their transition tables. No Flask, no SQL.
 
-The tables are the single source for the code, the tests (every pair is tested) and the README
-diagrams [SRC: reference/amazon-wire.md §1.7, which cites Amazon's state-and-reason-code pages].
-Enum values are the wire strings. ``gateway.domain.kinds`` declares each kind with its table.
+The tables are the single source for the code, the tests (every pair is tested) and the
+diagrams of docs/lifecycle.md [SRC: reference/amazon-wire.md §1.7, which cites Amazon's
+state-and-reason-code pages]. Enum values are the wire strings. ``gateway.domain.kinds`` declares
+each kind with its table.
 """
 
 from __future__ import annotations

@@ -54,12 +54,16 @@ class RenderContext:
     session: Session
     notification: Notification
     merchant: Merchant
-    #: The merchant's simulated now (the message's Timestamp).
+    #: The merchant's simulated now (the inner Message's Timestamp, like the objects' times).
     now: datetime
     key: SigningKey
     public_url: str
     #: The source of message ids (the runtime's).
     ids: IdGenerator
+    #: Real (base clock) time of sending: the SNS envelope's Timestamp, which receivers check
+    #: for freshness (the official verifiers refuse one over an hour old), so it never follows a
+    #: merchant's clock moved days ahead.
+    sent_at: datetime
 
 
 #: NotificationData for an SNS type: (root element, its body) from the row and its object.
@@ -124,7 +128,7 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
         "TopicArn": topic,
         # A JSON string inside the JSON envelope, compact like Amazon's (reference §2.2).
         "Message": json.dumps(message, separators=(",", ":"), ensure_ascii=False),
-        "Timestamp": timestamp(ctx.now),
+        "Timestamp": timestamp(ctx.sent_at),
         "SignatureVersion": ctx.merchant.ipn_signature_version,
     }
     # We never send a Subject: the official Python handler never includes it in what it verifies.

@@ -100,6 +100,15 @@ def _parse(pem: bytes) -> SigningKey:
     return SigningKey(key, x509.load_pem_x509_certificate(pem))
 
 
+def load_signing_key(data_dir: Path) -> SigningKey | None:
+    """The sandbox's signing key if ``data_dir`` holds one; never creates one (None)."""
+    try:
+        pem = (data_dir / KEY_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+    return _parse(pem)
+
+
 def ensure_signing_key(data_dir: Path) -> SigningKey:
     """Load the sandbox's signing key, creating it first if there is none (race-safe)."""
     path = data_dir / KEY_FILE
@@ -117,7 +126,9 @@ def ensure_signing_key(data_dir: Path) -> SigningKey:
                 os.link(temp, path)
         finally:
             os.unlink(temp)
-    return _parse(path.read_bytes())
+    key = load_signing_key(data_dir)
+    assert key is not None  # linked above, by this process or another
+    return key
 
 
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"

@@ -250,6 +250,7 @@ def _prepare(
                     runtime.signing_key,
                     runtime.settings.resolved_public_url,
                     runtime.ids,
+                    sent_at=runtime.clock.now(),
                 ),
             )
         except (NoRenderer, NotifiedObjectMissing) as exc:

@@ -45,9 +45,10 @@ def test_the_gunicorn_master_holds_no_application_stack(tmp_path: Path) -> None:
 
 def test_a_web_worker_loads_neither_the_scheduler_nor_ipn_delivery(tmp_path: Path) -> None:
     code = (
+        "import socket\n"
         "from gateway.server import GatewayServer\n"
         "from gateway.config import load_settings\n"
-        "GatewayServer(load_settings()).load()\n"
+        "GatewayServer(load_settings(), socket.socket()).load()\n"
     )
     loaded = loaded_after(code, tmp_path)
     assert {"flask", "sqlalchemy"} <= loaded
