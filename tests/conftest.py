@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from gateway.ipn.keys import KEY_FILE, SigningKey, ensure_signing_key
 from gateway.runtime import Runtime
 from tests.helpers import MerchantCredentials, SignedApi, new_merchant
 from tests.support.databases import Databases
+from tests.support.servers import GatewayServer
+from tests.support.sink import Sink
 
 
 @pytest.fixture(scope="session")
@@ -97,3 +99,57 @@ def merchant(runtime: Runtime) -> MerchantCredentials:
 def api(app: Any, merchant: MerchantCredentials, clock: FrozenClock) -> SignedApi:
     """Signed Off-Amazon Payments calls as ``merchant``, in process."""
     return SignedApi(app.test_client(), merchant, clock)
+
+
+# --- live servers --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[GatewayServer]:
+    """A ``gateway serve`` without its scheduler, shared by the session's tests: each test makes
+    merchants of its own (and so its own orders and reference ids). Due work is applied when a
+    test advances a merchant's clock through the sandbox API."""
+    folder = tmp_path_factory.mktemp("live")
+    server = GatewayServer(folder / "data", database_url=databases.empty(folder / "data"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_with_scheduler(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[GatewayServer]:
+    """Like ``live_server``, with its scheduler sweeping every 0.1 s: due work in real time, and
+    IPN delivery."""
+    folder = tmp_path_factory.mktemp("live-scheduler")
+    data = folder / "data"
+    server = GatewayServer(data, database_url=databases.empty(data), scheduler=True)
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path, databases: Databases) -> Iterator[Callable[..., GatewayServer]]:
+    """Makes servers of the test's own, for tests of restarts and kills: ``own_server(**options)``
+    is a ``GatewayServer`` (not started) on a new database unless ``database_url`` and
+    ``data_dir`` say which. Whatever is still running at the end is stopped."""
+    made: list[GatewayServer] = []
+
+    def make(**options: Any) -> GatewayServer:
+        data_dir = options.pop("data_dir", None) or tmp_path / f"data-{len(made)}"
+        url = options.pop("database_url", None) or databases.empty(data_dir)
+        made.append(GatewayServer(data_dir, database_url=url, **options))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Sink]:
+    """A notification sink on loopback (answers 200 unless told otherwise)."""
+    with Sink() as sink:
+        yield sink

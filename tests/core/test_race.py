@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.store.models import Capture, Refund
-from tests.core.live import LiveServer, start_server
 from tests.helpers import Answer, SignedApi
+from tests.support.servers import GatewayServer
 
 T = TypeVar("T")
 
@@ -109,26 +109,19 @@ def test_racing_eleventh_refunds(api, runtime):
 # --- against a live server -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, postgres_url) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("race"), postgres_url)
-    yield live
-    live.stop()
-
-
-def _capture(server: LiveServer, merchant: dict[str, Any]) -> tuple[Any, str]:
+def _capture(live_server: GatewayServer, merchant: dict[str, Any]) -> tuple[Any, str]:
     from tests.core.test_sdk_e2e import Flow
 
-    flow = Flow(server, merchant, server.sdk(merchant))
+    flow = Flow(live_server, merchant, live_server.sdk(merchant))
     return flow, flow.capture("100.00")
 
 
 @pytest.mark.e2e
 @pytest.mark.sdk
-def test_live_racing_refunds(server):
-    merchant = server.new_merchant()
-    flow, capture_id = _capture(server, merchant)
-    answers = race(8, lambda i: server.sdk(merchant).refund(capture_id, f"live-{i}", "40.00"))
+def test_live_racing_refunds(live_server):
+    merchant = live_server.new_merchant()
+    flow, capture_id = _capture(live_server, merchant)
+    answers = race(8, lambda i: live_server.sdk(merchant).refund(capture_id, f"live-{i}", "40.00"))
     codes = Counter(
         "ok" if a.success else a.to_dict()["ErrorResponse"]["Error"]["Code"] for a in answers
     )
@@ -142,10 +135,10 @@ def test_live_racing_refunds(server):
 
 @pytest.mark.e2e
 @pytest.mark.sdk
-def test_live_identical_requests_make_one_refund(server):
-    merchant = server.new_merchant()
-    flow, capture_id = _capture(server, merchant)
-    answers = race(8, lambda i: server.sdk(merchant).refund(capture_id, "one-ref", "10.00"))
+def test_live_identical_requests_make_one_refund(live_server):
+    merchant = live_server.new_merchant()
+    flow, capture_id = _capture(live_server, merchant)
+    answers = race(8, lambda i: live_server.sdk(merchant).refund(capture_id, "one-ref", "10.00"))
     assert all(a.success for a in answers), [a.to_xml() for a in answers if not a.success]
     ids = {
         a.to_dict()["RefundResponse"]["RefundResult"]["RefundDetails"]["AmazonRefundId"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.live import start_server
 from tests.core.test_sdk_e2e import Flow, details
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sdk]
 
 
-def test_state_survives_a_restart(tmp_path, postgres_url):
-    first = start_server(tmp_path, postgres_url)
+def test_state_survives_a_restart(own_server):
+    first = own_server().start()
     try:
         merchant = first.new_merchant(store_name="restart")
         flow = Flow(first, merchant, first.sdk(merchant))
@@ -31,7 +30,7 @@ def test_state_survives_a_restart(tmp_path, postgres_url):
         first.stop()
     assert first.process is None
 
-    second = start_server(tmp_path, postgres_url, reuse_url=first.database_url)
+    second = own_server(data_dir=first.data_dir, database_url=first.database_url).start()
     try:
         client = second.sdk(merchant)  # the same credentials still work
         flow = Flow(second, merchant, client)

@@ -6,26 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from clients.ipn import IpnVerifier
 from clients.receiver import IpnReceiver, ReceiverServer
-from tests.e2e.servers import LiveServer
+from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def simulator(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "data", database_url, scheduler=False)
-    try:
-        yield live.start()
-    finally:
-        live.stop()
 
 
 class AcceptEverything(IpnReceiver):
@@ -37,11 +27,11 @@ class AcceptEverything(IpnReceiver):
         return [b"OK"]
 
 
-def ipn_check(simulator: LiveServer, url: str) -> tuple[int, dict[str, Any]]:
+def ipn_check(live_server: GatewayServer, url: str) -> tuple[int, dict[str, Any]]:
     result = subprocess.run(
         [
             sys.executable, "-m", "gateway", "ipn-check", url, "--json",
-            "--data-dir", str(simulator.data_dir), "--public-url", simulator.url,
+            "--data-dir", str(live_server.data_dir), "--public-url", live_server.url,
         ],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
@@ -49,20 +39,20 @@ def ipn_check(simulator: LiveServer, url: str) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
-def test_a_correct_receiver_passes(simulator: LiveServer) -> None:
+def test_a_correct_receiver_passes(live_server: GatewayServer) -> None:
     # Trusts the simulator's certificate host (over http, named explicitly), as a merchant's
     # receiver under test would.
-    verifier = IpnVerifier(allowed_cert_hosts=[f"http://127.0.0.1:{simulator.port}"])
+    verifier = IpnVerifier(allowed_cert_hosts=[f"http://127.0.0.1:{live_server.port}"])
     with ReceiverServer(IpnReceiver(verifier)) as receiver:
-        status, report = ipn_check(simulator, receiver.url)
+        status, report = ipn_check(live_server, receiver.url)
     assert (status, report["conformant"], report["failed"]) == (0, True, [])
     verdicts = {case["case"]: case["passed"] for case in report["cases"]}
     assert all(verdicts.values()), report
 
 
-def test_a_receiver_that_accepts_everything_fails(simulator: LiveServer) -> None:
+def test_a_receiver_that_accepts_everything_fails(live_server: GatewayServer) -> None:
     with ReceiverServer(AcceptEverything(IpnVerifier())) as receiver:
-        status, report = ipn_check(simulator, receiver.url)
+        status, report = ipn_check(live_server, receiver.url)
     assert status == 1 and report["conformant"] is False
     failed = set(report["failed"])
     assert {

@@ -10,20 +10,19 @@ import pytest
 
 from gateway.ipn.delivery import deliver_due, dispatcher
 from gateway.runtime import Runtime
-from tests.ipn.receivers import Receiver
+from tests.support.sink import Sink
 
 #: More than the longest retry wait of the shared delivery (60 s cap + 25 % jitter).
 PAST_ANY_RETRY = 100
 
 
 @pytest.fixture
-def receiver(runtime: Runtime) -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
+def receiver(receiver: Sink, runtime: Runtime) -> Iterator[Sink]:
+    """The suite's sink, and no delivery still running when it stops."""
+    yield receiver
     pool = dispatcher(runtime)
     assert pool.wait_idle(30), "IPN deliveries still running at teardown"
     pool.close()
-    r.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -19,8 +18,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.e2e.servers import LiveServer, Received, Receiver
 from tests.fps.boto_helpers import Merchant, collect_boto_sockets
+from tests.support.servers import GatewayServer
+from tests.support.sink import Received, Sink
 
 pytestmark = [
     pytest.mark.e2e,
@@ -30,18 +30,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    yield rec
-    rec.close()
-
-
-@pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def server(live_server_with_scheduler: GatewayServer) -> Iterator[GatewayServer]:
     pytest.importorskip("boto")
-    live = LiveServer(tmp_path / "data", database_url).start()
-    yield live
-    live.stop()
+    yield live_server_with_scheduler
     collect_boto_sockets()
 
 
@@ -69,7 +60,7 @@ def verification_status(shop: Merchant, url: str, body: str) -> str:
     return status
 
 
-def next_of(receiver: Receiver, **expected: str) -> tuple[Received, dict[str, Any]]:
+def next_of(receiver: Sink, **expected: str) -> tuple[Received, dict[str, Any]]:
     item = receiver.next_matching(
         lambda r: all(form(r).get(k) == v for k, v in expected.items()), timeout=20
     )
@@ -77,7 +68,7 @@ def next_of(receiver: Receiver, **expected: str) -> tuple[Received, dict[str, An
 
 
 def test_payment_refund_and_token_cancellation_ipns_are_signed_and_verifiable(
-    server: LiveServer, receiver: Receiver
+    server: GatewayServer, receiver: Sink
 ) -> None:
     shop = Merchant(server)
     server.sandbox("PATCH", f"/merchants/{shop.seller_id}", ipn_url=receiver.url)

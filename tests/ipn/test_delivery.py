@@ -16,7 +16,8 @@ from gateway.runtime import Runtime
 from gateway.store.models import Merchant, Notification, NotificationAttempt
 from gateway.worker.jobs import AFTER_SWEEP, sweep
 from tests.helpers import SignedApi, new_merchant
-from tests.ipn.receivers import free_port, receiving
+from tests.support.servers import free_port
+from tests.support.sink import Sink
 
 #: More than the longest compressed retry wait (60 s cap + 25 % jitter).
 PAST_ANY_RETRY = 100
@@ -131,7 +132,7 @@ def test_a_receiver_that_is_down_gets_it_when_it_comes_up_with_retry_all(
     api.open_authorization()
     deliver()
     assert only_row(runtime).delivery_state == "pending"
-    with receiving(port=port) as receiver:
+    with Sink(port=port) as receiver:
         clock.advance(PAST_ANY_RETRY)
         deliver()
         assert len(receiver.received) == 1
@@ -288,7 +289,7 @@ def test_two_workers_sweeping_at_once_post_each_notification_once(
 
 def test_a_hanging_receiver_does_not_hold_up_other_merchants(app, api, runtime, clock, configure):
     gate = threading.Event()
-    with receiving(gate=gate) as hanging, receiving() as healthy:
+    with Sink(gate=gate) as hanging, Sink() as healthy:
         configure(ipn_url=hanging.url)
         api.open_authorization()
         other = new_merchant(runtime, ipn_url=healthy.url)
@@ -335,7 +336,7 @@ def test_what_each_answer_leads_to(
 
 def test_a_read_timeout_is_retried(api, runtime, configure, deliver, monkeypatch):
     monkeypatch.setattr(delivery, "TIMEOUT", Timeout(connect=3, read=0.2))
-    with receiving(gate=threading.Event()) as hanging:
+    with Sink(gate=threading.Event()) as hanging:
         configure(ipn_url=hanging.url)
         api.open_authorization()
         deliver()

@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.ipn.flows import element_paths, envelope, every_type, message
+from tests.ipn.flows import element_paths, every_type
+from tests.support.sink import envelope, message
 
 SAMPLES = Path("/work/shared/testdata/amazon-pay-samples/ipn")
 IPN_NAMESPACE = "https://mws.amazonservices.com/ipn/OffAmazonPayments/2013-01-01"

@@ -7,7 +7,6 @@ import base64
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +16,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from werkzeug.serving import make_server
 
 from gateway.ipn.keys import ensure_signing_key
 from tests.ipn.flows import every_type
+from tests.support.servers import serving
 
 SNS_SAMPLE = Path("/work/shared/testdata/sns-sample")
 
@@ -55,16 +54,9 @@ def test_the_verifier_accepts_amazons_real_sample_and_rejects_a_changed_one():
 @pytest.fixture
 def live_app(app, runtime) -> Iterator[str]:
     """The app on a real port; the runtime's public URL (SigningCertURL's base) points at it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    runtime.settings = runtime.settings.replace(public_url=url)
-    try:
+    with serving(app) as url:
+        runtime.settings = runtime.settings.replace(public_url=url)
         yield url
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
