@@ -12,8 +12,8 @@ from clients.errors import IpnVerificationError
 from clients.ipn import IpnVerifier, string_to_sign
 from clients.notifications import parse_envelope, parse_notification
 from clients.responses import OrderReferenceDetails, Price, RefundDetails
-from tests.clients.fake_amazon import DATA
 from tests.clients.sns_signer import CERT_URL, NOW, TOPIC, SnsSigner, new_key
+from tests.helpers import DATA
 
 SAMPLE = DATA / "sns-sample"
 SAMPLE_BODY = (SAMPLE / "notification.json").read_bytes()

@@ -1,6 +1,6 @@
 """Each answer has the element structure of Amazon's sample of it.
 
-For every sample in ``shared/testdata/amazon-pay-samples/responses`` an object is brought, in
+For every sample in ``tests/data/amazon-pay-samples/responses`` an object is brought, in
 process, into the state the sample shows; then the sets of namespace-qualified element paths are
 compared: the root and Result names must match exactly, and every path of the sample must appear
 in ours, except the few listed in ``NOT_MODELLED`` (data our objects do not have).
@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from tests.helpers import NS, Answer, SignedApi
+from tests.helpers import DATA, NS, Answer, SignedApi
 
-SAMPLES = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "testdata"
-    / "amazon-pay-samples"
-    / "responses"
-)
+SAMPLES = DATA / "amazon-pay-samples" / "responses"
 
 SUPPLEMENTARY = json.dumps({"OrderMetaData": {"version": 1.0, "numberOfItems": 3}})
 

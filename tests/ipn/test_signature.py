@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,10 +17,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from gateway.ipn.keys import ensure_signing_key
+from tests.helpers import DATA
 from tests.ipn.flows import every_type
 from tests.support.servers import serving
 
-SNS_SAMPLE = Path("/work/shared/testdata/sns-sample")
+SNS_SAMPLE = DATA / "sns-sample"
 
 
 def sns_string_to_sign(envelope: dict) -> bytes:
@@ -42,7 +42,6 @@ def verify(envelope: dict, certificate_pem: bytes) -> None:
     )
 
 
-@pytest.mark.skipif(not SNS_SAMPLE.is_dir(), reason="the SNS sample is not present")
 def test_the_verifier_accepts_amazons_real_sample_and_rejects_a_changed_one():
     envelope = json.loads((SNS_SAMPLE / "notification.json").read_bytes())
     pem = (SNS_SAMPLE / "signing-cert.pem").read_bytes()

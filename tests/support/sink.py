@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,15 @@ def message(body: bytes) -> dict[str, Any]:
     return parsed
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its kept-alive connection (a stopped ``gateway worker``) is no error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Sink:
     """Records every POST in ``received``; see the module docstring for how it answers.
 
@@ -71,15 +81,14 @@ class Sink:
         self.got_one = threading.Event()
         self._arrived = threading.Condition()
         self._taken = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}/ipn"
 
     def start(self) -> Sink:
-        self._server = ThreadingHTTPServer((HOST, self.port), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server((HOST, self.port), self._handler())
         self.port = self._server.server_address[1]
         thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
