@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -303,7 +304,7 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
             "measured": False,
             "reason": "gateway.ipn.delivery is not on this branch (IPN delivery has not landed)",
         }
-    runs = []
+    runs: list[dict[str, Any]] = []
     for r in range(plan.rounds):
         with ipn.receiver() as receiver:
             data = work / f"ipn-{r}"
@@ -533,10 +534,10 @@ def api_rounds(plan: Plan, work: Path, servers: list[ServerProcess]) -> dict[str
                     server_pid=ceiling.pid,
                 ),
             ),
-            ("refund", lambda tag=tag: empty.refund_run(tag)),
-            ("get", lambda tag=tag: empty.get_run(tag)),
-            ("refund_stored", lambda tag=tag: stored.refund_run(tag)),
-            ("get_stored", lambda tag=tag: stored.get_run(tag)),
+            ("refund", partial(empty.refund_run, tag)),
+            ("get", partial(empty.get_run, tag)),
+            ("refund_stored", partial(stored.refund_run, tag)),
+            ("get_stored", partial(stored.get_run, tag)),
         ]
         for name, step in steps:
             figure = step()

@@ -12,6 +12,7 @@ import json
 import types
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -53,7 +54,7 @@ def statuses(monkeypatch) -> Statuses:
 
 
 @pytest.fixture
-def merchant(live_server) -> dict[str, Any]:
+def merchant(live_server: GatewayServer) -> dict[str, Any]:
     return live_server.new_merchant(store_name="e2estore")
 
 
@@ -544,8 +545,8 @@ def test_another_merchants_ids_answer_like_unknown_ids(live_server, flow, status
     ]
     for name, call in calls:
         real, unknown = ids[name]
-        theirs = _answer(lambda c=call, r=real: c(r), statuses)
-        never = _answer(lambda c=call, u=unknown: c(u), statuses)
+        theirs = _answer(partial(call, real), statuses)
+        never = _answer(partial(call, unknown), statuses)
         assert theirs[:3] == never[:3], (name, theirs, never)
         assert theirs[3].replace(real, "<id>") == never[3].replace(unknown, "<id>"), name
         assert theirs[2] in ("InvalidOrderReferenceId", "InvalidTransactionId")

@@ -83,6 +83,7 @@ def get_capture(api: SignedApi, runtime, clock) -> Answer:
     auth_id = api.open_authorization("1.00")
     cap = api.capture(auth_id, "1.00", "c1", SellerCaptureNote="testing")
     cap_id = cap.find("CaptureResult/CaptureDetails/AmazonCaptureId")
+    assert cap_id
     return api.ok("GetCaptureDetails", AmazonCaptureId=cap_id)
 
 
@@ -101,6 +102,7 @@ def get_refund(api: SignedApi, runtime, clock) -> Answer:
     from gateway.worker.jobs import run_due_work
 
     refund_id = _refund(api).find("RefundResult/RefundDetails/AmazonRefundId")
+    assert refund_id
     clock.advance(5)
     assert run_due_work(runtime) == 1
     answer = api.ok("GetRefundDetails", AmazonRefundId=refund_id)

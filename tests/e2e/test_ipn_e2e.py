@@ -8,19 +8,15 @@ fetched from SigningCertURL.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
 from xml.etree import ElementTree
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.support.servers import GatewayServer
-from tests.support.sink import Received, envelope, message
+from tests.support.sink import Received, envelope, message, verify_sns
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,18 +31,8 @@ REJECT = json.dumps({"SandboxSimulation": {"State": "Declined", "ReasonCode": "A
 
 
 def verify_sns_signature(sns: dict[str, str]) -> None:
-    """Independent check: SHA1withRSA (v1) or SHA256withRSA (v2) over the SNS string to sign."""
-    keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-    string_to_sign = "".join(f"{k}\n{sns[k]}\n" for k in keys if k in sns)
-    pem = requests.get(sns["SigningCertURL"], timeout=10).content
-    certificate = x509.load_pem_x509_certificate(pem)
-    digest = hashes.SHA1() if sns["SignatureVersion"] == "1" else hashes.SHA256()
-    certificate.public_key().verify(  # type: ignore[union-attr, call-arg]
-        base64.b64decode(sns["Signature"]),
-        string_to_sign.encode("utf-8"),
-        padding.PKCS1v15(),  # type: ignore[arg-type]
-        digest,  # type: ignore[arg-type]
-    )
+    """Independent check, with the certificate fetched from SigningCertURL."""
+    verify_sns(sns, requests.get(sns["SigningCertURL"], timeout=10).content)
 
 
 def refund_status(received: Received) -> tuple[str, str | None, str]:
@@ -65,9 +51,7 @@ class Shop:
 
     def __init__(self, server: GatewayServer, ipn_url: str, **settings: object) -> None:
         self.server = server
-        merchant = server.sandbox(
-            "post", "/merchants", ipn_url=ipn_url, store_name="e2e", **settings
-        )
+        merchant = server.new_merchant(ipn_url=ipn_url, store_name="e2e", **settings)
         self.seller_id = merchant["seller_id"]
         self.client = amazon_pay_client.AmazonPayClient(
             mws_access_key=merchant["access_key"],

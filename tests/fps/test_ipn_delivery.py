@@ -10,6 +10,7 @@ import pytest
 
 from gateway.ipn.delivery import deliver_due, dispatcher
 from gateway.runtime import Runtime
+from tests.fps.helpers import FpsApi
 from tests.support.sink import Sink
 
 #: More than the longest retry wait of the shared delivery (60 s cap + 25 % jitter).
@@ -26,7 +27,7 @@ def receiver(receiver: Sink, runtime: Runtime) -> Iterator[Sink]:
 
 
 @pytest.fixture
-def ipn_url(fps, receiver) -> str:
+def ipn_url(fps: FpsApi, receiver: Sink) -> str:
     path = f"/sandbox/api/v1/merchants/{fps.merchant.seller_id}"
     response = fps.client.patch(path, json={"ipn_url": receiver.url})
     assert response.status_code == 200, response.get_json()
@@ -37,7 +38,7 @@ def deliver(runtime: Runtime) -> int:
     return deliver_due(runtime, wait=True)
 
 
-def verification(fps, url: str, body: str) -> str | None:
+def verification(fps: FpsApi, url: str, body: str) -> str | None:
     answer = fps.ok("VerifySignature", UrlEndPoint=url, HttpParameters=body)
     return answer.find("VerifySignatureResult/VerificationStatus")
 

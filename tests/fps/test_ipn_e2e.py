@@ -14,13 +14,12 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.fps.boto_helpers import Merchant, collect_boto_sockets
 from tests.support.servers import GatewayServer
-from tests.support.sink import Received, Sink
+from tests.support.sink import Received, Sink, rsa_public_key
 
 pytestmark = [
     pytest.mark.e2e,
@@ -45,7 +44,7 @@ def verify_independently(params: dict[str, str], url: str) -> None:
     """RSA-SHA1 over ``POST\\nhost[:port]\\npath\\n<sorted RFC 3986 params but signature>``."""
     assert (params["signatureVersion"], params["signatureMethod"]) == ("2", "RSA-SHA1")
     pem = requests.get(params["certificateUrl"], timeout=10).content
-    public_key = x509.load_pem_x509_certificate(pem).public_key()
+    public_key = rsa_public_key(pem)
     unsigned = sorted((k, v) for k, v in params.items() if k != "signature")
     canonical = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in unsigned)
     parts = urlsplit(url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy import select
@@ -95,7 +96,7 @@ def test_a_claim_that_lost_its_row_settles_nothing_but_logs_its_attempt(
         merchant = session.scalars(select(Merchant)).one()
         target = Target(merchant.id, receiver.url, False, False)
     lease = runtime.settings.ipn_claim_lease_seconds
-    lease_end = clock.now() + delivery.timedelta(seconds=lease)
+    lease_end = clock.now() + timedelta(seconds=lease)
     (stale,) = runtime.db.run(
         partial(delivery._claim, merchant.id, clock.now(), clock.now(), lease_end, 10)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -37,8 +38,9 @@ OPTIONAL = (
 )
 
 
-def _sample(notification_type: str) -> dict:
-    return json.loads((SAMPLES / SAMPLE_FILES[notification_type]).read_text())
+def _sample(notification_type: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads((SAMPLES / SAMPLE_FILES[notification_type]).read_text())
+    return parsed
 
 
 def _optional(path: str) -> bool:

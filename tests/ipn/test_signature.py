@@ -3,7 +3,6 @@ with the certificate fetched from SigningCertURL (a real HTTP server running the
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -11,43 +10,23 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 
 from gateway.ipn.keys import ensure_signing_key
 from tests.helpers import DATA
 from tests.ipn.flows import every_type
 from tests.support.servers import serving
+from tests.support.sink import verify_sns
 
 SNS_SAMPLE = DATA / "sns-sample"
-
-
-def sns_string_to_sign(envelope: dict) -> bytes:
-    """Written from AWS's SNS docs (reference §2.4), not from gateway code."""
-    names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-    return "".join(f"{n}\n{envelope[n]}\n" for n in names if n in envelope).encode("utf-8")
-
-
-def verify(envelope: dict, certificate_pem: bytes) -> None:
-    """Raise InvalidSignature unless ``envelope`` was signed by the certificate's key."""
-    cert = x509.load_pem_x509_certificate(certificate_pem)
-    digest = {"1": hashes.SHA1(), "2": hashes.SHA256()}[envelope["SignatureVersion"]]
-    cert.public_key().verify(  # type: ignore[union-attr, call-arg]
-        base64.b64decode(envelope["Signature"]),
-        sns_string_to_sign(envelope),
-        padding.PKCS1v15(),  # type: ignore[call-arg]
-        digest,  # type: ignore[call-arg]
-    )
 
 
 def test_the_verifier_accepts_amazons_real_sample_and_rejects_a_changed_one():
     envelope = json.loads((SNS_SAMPLE / "notification.json").read_bytes())
     pem = (SNS_SAMPLE / "signing-cert.pem").read_bytes()
-    verify(envelope, pem)
+    verify_sns(envelope, pem)
     with pytest.raises(InvalidSignature):
-        verify({**envelope, "Timestamp": envelope["Timestamp"].replace("0", "1", 1)}, pem)
+        verify_sns({**envelope, "Timestamp": envelope["Timestamp"].replace("0", "1", 1)}, pem)
 
 
 @pytest.fixture
@@ -71,11 +50,11 @@ def test_every_notification_verifies_with_the_certificate_at_signing_cert_url(
         assert envelope["SignatureVersion"] == version
         assert envelope["SigningCertURL"] == f"{live_app}/sandbox/ipn/certificate.pem"
         pem = requests.get(envelope["SigningCertURL"], timeout=5).content
-        verify(envelope, pem)
+        verify_sns(envelope, pem)
         for name in ("Message", "MessageId", "Timestamp", "TopicArn", "Type"):
             changed = {**envelope, name: envelope[name] + " "}
             with pytest.raises(InvalidSignature):
-                verify(changed, pem)
+                verify_sns(changed, pem)
 
 
 def test_the_certificate_is_the_data_dirs_and_survives_a_restart(app, runtime):

@@ -8,15 +8,20 @@ a server timing out an idle kept-alive connection looks like to the client that 
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.support.servers import HOST
 
@@ -31,6 +36,28 @@ class Received:
     body: bytes
     #: ``time.time()`` when it was received (the benchmark times deliveries with it).
     at: float
+
+
+def rsa_public_key(certificate_pem: bytes) -> rsa.RSAPublicKey:
+    """The RSA key of a PEM certificate (what IPNs are signed with)."""
+    key = x509.load_pem_x509_certificate(certificate_pem).public_key()
+    assert isinstance(key, rsa.RSAPublicKey), type(key)
+    return key
+
+
+def sns_string_to_sign(sns: Mapping[str, str]) -> bytes:
+    """Written from AWS's SNS docs (reference §2.4), not from gateway code."""
+    names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    return "".join(f"{n}\n{sns[n]}\n" for n in names if n in sns).encode("utf-8")
+
+
+def verify_sns(sns: Mapping[str, str], certificate_pem: bytes) -> None:
+    """An independent check of an SNS envelope: SHA1withRSA (SignatureVersion 1) or
+    SHA256withRSA (2) over its string to sign; raises InvalidSignature if it does not verify."""
+    digest = {"1": hashes.SHA1(), "2": hashes.SHA256()}[sns["SignatureVersion"]]
+    rsa_public_key(certificate_pem).verify(
+        base64.b64decode(sns["Signature"]), sns_string_to_sign(sns), padding.PKCS1v15(), digest
+    )
 
 
 def envelope(body: bytes) -> dict[str, Any]:
