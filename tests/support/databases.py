@@ -2,11 +2,12 @@
 
 SQLite: the schema is created once in a template file that each test gets a copy of (copying a
 file costs a millisecond, ``create_all`` tens of them). PostgreSQL (``GATEWAY_TEST_DATABASE_URL``
-names the server): the session creates databases of its own there, so concurrent runs on one
+names the server): the session creates a database of its own there, so concurrent runs on one
 server (developers, CI, xdist workers) never touch each other's tables; in-process tests share
-one database whose rows are deleted (and sequences restarted) before each test, which costs a few
-milliseconds where dropping and creating the tables cost most of a second; a live server gets a
-database of its own. Everything made is dropped at the end.
+its ``public`` schema, whose rows are deleted (and sequences restarted) before each test, which
+costs a few milliseconds where dropping and creating the tables cost most of a second; a live
+server gets a schema of its own in it (its URL sets ``search_path``: creating and dropping a
+database costs seconds). The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ class Databases:
     def __init__(self, folder: Path, server_url: str | None = None) -> None:
         self.folder = folder
         self._admin: Engine | None = None
-        self._created: list[str] = []
         self._shared: Database | None = None
+        self._schemas = 0
         if server_url is None:
             self._template: Path | None = folder / SQLITE_FILE
             _create_schema(f"sqlite:///{self._template}")
@@ -41,10 +42,12 @@ class Databases:
         self._template = None
         self._server = make_url(server_url)
         self._admin = create_engine(self._server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        self._prefix = f"gateway_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        shared_url = self._new_postgres_database()
-        _create_schema(shared_url)
-        self._shared = Database(shared_url)
+        self._name = f"gateway_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with self._admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{self._name}"')
+        shared_url = self._server.set(database=self._name)
+        _create_schema(shared_url.render_as_string(hide_password=False))
+        self._shared = Database(shared_url.render_as_string(hide_password=False))
         with self._shared.engine.connect() as conn:
             self._sequences = list(
                 conn.exec_driver_sql(
@@ -72,19 +75,16 @@ class Databases:
         return self._shared.url
 
     def empty(self, folder: Path) -> str:
-        """The URL of a new, empty database (a live server creates its schema itself)."""
-        if self._admin is None:
+        """The URL of a new, empty database (a live server creates its tables itself)."""
+        if self._shared is None:
             folder.mkdir(parents=True, exist_ok=True)
             return f"sqlite:///{folder / SQLITE_FILE}"
-        return self._new_postgres_database()
-
-    def _new_postgres_database(self) -> str:
-        assert self._admin is not None
-        name = f"{self._prefix}_{len(self._created)}"
-        with self._admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        self._created.append(name)
-        return self._server.set(database=name).render_as_string(hide_password=False)
+        self._schemas += 1
+        schema = f"live_{self._schemas}"
+        with self._shared.engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = make_url(self._shared.url).update_query_dict({"options": f"-csearch_path={schema}"})
+        return url.render_as_string(hide_password=False)
 
     def close(self) -> None:
         if self._shared is not None:
@@ -92,8 +92,7 @@ class Databases:
         if self._admin is None:
             return
         with self._admin.connect() as conn:
-            for name in self._created:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
         self._admin.dispose()
 
 
