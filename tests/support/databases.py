@@ -31,7 +31,6 @@ class Databases:
     """The databases of one test session (one per xdist worker): see the module docstring."""
 
     def __init__(self, folder: Path, server_url: str | None = None) -> None:
-        self.folder = folder
         self._admin: Engine | None = None
         self._shared: Database | None = None
         self._schemas = 0
@@ -45,9 +44,9 @@ class Databases:
         self._name = f"gateway_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         with self._admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{self._name}"')
-        shared_url = self._server.set(database=self._name)
-        _create_schema(shared_url.render_as_string(hide_password=False))
-        self._shared = Database(shared_url.render_as_string(hide_password=False))
+        shared_url = self._server.set(database=self._name).render_as_string(hide_password=False)
+        _create_schema(shared_url)
+        self._shared = Database(shared_url)
         with self._shared.engine.connect() as conn:
             self._sequences = list(
                 conn.exec_driver_sql(
@@ -59,10 +58,6 @@ class Databases:
     @classmethod
     def from_environment(cls, folder: Path) -> Databases:
         return cls(folder, os.environ.get(POSTGRES_URL_ENV) or None)
-
-    @property
-    def is_postgres(self) -> bool:
-        return self._admin is not None
 
     def with_schema(self, folder: Path) -> str:
         """The URL of a database with the schema and no rows, for one in-process test."""
