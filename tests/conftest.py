@@ -103,6 +103,7 @@ def api(app: Any, merchant: MerchantCredentials, clock: FrozenClock) -> SignedAp
 
 # --- live servers --------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def live_server(
     tmp_path_factory: pytest.TempPathFactory, databases: Databases
@@ -152,4 +153,3 @@ def receiver() -> Iterator[Sink]:
     """A notification sink on loopback (answers 200 unless told otherwise)."""
     with Sink() as sink:
         yield sink
-
