@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.composition import build_registry
-from gateway.domain.lifecycle import Context, inserted, transition
+from gateway.domain.lifecycle import Context, MerchantView, inserted, transition
 from gateway.domain.states import (
     AuthorizationState,
     CaptureState,
@@ -67,7 +68,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
 }
 
-STATES: dict[str, type[Any]] = {
+STATES: dict[str, type[Enum]] = {
     "OrderReference": OrderReferenceState,
     "Authorization": AuthorizationState,
     "Capture": CaptureState,
@@ -90,7 +91,7 @@ def test_tables_are_the_documented_ones():
         assert set(table) == set(STATES[kind])
 
 
-def _object(kind: str, merchant: Merchant, state: str) -> Any:
+def _object(kind: str, merchant: MerchantView, state: str) -> Any:
     """An unsaved object of ``kind`` in ``state`` (transition touches only its attributes)."""
     common = {
         "amazon_id": f"S01-0000000-0000000-{kind[0]}000001",
@@ -112,7 +113,8 @@ def _object(kind: str, merchant: Merchant, state: str) -> Any:
 
 def _notifications(session: Any) -> int:
     session.flush()
-    return session.scalar(select(func.count()).select_from(Notification))
+    count: int = session.scalar(select(func.count()).select_from(Notification))
+    return count
 
 
 @pytest.fixture
@@ -185,7 +187,7 @@ def _capture_chain(context: Context) -> Capture:
     session = context.session
     oro = _object("OrderReference", context.merchant, "Closed")
     auth = _object("Authorization", context.merchant, "Closed")
-    cap = _object("Capture", context.merchant, "Completed")
+    cap: Capture = _object("Capture", context.merchant, "Completed")
     oro.amazon_id, auth.amazon_id, cap.amazon_id = (
         "S01-0000000-0000001",
         "S01-0000000-0000001-A000001",
