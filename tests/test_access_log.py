@@ -56,7 +56,10 @@ def test_the_access_log_can_be_turned_off(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="gateway.access")
-    quiet = Runtime.from_settings(runtime.settings.replace(access_log=False))
+    # The same database (a runtime of its own would open an engine nobody disposes).
+    quiet = Runtime(
+        settings=runtime.settings.replace(access_log=False), db=runtime.db, clock=runtime.clock
+    )
     create_app(runtime=quiet, initialize=False).test_client().get("/sandbox/api/v1/health")
     assert access_lines(caplog) == []
 
