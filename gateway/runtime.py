@@ -18,11 +18,13 @@ from typing import Any
 import gateway.fps  # noqa: F401  (registers the FPS tables, state kinds and due work)
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
-from gateway.domain.lifecycle import Context, MerchantView
-from gateway.domain.merchants import create_merchant, merchant_by_seller_id, now_for
+from gateway.domain.lifecycle import Context
+from gateway.domain.merchants import create_merchant, now_for
 from gateway.domain.order_references import create_order_reference
+from gateway.domain.records import MerchantRecord
 from gateway.ids import IdGenerator
 from gateway.ipn.keys import ensure_signing_key
+from gateway.store import merchants
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ class Runtime:
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(
-        self, session: Any, merchant: MerchantView, base_now: datetime | None = None
+        self, session: Any, merchant: MerchantRecord, base_now: datetime | None = None
     ) -> Context:
         """An operation context at the merchant's simulated now."""
         return Context(session, merchant, now_for(merchant, base_now or self.clock.now()), self.ids)
@@ -78,7 +80,7 @@ def seed(runtime: Runtime, folder: Path) -> None:
         now = runtime.clock.now()
         for entry in document["merchants"]:
             references = entry.pop("order_references", [])
-            merchant = merchant_by_seller_id(session, entry["seller_id"])
+            merchant = merchants.by_seller_id(session, entry["seller_id"])
             if merchant is None:
                 merchant = create_merchant(session, runtime.ids, now, **entry)
             ctx = runtime.context(session, merchant, now)

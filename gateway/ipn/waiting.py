@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.domain.lifecycle import KINDS
-from gateway.store.models import Dispute, Merchant, Notification
+from gateway.domain.records import MerchantRecord
+from gateway.store.models import Dispute, Notification
 from gateway.wire import views
 
 
@@ -56,7 +57,7 @@ class Found:
         return self.view(self.obj)
 
 
-def find_object(session: Session, merchant: Merchant, amazon_id: str) -> Found | None:
+def find_object(session: Session, merchant: MerchantRecord, amazon_id: str) -> Found | None:
     """The merchant's object with this Amazon id, of any kind."""
     for model, kind in KINDS.items():
         obj = session.scalar(

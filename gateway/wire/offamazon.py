@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway import signing
-from gateway.domain.lifecycle import MerchantView
-from gateway.domain.merchants import merchant_by_access_key
+from gateway.domain.records import MerchantRecord
 from gateway.errors import (
     GatewayError,
     InternalServerError,
@@ -25,6 +24,7 @@ from gateway.errors import (
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
+from gateway.store import merchants
 from gateway.wire.operations import OPERATIONS
 from gateway.wire.params import load
 from gateway.wire.render import OFFAMAZON_NAMESPACE, render_error, render_result
@@ -38,8 +38,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def secret_lookup(session: Session) -> Any:
-    def secret_for(access_key: str) -> tuple[MerchantView, str] | None:
-        merchant = merchant_by_access_key(session, access_key)
+    def secret_for(access_key: str) -> tuple[MerchantRecord, str] | None:
+        merchant = merchants.by_access_key(session, access_key)
         return None if merchant is None else (merchant, merchant.secret_key)
 
     return secret_for
@@ -58,12 +58,12 @@ def handle(
     operation = OPERATIONS.get(action)
     unsendable = [name for name, value in params.items() if _NOT_XML.search(name + value)]
 
-    def authenticate(session: Session) -> tuple[MerchantView, dict[str, Any]]:
+    def authenticate(session: Session) -> tuple[MerchantRecord, dict[str, Any]]:
         if unsendable:
             raise InvalidParameterValue(
                 f"The parameter {unsendable[0]!r} holds a character that XML cannot carry."
             )
-        merchant: MerchantView = signing.verify(
+        merchant: MerchantRecord = signing.verify(
             params,
             method=method,
             host=host,

@@ -22,6 +22,7 @@ from gateway.domain.settlement import (
     prefetch,
 )
 from gateway.runtime import Runtime
+from gateway.store import merchants
 from gateway.store.models import Merchant
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = 
         while True:
 
             def work(session: Session, mid: int = mid) -> int:
-                merchant = session.get(Merchant, mid)
+                merchant = merchants.by_id(session, mid)
                 if merchant is None:
                     return 0
                 ctx = runtime.context(session, merchant)

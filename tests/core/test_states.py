@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from gateway.domain.lifecycle import Context, inserted, transition
+from gateway.domain.records import RefundRecord
 from gateway.domain.states import (
     INITIAL_STATES,
     SILENT_STATES,
@@ -28,6 +28,7 @@ from gateway.domain.states import (
     RefundState,
 )
 from gateway.errors import InvalidStateTransition
+from gateway.store import merchants, refunds
 from gateway.store.models import (
     Authorization,
     Capture,
@@ -120,7 +121,8 @@ def _notifications(session: Any) -> int:
 def context(runtime, merchant):
     """A Context in a transaction that is rolled back after the test."""
     with runtime.db.session() as session:
-        m = session.scalar(select(Merchant).where(Merchant.seller_id == merchant.seller_id))
+        m = merchants.by_seller_id(session, merchant.seller_id)
+        assert m is not None
         yield Context(session, m, NOW, runtime.ids)
         session.rollback()
 
@@ -204,22 +206,34 @@ def _capture_chain(context: Context) -> Capture:
 def test_inserted_checks_the_initial_states(context, state):
     """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
     cap = _capture_chain(context)
-    record = SimpleNamespace(
+    record = RefundRecord(
+        id=0,
         amazon_id="S01-0000000-0000001-R000001",
         merchant_id=context.merchant.id,
         capture_id=cap.id,
         order_reference_id=cap.order_reference_id,
         reference_id="r1",
+        refund_type="SellerInitiated",
         currency="USD",
         amount_minor=100,
+        fee_refunded_minor=0,
+        seller_note=None,
+        soft_descriptor=None,
         state=state,
+        reason_code=None,
+        reason_description=None,
+        last_update=NOW,
         created_at=NOW,
+        due_at=None,
+        planned_state=None,
+        planned_reason=None,
+        version=1,
     )
     before = _notifications(context.session)
     if state in INITIAL_STATES["Refund"]:
-        inserted(context, Refund, record)
-        row = context.session.get_one(Refund, record.id)
-        # Columns the record left out took their defaults.
+        stored = inserted(context, "Refund", record, refunds.insert_refund)
+        row = context.session.get_one(Refund, stored.id)
+        assert stored == refunds.by_id(context.session, stored.id)
         assert (row.amazon_id, row.state, row.last_update, row.version) == (
             record.amazon_id,
             state,
@@ -231,6 +245,6 @@ def test_inserted_checks_the_initial_states(context, state):
         assert written == (0 if state in SILENT_STATES["Refund"] else 1)
     else:
         with pytest.raises(InvalidStateTransition):
-            inserted(context, Refund, record)
+            inserted(context, "Refund", record, refunds.insert_refund)
         assert context.session.scalar(select(func.count()).select_from(Refund)) == 0
         assert _notifications(context.session) == before
