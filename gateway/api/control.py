@@ -132,7 +132,8 @@ def file_dispute(seller_id: str) -> ResponseReturnValue:
     dispute_type = data.pop("type")
     return jsonify(
         _in_context(
-            seller_id, lambda ctx: dispute_json(ctx, disputes.file_dispute(ctx, dispute_type, **data))
+            seller_id,
+            lambda ctx: dispute_json(ctx, disputes.file_dispute(ctx, dispute_type, **data)),
         )
     ), 201
 
@@ -155,6 +156,7 @@ def resolve_dispute(seller_id: str, dispute_id: str) -> ResponseReturnValue:
     outcome = body(ResolveSchema())["outcome"]
     return jsonify(
         _in_context(
-            seller_id, lambda ctx: dispute_json(ctx, disputes.resolve_dispute(ctx, dispute_id, outcome))
+            seller_id,
+            lambda ctx: dispute_json(ctx, disputes.resolve_dispute(ctx, dispute_id, outcome)),
         )
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.lifecycle import KINDS
 from gateway.domain.records import MerchantRecord
+from gateway.store import refunds
 from gateway.store.models import Dispute, Notification
 from gateway.wire import views
 
@@ -42,7 +43,7 @@ VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "OrderReference": views.order_reference_details,
     "Authorization": views.authorization_details,
     "Capture": views.capture_details,
-    "Refund": views.refund_details,
+    "Refund": lambda refund: views.refund_details(refunds.as_record(refund)),
     "Dispute": dispute_details,
 }
 

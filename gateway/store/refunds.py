@@ -61,6 +61,12 @@ def by_id(session: Session, refund_id: int) -> RefundRecord:
     return RefundRecord(*session.connection().execute(_BY_ID, {"id": refund_id}).one())
 
 
+def as_record(refund: Refund) -> RefundRecord:
+    """The record of a refund loaded through the ORM (with other kinds' objects, as IPN rendering
+    and the sandbox wait endpoint load them)."""
+    return RefundRecord(*(getattr(refund, name) for name in _FIELDS))
+
+
 def insert_refund(session: Session, record: RefundRecord) -> RefundRecord:
     """Write a new refund with one INSERT; ``record.id`` is ignored, the stored one returned."""
     values = {name: getattr(record, name) for name in _NEW_FIELDS}
