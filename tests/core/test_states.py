@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway.domain.lifecycle import Context, inserted, transition
-from gateway.domain.records import RefundRecord
+from gateway.domain.lifecycle import Context, inserted, moved, transition
+from gateway.domain.records import MerchantRecord, RefundRecord
 from gateway.domain.states import (
     INITIAL_STATES,
     SILENT_STATES,
@@ -33,7 +33,6 @@ from gateway.store.models import (
     Authorization,
     Capture,
     Dispute,
-    Merchant,
     Notification,
     OrderReference,
     Refund,
@@ -92,7 +91,7 @@ def test_tables_are_the_documented_ones():
         assert set(table) == set(STATES[kind])
 
 
-def _object(kind: str, merchant: Merchant, state: str) -> Any:
+def _object(kind: str, merchant: MerchantRecord, state: str) -> Any:
     """An unsaved object of ``kind`` in ``state`` (transition touches only its attributes)."""
     common = {
         "amazon_id": f"S01-0000000-0000000-{kind[0]}000001",
@@ -202,11 +201,9 @@ def _capture_chain(context: Context) -> Capture:
     return cap
 
 
-@pytest.mark.parametrize("state", [s.value for s in RefundState])
-def test_inserted_checks_the_initial_states(context, state):
-    """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
+def _refund_record(context: Context, state: str) -> RefundRecord:
     cap = _capture_chain(context)
-    record = RefundRecord(
+    return RefundRecord(
         id=0,
         amazon_id="S01-0000000-0000001-R000001",
         merchant_id=context.merchant.id,
@@ -229,6 +226,12 @@ def test_inserted_checks_the_initial_states(context, state):
         planned_reason=None,
         version=1,
     )
+
+
+@pytest.mark.parametrize("state", [s.value for s in RefundState])
+def test_inserted_checks_the_initial_states(context, state):
+    """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
+    record = _refund_record(context, state)
     before = _notifications(context.session)
     if state in INITIAL_STATES["Refund"]:
         stored = inserted(context, "Refund", record, refunds.insert_refund)
@@ -248,3 +251,24 @@ def test_inserted_checks_the_initial_states(context, state):
             inserted(context, "Refund", record, refunds.insert_refund)
         assert context.session.scalar(select(func.count()).select_from(Refund)) == 0
         assert _notifications(context.session) == before
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), [(c, t) for k, c, t in PAIRS if k == "Refund"], ids="-".join
+)
+def test_moved_checks_the_table(context, current, target):
+    """``lifecycle.moved`` (refund settlement) obeys the same table as ``transition``."""
+    record = _refund_record(context, current)
+    if (current, target) in EXPECTED["Refund"]:
+        changed, notification = moved(context, "Refund", record, target, "SomeReason")
+        assert (changed.state, changed.reason_code, changed.last_update) == (
+            target,
+            "SomeReason",
+            NOW,
+        )
+        assert (changed.due_at, changed.planned_state, changed.version) == (None, None, 1)
+        assert notification is not None
+        assert (notification["object_id"], notification["state"]) == (record.amazon_id, target)
+    else:
+        with pytest.raises(InvalidStateTransition):
+            moved(context, "Refund", record, target)
