@@ -156,9 +156,10 @@ _SETTLE = (
         reason_code=bindparam("b_reason_code"),
         reason_description=bindparam("b_reason_description"),
         last_update=bindparam("b_last_update"),
-        due_at=bindparam("b_due_at"),
-        planned_state=bindparam("b_planned_state"),
-        planned_reason=bindparam("b_planned_reason"),
+        # A settled refund has nothing planned (``lifecycle.moved`` clears it too).
+        due_at=None,
+        planned_state=None,
+        planned_reason=None,
         version=_REFUNDS.c.version + 1,
     )
 )
@@ -195,8 +196,9 @@ def settle(
 ) -> None:
     """Write settled refunds, their captures' sums and their outbox rows.
 
-    ``settled`` are the refunds as they now are, each with the ``version`` it was read at;
-    ``captures`` maps a capture id to (amount now refunded, amount no longer reserved).
+    ``settled`` are the refunds as they now are (in a final state, nothing planned), each with
+    the ``version`` it was read at; ``captures`` maps a capture id to (amount now refunded,
+    amount no longer reserved).
     """
     connection = session.connection()
     done = connection.execute(
@@ -209,9 +211,6 @@ def settle(
                 "b_reason_code": ref.reason_code,
                 "b_reason_description": ref.reason_description,
                 "b_last_update": ref.last_update,
-                "b_due_at": ref.due_at,
-                "b_planned_state": ref.planned_state,
-                "b_planned_reason": ref.planned_reason,
             }
             for ref in settled
         ],
