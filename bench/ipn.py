@@ -7,7 +7,7 @@
   signed API on a merchant whose refunds settle 1 s later; for each refund, the delay from its
   ``due_at`` to the moment the receiver acknowledged its Completed IPN (p50, p99).
 
-Both need ``gateway.ipn.delivery``; a checkout without it reports "not measured".
+Both need ``gateway.ipn.outbox``; a checkout without it reports "not measured".
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ REFUND_ID = re.compile(rb"S01-\d{7}-\d{7}-R\d{6}")
 
 def delivery_available() -> bool:
     try:
-        return importlib.util.find_spec("gateway.ipn.delivery") is not None
+        return importlib.util.find_spec("gateway.ipn.outbox") is not None
     except ModuleNotFoundError:
         return False
 

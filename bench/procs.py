@@ -173,6 +173,8 @@ def gateway_server(
     sweep_interval: float | None = None,
 ) -> Server:
     argv = [python(), "-m", "gateway", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    # Figures comparable with the runs before the access log existed (a line per request).
+    argv.append("--no-access-log")
     if not scheduler:
         argv.append("--no-scheduler")
     if workers:

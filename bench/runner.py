@@ -1,7 +1,9 @@
-"""The benchmark suite: ``python -m bench [--quick]`` (see bench/README.md and README §Performance).
+"""The benchmark suite: ``python -m bench [--quick]`` (see bench/README.md).
 
 Starts every server it measures on 127.0.0.1, drives each with wrk at 16 connections, stops what
-it started, and writes ``bench/results/<mode>.json`` and ``bench/results/<mode>.md``. Every figure
+it started, and writes ``<mode>.json`` and ``<mode>.md``: the full run to ``bench/results/``
+(tracked: the figures the docs quote), a quick run to the git-ignored ``bench/results/tmp/``
+(a check, not a record). Every figure
 is the median of ``--rounds`` interleaved rounds (min and max beside it), and each round's figures
 are divided by the ceiling measured in that same round under the same gunicorn configuration.
 """
@@ -296,7 +298,7 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
     if not ipn.delivery_available():
         return {
             "measured": False,
-            "reason": "gateway.ipn.delivery is not on this branch (IPN delivery has not landed)",
+            "reason": "gateway.ipn.outbox is not on this branch (IPN delivery has not landed)",
         }
     runs = []
     for r in range(plan.rounds):
@@ -646,8 +648,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--only", default="api,settle,ipn", help="comma-separated parts: api, settle, ipn"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the results (default: bench/results, or bench/results/tmp with --quick)",
+    )
     args = parser.parse_args(argv)
+    out: Path = args.out or (RESULTS / "tmp" if args.quick else RESULTS)
     base = dict(QUICK if args.quick else FULL)
     for key in ("rounds", "seconds", "stored_refunds", "settle_refunds"):
         if getattr(args, key) is not None:
@@ -660,6 +667,6 @@ def main(argv: list[str] | None = None) -> None:
         mode="quick" if args.quick else "full", workers=args.workers, threads=args.threads, **base
     )
     started = time.monotonic()
-    result = run(plan, args.out, set(args.only.split(",")))
-    log(f"done in {time.monotonic() - started:.0f}s: {args.out / (plan.mode + '.md')}")
+    result = run(plan, out, set(args.only.split(",")))
+    log(f"done in {time.monotonic() - started:.0f}s: {out / (plan.mode + '.md')}")
     print(render_markdown(result))

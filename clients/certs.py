@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from clients.errors import IpnVerificationError
+from clients.ipn_signing import rsa_verify
 
 #: The host rule of Amazon's own SDKs (§2.4): ``sns.<region>.amazonaws.com`` or ``….com.cn``.
 AMAZON_SNS_HOST = re.compile(r"^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$")
@@ -120,14 +119,16 @@ def verify_rsa(
     certificate: x509.Certificate,
     signature_b64: str,
     message: bytes,
-    algorithm: hashes.HashAlgorithm,
+    digest: str,
 ) -> None:
-    """Check an RSASSA-PKCS1-v1_5 signature; ``bad_signature`` on any mismatch."""
+    """Check an RSASSA-PKCS1-v1_5 signature (hash named ``digest``); ``bad_signature`` on any
+    mismatch."""
     key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise IpnVerificationError("certificate_invalid", "the certificate key is not RSA")
     try:
         signature = base64.b64decode(signature_b64, validate=True)
-        key.verify(signature, message, padding.PKCS1v15(), algorithm)
-    except (binascii.Error, ValueError, InvalidSignature) as exc:
+    except (binascii.Error, ValueError) as exc:
         raise IpnVerificationError("bad_signature", type(exc).__name__) from exc
+    if not rsa_verify(key, signature, message, digest):
+        raise IpnVerificationError("bad_signature", "InvalidSignature")

@@ -8,13 +8,11 @@ boto 2.49, every method works on Python 3 (§3.3). No ``gateway`` or Flask impor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import requests
 
 from clients import _xml
-from clients._xml import Element
 from clients.fps_responses import (
     FpsToken,
     FpsTransaction,
@@ -29,15 +27,11 @@ from clients.fps_responses import (
     parse_verification,
 )
 from clients.params import Amount, format_amount, optional
-from clients.responses import Acknowledgement, request_id_of
+from clients.responses import Acknowledgement
 from clients.transport import (
     ClientBase,
     Clock,
     RetryPolicy,
-    SignedTransport,
-    acknowledgement,
-    malformed_answer,
-    result_of,
 )
 
 #: FPS API versions the client can name (§4.1); boto's default is the first.
@@ -74,29 +68,21 @@ class FpsClient(ClientBase):
         if version not in VERSIONS:
             raise ValueError(f"unsupported FPS version {version!r}; use one of {VERSIONS}")
         self.version = version
-        self._transport = SignedTransport(
+        super().__init__(
             endpoint_url,
             access_key,
             secret_key,
             method="GET",
             session=session,
             timeout=timeout,
-            retries=retries or RetryPolicy(),
+            retries=retries,
             clock=clock,
             signature_version=signature_version,
             signature_method=signature_method,
         )
 
-    def call(self, action: str, params: Mapping[str, str] | None = None) -> Element:
-        """Send ``action`` with ``params`` (plus auth and Version) and return the XML root."""
-        return self._transport.call({"Action": action, "Version": self.version, **(params or {})})
-
-    def _result(
-        self, action: str, params: Mapping[str, str], parse: Callable[[Element, str | None], T]
-    ) -> T:
-        root = self.call(action, params)
-        with malformed_answer(action):
-            return parse(result_of(root, action), request_id_of(root))
+    def _base_params(self, action: str) -> dict[str, str]:
+        return {"Action": action, "Version": self.version}
 
     # --- transactions ---------------------------------------------------------------------------
 
@@ -178,7 +164,7 @@ class FpsClient(ClientBase):
     def cancel_token(self, token_id: str, *, reason_text: str | None = None) -> Acknowledgement:
         """``CancelToken`` (answers with ResponseMetadata only, §4.3)."""
         params = {"TokenId": token_id} | optional(ReasonText=reason_text)
-        return Acknowledgement(acknowledgement(self.call("CancelToken", params), "CancelToken"))
+        return self._acknowledged("CancelToken", params)
 
     def get_tokens(
         self,

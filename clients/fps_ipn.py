@@ -3,10 +3,10 @@
 Reference/amazon-wire.md §4.6: parameters ``signatureVersion=2``, ``signatureMethod=RSA-SHA1``,
 ``certificateUrl``, ``signature``; the signed string is
 ``POST\\n<host>\\n<path>\\n<sorted RFC 3986 params except signature>`` over the IPN URL (the same
-canonical form as request signing, so :mod:`clients.sigv2` builds it). Verification is local
-(certificate fetched through the allow-listed cache of :mod:`clients.certs`) or remote (FPS
-``VerifySignature`` through :class:`clients.fps.FpsClient`, what Amazon required after 2011).
-Every failure raises :class:`IpnVerificationError`.
+canonical form as request signing; :mod:`clients.ipn_signing` builds it, for the simulator too).
+Verification is local (certificate fetched through the allow-listed cache of
+:mod:`clients.certs`) or remote (FPS ``VerifySignature`` through :class:`clients.fps.FpsClient`,
+what Amazon required after 2011). Every failure raises :class:`IpnVerificationError`.
 """
 
 from __future__ import annotations
@@ -16,24 +16,24 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import requests
-from cryptography.hazmat.primitives import hashes
 
-from clients import sigv2
 from clients.certs import CertificateStore, Fetcher, HostRule, check_validity, verify_rsa
 from clients.errors import AmazonPayError, IpnVerificationError
 from clients.fps import FpsClient
 from clients.fps_responses import FpsAmount
-from clients.transport import signing_host, utc_now
+from clients.ipn_signing import (
+    FPS_DIGEST,
+    FPS_SIGNATURE_METHOD,
+    FPS_SIGNATURE_VERSION,
+    fps_string_to_sign,
+)
+from clients.transport import utc_now
 
 #: Amazon's FPS hosts (§4.6 ``certificateUrl`` is on fps[.sandbox].amazonaws.com), https only.
 AMAZON_FPS_HOST = re.compile(r"^fps(\.sandbox)?\.amazonaws\.com$")
-
-#: The one signature scheme FPS IPNs use (§4.6).
-SIGNATURE_VERSION = "2"
-SIGNATURE_METHOD = "RSA-SHA1"
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,6 @@ class FpsNotification:
     transaction_amount: FpsAmount | None
     transaction_date: datetime | None
     params: Mapping[str, str] = field(default_factory=dict, compare=False)
-
-
-def string_to_sign(params: Mapping[str, str], url: str) -> str:
-    """``POST\\nhost\\npath\\ncanonical`` without the ``signature`` parameter (§4.6)."""
-    unsigned = {k: v for k, v in params.items() if k != "signature"}
-    return sigv2.string_to_sign_v2("POST", signing_host(url), urlsplit(url).path, unsigned)
 
 
 def parse_params(body: bytes | str) -> dict[str, str]:
@@ -142,13 +136,13 @@ class FpsIpnVerifier:
         if missing:
             raise IpnVerificationError("malformed", f"missing {missing}")
         version, method = params.get("signatureVersion"), params.get("signatureMethod")
-        if (version, method) != (SIGNATURE_VERSION, SIGNATURE_METHOD):
+        if (version, method) != (FPS_SIGNATURE_VERSION, FPS_SIGNATURE_METHOD):
             raise IpnVerificationError("unsupported_signature_version", f"{version}/{method}")
         certificate = self.certificates.certificate(params["certificateUrl"])
         if self.check_certificate_dates:
             check_validity(certificate, self.now())
-        message = string_to_sign(params, url).encode("utf-8")
-        verify_rsa(certificate, params["signature"], message, hashes.SHA1())
+        message = fps_string_to_sign(url, params)
+        verify_rsa(certificate, params["signature"], message, FPS_DIGEST)
 
     @staticmethod
     def _verify_remotely(remote: FpsClient, body: bytes | str, url: str) -> None:

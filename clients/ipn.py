@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives import hashes
-
 from clients import _xml
 from clients.certs import (
     AMAZON_SNS_HOST,
@@ -25,29 +23,12 @@ from clients.certs import (
     verify_rsa,
 )
 from clients.errors import IpnVerificationError
+from clients.ipn_signing import SNS_DIGESTS, sns_string_to_sign
 from clients.notifications import Notification, parse_envelope, parse_notification
 from clients.transport import utc_now
 
-#: SignatureVersion → hash of the RSASSA-PKCS1-v1_5 signature (§2.4).
-SIGNATURE_HASHES: Mapping[str, Callable[[], hashes.HashAlgorithm]] = {
-    "1": hashes.SHA1,
-    "2": hashes.SHA256,
-}
-
-#: Signed keys of a Notification, in byte order; ``Subject`` only when present (§2.4).
-SIGNED_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
-
 #: How far in the future a Timestamp may lie (clock skew) before it counts as bad.
 FUTURE_SKEW = timedelta(minutes=5)
-
-
-def string_to_sign(envelope: Mapping[str, str]) -> bytes:
-    """The SNS string to sign of a Notification: each key and value followed by ``\\n`` (§2.4)."""
-    lines = []
-    for key in SIGNED_KEYS:
-        if key in envelope:
-            lines.append(f"{key}\n{envelope[key]}\n")
-    return "".join(lines).encode("utf-8")
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -95,15 +76,15 @@ class IpnVerifier:
             )
         if envelope["Type"] != "Notification":
             raise IpnVerificationError("unsupported_message_type", envelope["Type"])
-        algorithm = SIGNATURE_HASHES.get(envelope["SignatureVersion"])
-        if algorithm is None:
+        digest = SNS_DIGESTS.get(envelope["SignatureVersion"])
+        if digest is None:
             raise IpnVerificationError(
                 "unsupported_signature_version", envelope["SignatureVersion"]
             )
         certificate = self.certificates.certificate(envelope["SigningCertURL"])
         if self.check_certificate_dates:
             check_validity(certificate, self.now())
-        verify_rsa(certificate, envelope["Signature"], string_to_sign(envelope), algorithm())
+        verify_rsa(certificate, envelope["Signature"], sns_string_to_sign(envelope), digest)
         self._check_age(envelope["Timestamp"])
         return parse_notification(envelope)
 

@@ -21,10 +21,10 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from clients.ipn import string_to_sign
+from clients.ipn_signing import SNS_DIGESTS, rsa_sign, sns_string_to_sign
 from clients.transport import utc_now
 
 #: NotificationData namespace of IPNs (§2.3, https and /ipn/).
@@ -52,9 +52,45 @@ class RsaEnvelopeSigner:
     cert_url: str
 
     def sign(self, message: bytes, version: str) -> str:
-        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-        raw = self.private_key.sign(message, padding.PKCS1v15(), algorithm)
+        raw = rsa_sign(self.private_key, message, SNS_DIGESTS[version])
         return base64.b64encode(raw).decode("ascii")
+
+
+#: The simulator's sandbox endpoint that serves its IPN signing key and SigningCertURL (JSON
+#: ``{"key_pem", "signing_cert_url"}``).
+SIGNING_KEY_PATH = "/sandbox/api/v1/ipn/signing-key"
+
+
+class SignerUnavailable(Exception):
+    """No signing key where one was looked for; the message says where and what to do."""
+
+
+def rsa_signer_from_pem(key_pem: bytes, cert_url: str) -> RsaEnvelopeSigner:
+    """A signer over the first private key in ``key_pem`` (a key file may also hold the
+    certificate)."""
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SignerUnavailable("the IPN signing key is not an RSA key")
+    return RsaEnvelopeSigner(key, cert_url)
+
+
+def fetch_simulator_signer(simulator_url: str, timeout: float = 10.0) -> RsaEnvelopeSigner:
+    """The running simulator's own signer: its key and SigningCertURL, fetched from it."""
+    url = simulator_url.rstrip("/") + SIGNING_KEY_PATH
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        raise SignerUnavailable(
+            f"no simulator answered at {simulator_url} ({type(exc).__name__}): start "
+            "`gateway serve`, or pass --simulator URL (or --data-dir DIR of the simulator)"
+        ) from None
+    if response.status_code != 200:
+        raise SignerUnavailable(
+            f"{url} answered {response.status_code}, not a signing key: is {simulator_url} "
+            "a gateway simulator? pass --simulator URL or --data-dir DIR"
+        )
+    document = response.json()
+    return rsa_signer_from_pem(document["key_pem"].encode("ascii"), document["signing_cert_url"])
 
 
 def refund_message(seller_id: str, now: datetime, state: str = "Completed") -> str:
@@ -121,7 +157,7 @@ class EnvelopeFactory:
             "SigningCertURL": self.signer.cert_url,
             "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
         }
-        env["Signature"] = (signer or self.signer).sign(string_to_sign(env), version)
+        env["Signature"] = (signer or self.signer).sign(sns_string_to_sign(env), version)
         return env
 
     def deliver(

@@ -29,16 +29,11 @@ from clients.responses import (
     parse_order_reference_details,
     parse_refund_details,
     parse_service_status,
-    request_id_of,
 )
 from clients.transport import (
     ClientBase,
     Clock,
     RetryPolicy,
-    SignedTransport,
-    acknowledgement,
-    malformed_answer,
-    result_of,
 )
 
 #: The API version every request names (§1.1).
@@ -76,14 +71,14 @@ class OffAmazonPaymentsClient(ClientBase):
     ) -> None:
         self.seller_id = seller_id
         self._mws_auth_token = mws_auth_token
-        self._transport = SignedTransport(
+        super().__init__(
             endpoint_url,
             access_key,
             secret_key,
             method="POST",
             session=session,
             timeout=timeout,
-            retries=retries or RetryPolicy(),
+            retries=retries,
             clock=clock,
             signature_method=signature_method,
         )
@@ -95,13 +90,11 @@ class OffAmazonPaymentsClient(ClientBase):
 
     # --- generic ------------------------------------------------------------------------------
 
-    def call(self, action: str, params: Mapping[str, str] | None = None) -> Element:
-        """Send ``action`` with ``params`` (plus auth, SellerId, Version); return the XML root."""
+    def _base_params(self, action: str) -> dict[str, str]:
         base = {"Action": action, "SellerId": self.seller_id, "Version": API_VERSION}
         if self._mws_auth_token:
             base["MWSAuthToken"] = self._mws_auth_token
-        base.update(params or {})
-        return self._transport.call(base)
+        return base
 
     def _details(
         self,
@@ -110,12 +103,10 @@ class OffAmazonPaymentsClient(ClientBase):
         element: str,
         parse: Callable[[Element, str | None], T],
     ) -> T:
-        root = self.call(action, params)
-        with malformed_answer(action):
-            return parse(_xml.require(result_of(root, action), element), request_id_of(root))
-
-    def _acknowledged(self, action: str, params: Mapping[str, str]) -> Acknowledgement:
-        return Acknowledgement(request_id=acknowledgement(self.call(action, params), action))
+        """``parse`` of the Details ``element`` inside the answer's Result."""
+        return self._result(
+            action, params, lambda result, rid: parse(_xml.require(result, element), rid)
+        )
 
     # --- order references ----------------------------------------------------------------------
 
@@ -322,6 +313,4 @@ class OffAmazonPaymentsClient(ClientBase):
 
     def get_service_status(self) -> ServiceStatus:
         """``GetServiceStatus``."""
-        root = self.call("GetServiceStatus")
-        with malformed_answer("GetServiceStatus"):
-            return parse_service_status(result_of(root, "GetServiceStatus"), request_id_of(root))
+        return self._result("GetServiceStatus", {}, parse_service_status)

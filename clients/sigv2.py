@@ -20,7 +20,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 #: Signature methods of Version 2 and the hash each names.
 SIGNATURE_METHODS: Mapping[str, str] = {"HmacSHA256": "sha256", "HmacSHA1": "sha1"}
@@ -46,6 +46,20 @@ def canonical_query(params: Mapping[str, str]) -> str:
 def string_to_sign_v2(method: str, host: str, path: str, params: Mapping[str, str]) -> str:
     """``METHOD\\nhost\\npath\\ncanonical`` with the host lowercased and an empty path as ``/``."""
     return "\n".join([method.upper(), host.lower(), path or "/", canonical_query(params)])
+
+
+def signing_host(url: str) -> str:
+    """The Host header ``requests`` will send for ``url``: netloc minus an explicit default port.
+
+    amazon_pay signs the configured netloc verbatim while ``requests`` drops ``:80``/``:443``
+    from the Host header, a mismatch noted in reference §1.2; signing what is sent avoids it.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return netloc
 
 
 def string_to_sign_v1(params: Mapping[str, str]) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Self
+from typing import Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -21,7 +21,9 @@ import requests
 from clients import _xml, sigv2
 from clients._xml import Element
 from clients.errors import MalformedResponseError
-from clients.responses import parse_error, request_id_of
+from clients.responses import Acknowledgement, parse_error, request_id_of
+
+T = TypeVar("T")
 
 #: A source of "now" (aware UTC datetimes), injectable for tests.
 Clock = Callable[[], datetime]
@@ -57,25 +59,11 @@ class RetryPolicy:
 NO_RETRIES = RetryPolicy(max_attempts=1)
 
 
-def signing_host(url: str) -> str:
-    """The Host header ``requests`` will send for ``url``: netloc minus an explicit default port.
-
-    amazon_pay signs the configured netloc verbatim while ``requests`` drops ``:80``/``:443``
-    from the Host header, a mismatch noted in reference §1.2; signing what is sent avoids it.
-    """
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    default = {"http": ":80", "https": ":443"}.get(parts.scheme)
-    if default and netloc.endswith(default):
-        netloc = netloc[: -len(default)]
-    return netloc
-
-
 class SignedTransport:
     """Signs requests for one endpoint URL, sends them, and returns the XML root of 200 answers.
 
     GET puts the parameters in the query (FPS, §3.3/§4.1), POST in a form body (§1.1). The
-    signed host is :func:`signing_host` of the URL and the signed path is the URL's path.
+    signed host is :func:`clients.sigv2.signing_host` of the URL and the signed path is the URL's path.
     """
 
     def __init__(
@@ -98,7 +86,7 @@ class SignedTransport:
             raise ValueError(f"unsupported signature method {signature_method!r}")
         self.endpoint_url = endpoint_url
         self.method = method
-        self.host = signing_host(endpoint_url)
+        self.host = sigv2.signing_host(endpoint_url)
         self.path = urlsplit(endpoint_url).path or "/"
         self._owns_session = session is None
         self.session = session or requests.Session()
@@ -162,9 +150,56 @@ class SignedTransport:
 
 
 class ClientBase:
-    """Closing and ``with`` support for the API clients (each holds one :class:`SignedTransport`)."""
+    """What the API clients share: one :class:`SignedTransport`, the call of an action with the
+    client's own base parameters, answer parsing, closing and ``with`` support."""
 
-    _transport: SignedTransport
+    def __init__(
+        self,
+        endpoint_url: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        method: str,
+        session: requests.Session | None,
+        timeout: float,
+        retries: RetryPolicy | None,
+        clock: Clock | None,
+        signature_version: str = "2",
+        signature_method: str = "HmacSHA256",
+    ) -> None:
+        self._transport = SignedTransport(
+            endpoint_url,
+            access_key,
+            secret_key,
+            method=method,
+            session=session,
+            timeout=timeout,
+            retries=retries or RetryPolicy(),
+            clock=clock,
+            signature_version=signature_version,
+            signature_method=signature_method,
+        )
+
+    def _base_params(self, action: str) -> dict[str, str]:
+        """The parameters every request of this client carries (Action, Version ...)."""
+        raise NotImplementedError
+
+    def call(self, action: str, params: Mapping[str, str] | None = None) -> Element:
+        """Send ``action`` with ``params`` (plus auth and the client's base parameters) and
+        return the XML root of the answer."""
+        return self._transport.call({**self._base_params(action), **(params or {})})
+
+    def _result(
+        self, action: str, params: Mapping[str, str], parse: Callable[[Element, str | None], T]
+    ) -> T:
+        """``parse`` of the answer's ``<Action>Result`` and its request id."""
+        root = self.call(action, params)
+        with malformed_answer(action):
+            return parse(result_of(root, action), request_id_of(root))
+
+    def _acknowledged(self, action: str, params: Mapping[str, str]) -> Acknowledgement:
+        """The answer of an action that returns only ``ResponseMetadata``."""
+        return Acknowledgement(request_id=acknowledgement(self.call(action, params), action))
 
     def close(self) -> None:
         """Release the connection pool (only when the client created its own session)."""

@@ -28,7 +28,15 @@ def create_app(
     ``gateway serve`` initializes once before starting its workers and passes
     ``initialize=False`` to them; tests may hand in a ready ``runtime`` (with a frozen clock).
     """
-    from gateway.api import control, fps, fps_sandbox, notifications, offamazon, sandbox
+    from gateway.api import (
+        access_log,
+        control,
+        fps,
+        fps_sandbox,
+        notifications,
+        offamazon,
+        sandbox,
+    )
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
@@ -44,11 +52,14 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_error_handler(HTTPException, _unrouted)
+    if runtime.settings.access_log:
+        access_log.install(app)
     return app
 
 
 def _unrouted(error: HTTPException) -> ResponseReturnValue:
     """A path no blueprint owns: JSON under /sandbox, Amazon's XML InvalidAddress elsewhere."""
+    from gateway.api.query import XML
     from gateway.api.sandbox import http_error
     from gateway.errors import GatewayError, InvalidAddress, InvalidParameterValue
     from gateway.wire.render import render_error
@@ -71,8 +82,7 @@ def _unrouted(error: HTTPException) -> ResponseReturnValue:
     else:
         return error
     runtime: Runtime = current_app.extensions["gateway"]
-    body = render_error(wire.code, wire.message, wire.fault, runtime.ids.request_id())
-    return body, status, {"Content-Type": "text/xml; charset=utf-8"}
+    return render_error(wire, runtime.ids.request_id()), status, {"Content-Type": XML}
 
 
 def runtime_limit() -> int:

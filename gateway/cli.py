@@ -12,24 +12,46 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway.config import Settings, load_settings
+from gateway.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 
+class StartupFailed(click.ClickException):
+    """A configuration the command cannot start with: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _startup() -> Iterator[None]:
+    """Turn a :class:`ConfigError` (bad setting, unwritable data dir, unreachable database, port
+    in use) into its one line instead of a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise StartupFailed(str(exc)) from None
+
+
 def _settings(**options: Any) -> Any:
-    return load_settings({k: v for k, v in options.items() if v is not None})
+    with _startup():
+        return load_settings({k: v for k, v in options.items() if v is not None})
 
 
+_DATA_DIR_HELP = (
+    "Folder for the SQLite file and the IPN signing key "
+    "(default: .gateway-data in the current folder, or $GATEWAY_DATA_DIR)."
+)
 _common = [
     click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)."),
-    click.option("--data-dir", help="Folder for the SQLite file and the IPN signing key."),
+    click.option("--data-dir", help=_DATA_DIR_HELP),
 ]
 
 
@@ -61,21 +83,36 @@ def cli(verbose: bool) -> None:
 @click.option(
     "--no-scheduler", is_flag=True, default=None, help="Do not run due work in the background."
 )
-def serve(no_scheduler: bool | None, **options: Any) -> None:
+@click.option(
+    "--no-access-log",
+    is_flag=True,
+    default=None,
+    help="Do not log a line per request (or set GATEWAY_ACCESS_LOG=0).",
+)
+def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any) -> None:
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
-    from gateway.server import GatewayServer
+    from gateway.server import GatewayServer, listen
 
-    settings = _settings(scheduler=False if no_scheduler else None, **options)
+    settings = _settings(
+        scheduler=False if no_scheduler else None,
+        access_log=False if no_access_log else None,
+        **options,
+    )
+    # The port first: a busy port fails before anything else, and the banner below promises a
+    # bound port (gunicorn takes over this very socket).
+    with _startup():
+        listener = listen(settings)
     _in_child_process(lambda: _prepare(settings))
-    GatewayServer(settings).run()
+    GatewayServer(settings, listener).run()
 
 
 def _prepare(settings: Settings) -> None:
     """Create the tables, seed, print the banner: ``serve``'s work before gunicorn starts."""
     from gateway.runtime import Runtime
 
-    runtime = Runtime.from_settings(settings)
-    seeded = runtime.initialize()
+    with _startup():
+        runtime = Runtime.from_settings(settings)
+        seeded = runtime.initialize()
     _print_banner(runtime, seeded)
     runtime.db.dispose()
 
@@ -130,8 +167,9 @@ def worker(interval: float | None, **options: Any) -> None:
     from gateway.runtime import Runtime
     from gateway.worker.scheduler import build_scheduler
 
-    runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
-    runtime.initialize()
+    with _startup():
+        runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
+        runtime.initialize()
     click.echo(
         f"gateway worker: sweeping {runtime.settings.resolved_database_url} every "
         f"{runtime.settings.sweep_interval:g}s"
@@ -142,16 +180,21 @@ def worker(interval: float | None, **options: Any) -> None:
 
 @cli.command("ipn-check")
 @click.argument("url")
-@common_options
+@click.option(
+    "--simulator",
+    help="The running simulator's URL: the signing key is fetched from it "
+    "(default: http://127.0.0.1:8080, or $GATEWAY_PUBLIC_URL / $GATEWAY_PORT).",
+)
+@click.option(
+    "--data-dir",
+    help="Read the signing key from this simulator data dir instead of fetching it "
+    "(SigningCertURL still points at --simulator).",
+)
 @click.option(
     "--seller-id",
     default="A2SANDBOXSELLER",
     show_default=True,
     help="SellerId in the notifications.",
-)
-@click.option(
-    "--public-url",
-    help="The simulator's URL, where SigningCertURL points (default: http://host:port).",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
@@ -163,20 +206,47 @@ def worker(interval: float | None, **options: Any) -> None:
     show_default=True,
     help="Seconds to wait for each answer.",
 )
-def ipn_check(url: str, seller_id: str, as_json: bool, timeout: float, **options: Any) -> None:
+def ipn_check(
+    url: str,
+    simulator: str | None,
+    data_dir: str | None,
+    seller_id: str,
+    as_json: bool,
+    timeout: float,
+) -> None:
     """Check a webhook receiver at URL: genuine IPNs accepted, forgeries refused.
 
-    Notifications are signed with this sandbox's IPN key (the one in --data-dir); their
-    SigningCertURL points at the simulator's certificate, so run it with `gateway serve` and let
-    the receiver trust that host. Exits 1 when a required check fails.
+    Notifications are signed with the running simulator's IPN key, fetched from it (or read
+    from --data-dir; a key is never made here), and their SigningCertURL points at its
+    certificate, so the receiver checks them as it checks the simulator's own IPNs. Exits 1
+    when a required check fails, 2 when there is no key to sign with.
     """
-    from clients.ipn_check import RsaEnvelopeSigner, format_report, results_json, run_ipn_check
-    from gateway.ipn.envelope import CERTIFICATE_PATH
-    from gateway.ipn.keys import ensure_signing_key
+    from clients.ipn_check import (
+        RsaEnvelopeSigner,
+        SignerUnavailable,
+        fetch_simulator_signer,
+        format_report,
+        results_json,
+        run_ipn_check,
+    )
 
-    settings = _settings(**options)
-    key = ensure_signing_key(settings.data_dir)
-    signer = RsaEnvelopeSigner(key.private_key, settings.resolved_public_url + CERTIFICATE_PATH)
+    base = (simulator or _settings().resolved_public_url).rstrip("/")
+    if data_dir is None:
+        try:
+            signer = fetch_simulator_signer(base, timeout=timeout)
+        except SignerUnavailable as exc:
+            raise StartupFailed(str(exc)) from None
+    else:
+        from gateway.ipn.envelope import CERTIFICATE_PATH
+        from gateway.ipn.keys import KEY_FILE, load_signing_key
+
+        key = load_signing_key(Path(data_dir))
+        if key is None:
+            raise StartupFailed(
+                f"no IPN signing key ({KEY_FILE}) in {data_dir}: pass the data dir of a "
+                "simulator that has started, or --simulator URL of a running one"
+            )
+        signer = RsaEnvelopeSigner(key.private_key, base + CERTIFICATE_PATH)
     results = run_ipn_check(url, signer, seller_id=seller_id, timeout=timeout)
     click.echo(results_json(results) if as_json else format_report(results))
     if any(not r.passed and r.case.required for r in results):
@@ -189,8 +259,9 @@ def init_db(**options: Any) -> None:
     """Create the tables and, for a new database, load sandbox_data/."""
     from gateway.runtime import Runtime
 
-    runtime = Runtime.from_settings(_settings(**options))
-    seeded = runtime.initialize()
+    with _startup():
+        runtime = Runtime.from_settings(_settings(**options))
+        seeded = runtime.initialize()
     click.echo("database created and seeded" if seeded else "database already exists; left as is")
 
 

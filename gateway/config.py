@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+
+class ConfigError(Exception):
+    """A setting the simulator cannot start with. The message is one line: the problem and what
+    to do about it; the command line prints it as is and exits with status 2."""
+
+
+#: URL schemes a ``database_url`` may use (SQLAlchemy dialect, optionally ``+driver``).
+SUPPORTED_SCHEMES = ("sqlite", "postgresql")
 
 #: Where the seeded sandbox data ships: ``sandbox_data/`` beside the package.
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "sandbox_data"
@@ -35,9 +45,11 @@ class Settings:
     scheduler: bool = True
     #: Seconds between two sweeps of the scheduler.
     sweep_interval: float = 1.0
+    #: Log one line per request (method, path, Action, status, milliseconds).
+    access_log: bool = True
     #: The URL clients reach the server at (for SigningCertURL); empty: http://host:port.
     public_url: str = ""
-    #: Off-Amazon Payments requests one process works on at once (0: no limit). The others wait
+    #: Off-Amazon Payments and FPS requests one process works on at once (0: no limit). The others wait
     #: in their threads: a process's threads share one interpreter lock, and more than one busy
     #: request per process made each of them slower (threads convoying on the GIL while one of
     #: them held SQLite's write lock) without adding throughput. Threads still hold idle and
@@ -71,6 +83,39 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+def check_database_url(url: str) -> None:
+    """Refuse a URL whose scheme is not SQLite or PostgreSQL, naming the one to use instead."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme == "postgres":
+        # SQLAlchemy 1.4 dropped this alias; Heroku-style URLs still carry it.
+        raise ConfigError(
+            f"database URL scheme 'postgres://' is not supported: write "
+            f"postgresql+psycopg://{url.partition('://')[2]} instead"
+        )
+    if scheme.partition("+")[0] not in SUPPORTED_SCHEMES:
+        raise ConfigError(
+            f"database URL {url!r} is not supported: use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/DATABASE (--database-url or GATEWAY_DATABASE_URL)"
+        )
+
+
+def ensure_data_dir(path: Path) -> None:
+    """Create the data dir if needed and check that files can be made in it."""
+    hint = "pass --data-dir (or set GATEWAY_DATA_DIR) to a folder you can write"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"the data dir {path} is a file, not a folder; {hint}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the data dir {path}: {exc.strerror}; {hint}") from None
+    try:
+        # The one true test of writability (os.access ignores ACLs, read-only mounts, root).
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"the data dir {path} is not writable: {exc.strerror}; {hint}") from None
+
+
 def _coerce(kind: Any, text: str) -> Any:
     if kind in (bool, "bool"):
         return text.strip().lower() in ("1", "true", "yes", "on")
@@ -92,7 +137,12 @@ def load_settings(
     for field in fields(Settings):
         name = f"GATEWAY_{field.name.upper()}"
         if name in env:
-            values[field.name] = _coerce(field.type, env[name])
+            try:
+                values[field.name] = _coerce(field.type, env[name])
+            except ValueError:
+                raise ConfigError(
+                    f"{name}={env[name]!r} is not a valid {field.type}; fix or unset it"
+                ) from None
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = Path(value) if key == "data_dir" else value

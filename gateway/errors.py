@@ -1,8 +1,10 @@
 """The error hierarchy of the emulated APIs. No Flask here.
 
 Every error the emulated Off-Amazon Payments endpoint can answer is a ``GatewayError`` subclass named
-after its wire code [SRC: reference/amazon-wire.md §1.9]. One handler (``gateway.api.offamazon``)
-renders them as ``ErrorResponse`` XML; the JSON control API has its own (``ControlError``).
+after its wire code [SRC: reference/amazon-wire.md §1.9]. One function
+(``gateway.wire.render.render_error``) renders them as ``ErrorResponse`` XML; FPS translates them
+to its own codes (``gateway.fps.errors``); the JSON control API answers them as JSON
+(``gateway.api.sandbox.json_error``).
 
 HTTP statuses marked ✓ in the reference are Amazon's; the others are UNCONFIRMED there and were
 chosen here (each such choice is marked ``# choice`` below).

@@ -6,10 +6,10 @@ authorizations/captures/refunds ``<order reference>-A|C|R`` + 6 digits, RequestI
 
 from __future__ import annotations
 
-import random
 import secrets
 import string
 import uuid
+from random import Random
 
 _ALNUM = string.ascii_uppercase + string.digits
 
@@ -17,8 +17,8 @@ _ALNUM = string.ascii_uppercase + string.digits
 class IdGenerator:
     """Makes ids; pass a seeded ``random.Random`` for reproducible ids in tests."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
-        self._rng: random.Random = rng or secrets.SystemRandom()
+    def __init__(self, rng: Random | None = None) -> None:
+        self._rng: Random = rng or secrets.SystemRandom()
 
     def _digits(self, n: int) -> str:
         # One draw, not one per digit: with the system source each draw is a system call.
@@ -34,8 +34,12 @@ class IdGenerator:
         """``S01-…-A123456``; ``letter`` is A (authorization), C (capture) or R (refund)."""
         return f"{order_reference_id}-{letter}{self._digits(6)}"
 
-    def request_id(self) -> str:
+    def uuid(self) -> str:
+        """A random (version 4) UUID from this generator's source: IPN message ids."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def request_id(self) -> str:
+        return self.uuid()
 
     def seller_id(self) -> str:
         """Merchant ids look like Amazon's: ``A`` and 13 upper-case alphanumerics."""

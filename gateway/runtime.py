@@ -1,4 +1,5 @@
-"""The objects one process shares: settings, database, clock, id source. No Flask here.
+"""The objects one process shares: settings, database, clock, id and random sources, the
+registry of kinds and due work, and the IPN signing key and dispatcher. No Flask here.
 
 Built once per process (per gunicorn worker, per ``gateway worker``, per test) and handed to
 whoever needs it, never kept in module globals.
@@ -13,17 +14,20 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from random import Random
 from typing import Any
 
-import gateway.fps  # noqa: F401  (registers the FPS tables, state kinds and due work)
 from gateway.clock import Clock, SystemClock
-from gateway.config import Settings
+from gateway.composition import build_registry
+from gateway.config import Settings, ensure_data_dir
 from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import create_merchant, now_for
 from gateway.domain.order_references import create_order_reference
 from gateway.domain.records import MerchantRecord
 from gateway.ids import IdGenerator
-from gateway.ipn.keys import ensure_signing_key
+from gateway.ipn.dispatcher import Dispatcher
+from gateway.ipn.keys import KEY_FILE, SigningKey, certificate_pem_from_key_file, ensure_signing_key
+from gateway.registry import Registry
 from gateway.store import merchants
 from gateway.store.db import Database
 
@@ -36,25 +40,68 @@ class Runtime:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=IdGenerator)
-    #: Per-process services made on first use (the IPN signing key and dispatcher), by name.
-    services: dict[str, Any] = field(default_factory=dict)
+    #: Jitter (IPN retry delays), seeded from the OS; a test passes its own to pin it.
+    random: Random = field(default_factory=Random)
+    #: The kinds, due work, refund outcome hooks and IPN renderers (``gateway.composition``).
+    registry: Registry = field(default_factory=build_registry)
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).
     admission: Any = field(init=False, repr=False)
+    # Made on first use (properties below): a web worker never signs nor posts an IPN, and
+    # making them loads cryptography and the HTTP client.
+    _signing_key: SigningKey | None = field(default=None, init=False, repr=False)
+    _certificate_pem: bytes | None = field(default=None, init=False, repr=False)
+    _dispatcher: Dispatcher | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         limit = self.settings.active_requests
         self.admission = threading.BoundedSemaphore(limit) if limit > 0 else nullcontext()
 
+    @property
+    def signing_key(self) -> SigningKey:
+        """The IPN signing key of this sandbox (``settings.data_dir``), loaded once."""
+        with self._lock:
+            if self._signing_key is None:
+                self._signing_key = ensure_signing_key(self.settings.data_dir)
+            return self._signing_key
+
+    @property
+    def certificate_pem(self) -> bytes:
+        """The signing key's certificate, read from the key file without loading cryptography."""
+        with self._lock:
+            pem = self._certificate_pem
+        if pem is None:
+            pem = certificate_pem_from_key_file(self.settings.data_dir / KEY_FILE)
+            if pem is None:
+                pem = self.signing_key.certificate_pem
+            with self._lock:
+                self._certificate_pem = pem
+        return pem
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The process's IPN delivery pool, made on first use."""
+        with self._lock:
+            if self._dispatcher is None:
+                self._dispatcher = Dispatcher(self.settings.ipn_delivery_threads)
+            return self._dispatcher
+
+    @property
+    def started_dispatcher(self) -> Dispatcher | None:
+        """The dispatcher if this process delivers IPNs (has made one), else None."""
+        return self._dispatcher
+
     @classmethod
     def from_settings(cls, settings: Settings, **kw: Any) -> Runtime:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(settings.data_dir)
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(
         self, session: Any, merchant: MerchantRecord, base_now: datetime | None = None
     ) -> Context:
         """An operation context at the merchant's simulated now."""
-        return Context(session, merchant, now_for(merchant, base_now or self.clock.now()), self.ids)
+        now = now_for(merchant, base_now or self.clock.now())
+        return Context(session, merchant, now, self.ids, self.registry)
 
     def initialize(self) -> bool:
         """Create tables and the IPN signing key; seed a new database from ``settings.seed_dir``.

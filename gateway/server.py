@@ -12,25 +12,45 @@ be inherited, half-alive, by every worker it forks.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import socket
 import subprocess
 import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings
+
+
+def listen(settings: Settings) -> socket.socket:
+    """Bind and listen on ``host:port`` for gunicorn to serve on (it takes the socket over)."""
+    where = f"{settings.host}:{settings.port}"
+    try:
+        family = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {where} is already in use (another gateway serve?): stop that server or "
+                "pass --port (or GATEWAY_PORT)"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot listen on {where}: {reason}; pass --host/--port") from None
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, listener: socket.socket) -> None:
         self.settings = settings
+        # gunicorn adopts the descriptor (``bind = fd://N``) and closes it once it has its own.
+        self.listener_fd = listener.detach()
         super().__init__()
 
     def load_config(self) -> None:
         s = self.settings
         options: dict[str, Any] = {
-            "bind": f"{s.host}:{s.port}",
+            "bind": f"fd://{self.listener_fd}",
             "workers": s.workers,
             "threads": s.threads,
             "worker_class": "gthread",

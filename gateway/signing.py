@@ -76,18 +76,17 @@ def verify(
     path: str,
     now: datetime,
     secret_for: Callable[[str], tuple[Account, str] | None],
-    allow_v1: bool = False,
+    signature_versions: tuple[str, ...] = ("2",),
 ) -> Account:
     """Check the request's signature and return the account its access key belongs to."""
     for name in ("AWSAccessKeyId", "Signature", "SignatureVersion"):
         if not params.get(name):
             raise MissingParameter(f"The parameter {name} is required but was not supplied.")
     version = params["SignatureVersion"]
-    allowed_versions = ("1", "2") if allow_v1 else ("2",)
-    if version not in allowed_versions:
+    if version not in signature_versions:
         raise InvalidParameterValue(
             f"Value {version!r} for parameter SignatureVersion is invalid: "
-            f"supported versions are {', '.join(allowed_versions)}."
+            f"supported versions are {', '.join(signature_versions)}."
         )
     signature_method = params.get("SignatureMethod", "HmacSHA256" if version == "2" else "HmacSHA1")
     if version == "2" and signature_method not in sigv2.SIGNATURE_METHODS:

@@ -86,6 +86,38 @@ def test_a_frozen_clock_stands_still_until_advanced_and_resumes_where_it_stood(a
     assert refund_state(api, refund_id)[0] == "Completed"
 
 
+DAY = 86400
+
+
+def test_a_reset_clock_runs_at_real_time_again(api, clock):
+    sandbox(api, "post", "/clock/advance", seconds=3 * DAY)
+    _, frozen = sandbox(api, "post", "/clock/freeze")
+    assert frozen["offset_seconds"] == 3 * DAY and frozen["frozen"] is True
+    status, reset = sandbox(api, "post", "/clock/reset")
+    assert status == 200
+    assert (reset["offset_seconds"], reset["frozen"]) == (0, False)
+    assert reset["now"] == clock.now().strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+
+
+def test_a_reset_first_applies_what_is_due_at_the_merchants_time(api, clock):
+    sandbox(api, "post", "/clock/advance", seconds=DAY)
+    refund_id = new_refund(api, api.completed_capture("20.00"), "1.00", "r1")
+    clock.advance(60)  # real time passes with no sweep: due at the merchant's time, not applied
+    _, reset = sandbox(api, "post", "/clock/reset")
+    assert reset["applied_transitions"] >= 1
+    assert refund_state(api, refund_id)[0] == "Completed"
+
+
+def test_after_a_reset_objects_due_later_keep_their_simulated_due_times(api):
+    sandbox(api, "post", "/clock/advance", seconds=DAY)
+    refund_id = new_refund(api, api.completed_capture("20.00"), "1.00", "r1")
+    sandbox(api, "post", "/clock/reset")
+    sandbox(api, "post", "/clock/advance", seconds=60)
+    assert refund_state(api, refund_id)[0] == "Pending"  # due a day after real time
+    sandbox(api, "post", "/clock/advance", seconds=DAY)
+    assert refund_state(api, refund_id)[0] == "Completed"
+
+
 @pytest.mark.parametrize("dispute_type", ["chargeback", "a-to-z-claim"])
 def test_refunds_on_a_disputed_order_decline_with_processing_failure(api, dispute_type):
     order_id = api.open_order("80.00")

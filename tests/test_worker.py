@@ -10,26 +10,30 @@ from gateway.runtime import Runtime
 from gateway.store.db import Database
 from gateway.store.models import Notification, Refund
 from gateway.worker import jobs
+from gateway.worker import scheduler as scheduler_module
 from gateway.worker.scheduler import build_scheduler
 
 
-def test_the_scheduler_thread_sweeps_due_work(api, runtime, clock):
+def test_the_scheduler_thread_sweeps_due_work(api, runtime, clock, monkeypatch):
     cap_id = api.completed_capture("20.00")
     refund_id = api.refund(cap_id, "2.00", "r1").find("RefundResult/RefundDetails/AmazonRefundId")
     clock.advance(5)
     swept = threading.Event()
 
-    def after_sweep(_runtime: Runtime) -> None:
+    def sweep(rt: Runtime) -> int:
+        applied = real_sweep(rt)
         swept.set()
+        return applied
 
-    jobs.AFTER_SWEEP.append(after_sweep)
+    real_sweep = scheduler_module.sweep
+    monkeypatch.setattr(scheduler_module, "sweep", sweep)
     scheduler = build_scheduler(runtime)
     try:
         scheduler.start()
         assert swept.wait(timeout=10), "the scheduler did not sweep within 10 s"
     finally:
         scheduler.shutdown(wait=True)
-        jobs.AFTER_SWEEP.remove(after_sweep)
+        runtime.dispatcher.close()
     answer = api.ok("GetRefundDetails", AmazonRefundId=refund_id)
     assert answer.find("GetRefundDetailsResult/RefundDetails/RefundStatus/State") == "Completed"
 

@@ -42,8 +42,12 @@ class AdvanceSchema(Schema):
     seconds = fields.Float(required=True)
 
 
-def _change_clock(seller_id: str, change: Any) -> dict[str, Any]:
+def _change_clock(seller_id: str, change: Any, *, settle_first: bool = False) -> dict[str, Any]:
     rt = runtime()
+    applied = 0
+    if settle_first:  # what is due at the merchant's time before the clock goes back
+        merchant_id = rt.db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
+        applied = run_due_work(rt, merchant_id)
 
     def work(session: Session) -> int:
         merchant = merchants.for_update(session, merchant_or_404(session, seller_id).id)
@@ -54,7 +58,7 @@ def _change_clock(seller_id: str, change: Any) -> dict[str, Any]:
     # Every transition that became due is applied now, in due order, before the call returns.
     # Their notifications are committed with them; the worker delivers them (use the wait
     # endpoint with acknowledged=true to wait for that).
-    applied = run_due_work(rt, merchant_id)
+    applied += run_due_work(rt, merchant_id)
     result = rt.db.run(lambda s: clock_json(merchant_or_404(s, seller_id)), write=False)
     result["applied_transitions"] = applied
     return result
@@ -81,6 +85,14 @@ def freeze_clock(seller_id: str) -> ResponseReturnValue:
 @bp.post("/clock/resume")
 def resume_clock(seller_id: str) -> ResponseReturnValue:
     return jsonify(_change_clock(seller_id, clock_control.resume))
+
+
+@bp.post("/clock/reset")
+def reset_clock(seller_id: str) -> ResponseReturnValue:
+    """Back to real time, running (see ``clock_control.reset`` for objects due later)."""
+    return jsonify(
+        _change_clock(seller_id, lambda m, _base: clock_control.reset(m), settle_first=True)
+    )
 
 
 class DisputeSchema(Schema):

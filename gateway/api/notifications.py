@@ -13,17 +13,20 @@ from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain.merchants import now_for
-from gateway.ipn.dispatcher import SERVICE_NAME as DISPATCHER_SERVICE_NAME
 from gateway.ipn.envelope import CERTIFICATE_PATH
-from gateway.ipn.keys import KEY_FILE, certificate_pem_from_key_file
+from gateway.ipn.keys import KEY_FILE
+from gateway.ipn.redelivery import NotificationInFlight
+from gateway.ipn.redelivery import redeliver as redeliver_notification
 from gateway.ipn.waiting import find_object, reached
-from gateway.runtime import Runtime
 from gateway.store.models import Notification, NotificationAttempt, NotificationMessage
 
 bp = Blueprint("notifications", __name__)
 json_errors(bp)
 
 MERCHANT = "/sandbox/api/v1/merchants/<seller_id>"
+#: Where ``gateway ipn-check`` fetches the key (``clients.ipn_check.SIGNING_KEY_PATH``: clients/
+#: does not import the server, and this module does not load clients' cryptography).
+SIGNING_KEY_PATH = "/sandbox/api/v1/ipn/signing-key"
 #: The wait endpoint's timeout in seconds: default and most.
 WAIT_DEFAULT, WAIT_MAX = 10.0, 60.0
 #: How often a waiter re-checks when no delivery of this process wakes it (the scheduler may
@@ -31,31 +34,25 @@ WAIT_DEFAULT, WAIT_MAX = 10.0, 60.0
 WAIT_RECHECK = 0.2
 LIST_LIMIT = 1000
 
-# gateway.ipn.delivery (and with it its HTTP client and cryptography) is imported by the
-# endpoints that need it: a web worker never posts an IPN, and most never load it.
-
-#: Where a process keeps the certificate's PEM once served (``Runtime.services``).
-CERTIFICATE_SERVICE = "ipn.certificate_pem"
-
-
-def certificate_pem(rt: Runtime) -> bytes:
-    """``delivery.signing_key(rt).certificate_pem``, read once per process."""
-    pem: bytes | None = rt.services.get(CERTIFICATE_SERVICE)
-    if pem is None:
-        pem = certificate_pem_from_key_file(rt.settings.data_dir / KEY_FILE)
-        if pem is None:
-            from gateway.ipn import delivery
-
-            pem = delivery.signing_key(rt).certificate_pem
-        pem = rt.services.setdefault(CERTIFICATE_SERVICE, pem)
-    return pem
-
 
 @bp.get(CERTIFICATE_PATH)
 def certificate() -> ResponseReturnValue:
-    """The certificate behind every IPN's ``SigningCertURL``."""
-    pem = certificate_pem(runtime())
+    """The certificate behind every IPN's ``SigningCertURL`` (read without loading cryptography:
+    a web worker never signs an IPN)."""
+    pem = runtime().certificate_pem
     return Response(pem, mimetype="application/x-pem-file")
+
+
+@bp.get(SIGNING_KEY_PATH)
+def ipn_signing_key() -> ResponseReturnValue:
+    """The IPN signing key (private key and certificate, PEM) and the ``SigningCertURL`` IPNs
+    carry, so that ``gateway ipn-check`` signs test IPNs exactly as this sandbox signs its own,
+    from any folder. A sandbox secret only: it signs nothing outside this simulator."""
+    rt = runtime()
+    return jsonify(
+        key_pem=(rt.settings.data_dir / KEY_FILE).read_text(encoding="ascii"),
+        signing_cert_url=rt.settings.resolved_public_url + CERTIFICATE_PATH,
+    )
 
 
 def attempt_json(attempt: NotificationAttempt) -> dict[str, Any]:
@@ -149,8 +146,6 @@ def show_notification(seller_id: str, notification_id: int) -> ResponseReturnVal
 @bp.post(f"{MERCHANT}/notifications/<int:notification_id>/redeliver")
 def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
     """Queue a new delivery of the same message now; the next sweep posts it (202)."""
-    from gateway.ipn import delivery
-
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
@@ -158,8 +153,8 @@ def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
         merchant = merchant_or_404(session, seller_id)
         try:
             base = rt.clock.now()
-            delivery.redeliver(session, row, now_for(merchant, base), base)
-        except delivery.NotificationInFlight as exc:
+            redeliver_notification(session, row, now_for(merchant, base), base)
+        except NotificationInFlight as exc:
             raise ControlError(409, "NotificationInFlight", str(exc)) from None
         session.flush()
         return notification_json(session, row)
@@ -191,7 +186,7 @@ def wait(seller_id: str) -> ResponseReturnValue:
 
     def check(session: Session) -> dict[str, Any] | None:
         merchant = merchant_or_404(session, seller_id)
-        found = find_object(session, merchant, object_id)
+        found = find_object(rt.registry, session, merchant, object_id)
         if found is None:
             raise ControlError(404, "ObjectNotFound", f"No object {object_id}.")
         if not reached(session, found, state, acknowledged):
@@ -218,7 +213,7 @@ def wait(seller_id: str) -> ResponseReturnValue:
         # Woken early when this process settles a delivery; otherwise re-check shortly. Only a
         # process that delivers IPNs has a dispatcher: others (gunicorn's workers, whose
         # deliveries are made by `gateway worker`) just sleep, without loading delivery.
-        pool = rt.services.get(DISPATCHER_SERVICE_NAME)
+        pool = rt.started_dispatcher
         if pool is None:
             time.sleep(min(WAIT_RECHECK, remaining))
         else:

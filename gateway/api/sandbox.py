@@ -38,21 +38,28 @@ class ControlError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
+def json_error(
+    status: int, code: str, message: str | None, fields: Any = None
+) -> ResponseReturnValue:
+    """The control API's one error answer: ``{"error": {"code", "message"[, "fields"]}}``."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        error["fields"] = fields
+    return jsonify(error=error), status
+
+
 def _control_error(error: ControlError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
-    if error.details is not None:
-        body["fields"] = error.details
-    return jsonify(error=body), error.status
+    return json_error(error.status, error.code, error.message, error.details)
 
 
 def _domain_error(error: GatewayError) -> ResponseReturnValue:
-    return jsonify(error={"code": error.code, "message": error.message}), error.http_status
+    return json_error(error.http_status, error.code, error.message)
 
 
 def http_error(error: HTTPException) -> ResponseReturnValue:
     """A werkzeug HTTP error (404, 405, 413 ...) as the control API's JSON error."""
     code = (error.name or "Error").replace(" ", "")
-    return jsonify(error={"code": code, "message": error.description}), (error.code or 500)
+    return json_error(error.code or 500, code, error.description)
 
 
 def json_errors(blueprint: Blueprint) -> None:

@@ -2,6 +2,7 @@
 
 Each merchant's clock is real time plus an offset, or frozen (``gateway.clock``). Advancing moves
 only that merchant's time; the caller then runs what became due (``worker.jobs.run_due_work``).
+Resetting is the one move back: the merchant returns to real time (see ``reset``).
 """
 
 from __future__ import annotations
@@ -39,3 +40,12 @@ def resume(merchant: Merchant, base: datetime) -> None:
     if merchant.clock_frozen_at is not None:
         merchant.clock_offset_seconds = (merchant.clock_frozen_at - base).total_seconds()
         merchant.clock_frozen_at = None
+
+
+def reset(merchant: Merchant) -> None:
+    """Back to real time, running. The caller applies what is due at the merchant's current time
+    first; objects due later keep their simulated due times, so they happen once real time
+    reaches them (advance the clock again to get there sooner). Objects made while the clock was
+    ahead keep their timestamps, later than those of objects made after the reset."""
+    merchant.clock_offset_seconds = 0.0
+    merchant.clock_frozen_at = None

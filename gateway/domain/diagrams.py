@@ -1,18 +1,20 @@
-"""Mermaid state diagrams drawn from the transition tables (the README shows these).
+"""Mermaid state diagrams drawn from the transition tables (docs/lifecycle.md shows these).
 
-``python -m gateway.domain.diagrams`` prints them; a test checks the README has them verbatim,
-so the documentation cannot drift from the code.
+``python -m gateway.domain.diagrams`` prints them, for every kind of the full registry
+(``gateway.composition``), in the order installed; a test checks that docs/lifecycle.md has them
+verbatim, so the documentation cannot drift from the code.
 """
 
 from __future__ import annotations
 
-from gateway.domain.states import INITIAL_STATES, TRANSITIONS
+from gateway.composition import build_registry
+from gateway.registry import Kind, Registry
 
 
-def mermaid(kind: str) -> str:
+def mermaid(kind: Kind) -> str:
     lines = ["```mermaid", "stateDiagram-v2"]
-    table = TRANSITIONS[kind]
-    initial = sorted(INITIAL_STATES[kind])
+    table = kind.transitions
+    initial = sorted(kind.initial)
     lines += [f"    [*] --> {state}" for state in initial]
     for state in table:
         lines += [f"    {state} --> {target}" for target in sorted(table[state])]
@@ -20,11 +22,9 @@ def mermaid(kind: str) -> str:
     return "\n".join(lines)
 
 
-def all_diagrams() -> str:
-    return "\n\n".join(f"{kind}:\n\n{mermaid(kind)}" for kind in TRANSITIONS)
+def all_diagrams(registry: Registry) -> str:
+    return "\n\n".join(f"{kind.name}:\n\n{mermaid(kind)}" for kind in registry.kinds.values())
 
 
 if __name__ == "__main__":
-    import gateway.fps  # noqa: F401  (registers the FPS kinds, as gateway.runtime does)
-
-    print(all_diagrams())
+    print(all_diagrams(build_registry()))

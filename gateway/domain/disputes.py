@@ -17,7 +17,7 @@ from gateway.domain.money import exponent, format_amount, parse_amount
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.payments import SELLER_INITIATED, get_capture, new_refund
 from gateway.domain.records import RefundRecord
-from gateway.domain.settlement import REFUND_OUTCOME_HOOKS, settle_refunds
+from gateway.domain.settlement import settle_refunds
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import DisputeState as D
 from gateway.domain.states import RefundState as R
@@ -159,9 +159,10 @@ def forget_disputed(ctx: Context) -> None:
     ctx.session.info.pop(_disputed_key(ctx), None)
 
 
-def _decline_refunds_of_disputed_orders(
+def decline_refunds_of_disputed_orders(
     ctx: Context, refund: RefundRecord
 ) -> tuple[str, str | None] | None:
+    """A refund outcome hook: a seller's refund of a disputed order declines (ProcessingFailure)."""
     if refund.refund_type != SELLER_INITIATED:
         return None  # the dispute's own refund
     # The merchant's disputed order references, read once per transaction (a settlement batch
@@ -174,6 +175,3 @@ def _decline_refunds_of_disputed_orders(
     if refund.order_reference_id not in disputed:
         return None
     return (R.DECLINED.value, "ProcessingFailure")
-
-
-REFUND_OUTCOME_HOOKS.append(_decline_refunds_of_disputed_orders)

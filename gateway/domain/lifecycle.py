@@ -6,45 +6,24 @@ notification commit or roll back together. No Flask here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from gateway.domain.records import MerchantRecord, RefundRecord
-from gateway.domain.states import INITIAL_STATES, SILENT_STATES, TRANSITIONS, can_transition
 from gateway.errors import InvalidStateTransition
 from gateway.ids import IdGenerator
-from gateway.store.models import (
-    Authorization,
-    Capture,
-    Dispute,
-    Notification,
-    OrderReference,
-    Refund,
-)
+from gateway.store.models import Dispute, Notification
 
-#: Amazon's NotificationType per object kind [SRC: reference/amazon-wire.md §2.3].
-NOTIFICATION_TYPES: dict[str, str] = {
-    "OrderReference": "OrderReferenceNotification",
-    "Authorization": "PaymentAuthorize",
-    "Capture": "PaymentCapture",
-    "Refund": "PaymentRefund",
-}
+if TYPE_CHECKING:
+    from gateway.registry import Kind, Registry
 
 #: A chargeback's NotificationType, spelled as in Amazon's sample
 #: (testdata ChargebackNotification_Service.json: "Chargeback Detailed Notification").
 CHARGEBACK_NOTIFICATION_TYPE = "Chargeback Detailed Notification"
-
-KINDS: dict[type[Any], str] = {
-    OrderReference: "OrderReference",
-    Authorization: "Authorization",
-    Capture: "Capture",
-    Refund: "Refund",
-    Dispute: "Dispute",
-}
 
 
 class Stateful(Protocol):
@@ -62,19 +41,17 @@ class Stateful(Protocol):
 
 @dataclass
 class Context:
-    """What every operation needs: the transaction, the merchant, its simulated now, an id source."""
+    """What every operation needs: the transaction, the merchant, its simulated now, an id
+    source, and the runtime's registry of kinds and due work."""
 
     session: Session
     merchant: MerchantRecord
     now: datetime
     ids: IdGenerator
+    registry: Registry
 
 
-def kind_of(obj: Stateful) -> str:
-    return KINDS[type(obj)]
-
-
-def notification_type(obj: Stateful) -> str | None:
+def notification_type(kind: Kind, obj: Stateful) -> str | None:
     """Amazon's NotificationType for a change of ``obj``; None when Amazon sends none.
 
     An A-to-z claim has no notification of its own: the merchant hears of it through the
@@ -82,19 +59,19 @@ def notification_type(obj: Stateful) -> str | None:
     """
     if isinstance(obj, Dispute):
         return CHARGEBACK_NOTIFICATION_TYPE if obj.dispute_type == "chargeback" else None
-    return NOTIFICATION_TYPES[kind_of(obj)]
+    return kind.notification
 
 
 def notification_values(
-    ctx: Context, kind: str, type_name: str | None, obj: Any
+    ctx: Context, kind: Kind, type_name: str | None, obj: Any
 ) -> dict[str, Any] | None:
     """The outbox row for ``obj`` having just entered ``obj.state``; None when none is sent."""
-    if type_name is None or obj.state in SILENT_STATES[kind]:
+    if type_name is None or obj.state in kind.silent:
         return None
     return {
         "merchant_id": ctx.merchant.id,
         "notification_type": type_name,
-        "object_kind": kind,
+        "object_kind": kind.name,
         "object_id": obj.amazon_id,
         "state": obj.state,
         "reason_code": obj.reason_code,
@@ -102,12 +79,12 @@ def notification_values(
         "changed_at": ctx.now,
         "created_at": ctx.now,
         "next_attempt_at": ctx.now,
-        "extra": NOTIFICATION_EXTRAS[kind](obj) if kind in NOTIFICATION_EXTRAS else {},
+        "extra": kind.extra(obj) if kind.extra is not None else {},
     }
 
 
-def _notify(ctx: Context, obj: Stateful) -> None:
-    values = notification_values(ctx, kind_of(obj), notification_type(obj), obj)
+def _notify(ctx: Context, kind: Kind, obj: Stateful) -> None:
+    values = notification_values(ctx, kind, notification_type(kind, obj), obj)
     if values is not None:
         ctx.session.add(Notification(**values))
 
@@ -118,17 +95,18 @@ def created(ctx: Context, obj: Stateful, *, flush: bool = True) -> None:
     ``flush`` writes it at once, so that its ``id`` is known; a caller that does not need the id
     passes False and the row is written with the rest of the transaction (one flush fewer).
     """
-    _check_initial(kind_of(obj), obj.state)
+    kind = ctx.registry.kind_of(type(obj))
+    _check_initial(kind, obj.state)
     obj.last_update = ctx.now
     ctx.session.add(obj)
     if flush:
         ctx.session.flush()
-    _notify(ctx, obj)
+    _notify(ctx, kind, obj)
 
 
 def inserted(
     ctx: Context,
-    kind: str,
+    kind_name: str,
     record: RefundRecord,
     insert: Callable[[Session, RefundRecord], RefundRecord],
 ) -> RefundRecord:
@@ -138,17 +116,18 @@ def inserted(
     rest of the request. ``record`` is made with ``last_update`` at ``ctx.now``; the stored
     record (with its ``id``) is returned.
     """
+    kind = ctx.registry.kinds[kind_name]
     _check_initial(kind, record.state)
     stored = insert(ctx.session, record)
-    values = notification_values(ctx, kind, NOTIFICATION_TYPES[kind], stored)
+    values = notification_values(ctx, kind, kind.notification, stored)
     if values is not None:
         ctx.session.add(Notification(**values))
     return stored
 
 
-def _check_initial(kind: str, state: str) -> None:
-    if state not in INITIAL_STATES[kind]:
-        raise InvalidStateTransition(f"{kind} cannot be created in state {state}")
+def _check_initial(kind: Kind, state: str) -> None:
+    if state not in kind.initial:
+        raise InvalidStateTransition(f"{kind.name} cannot be created in state {state}")
 
 
 def transition(
@@ -163,20 +142,20 @@ def transition(
     Any planned future work on the object is cleared; the caller may plan new work afterwards.
     The UPDATE is a compare-and-set on the row's version (``gateway.store.models``).
     """
-    kind = kind_of(obj)
-    if not can_transition(kind, obj.state, target):
-        raise InvalidStateTransition(f"{kind} {obj.amazon_id}: {obj.state} -> {target}")
+    kind = ctx.registry.kind_of(type(obj))
+    if not kind.allows(obj.state, target):
+        raise InvalidStateTransition(f"{kind.name} {obj.amazon_id}: {obj.state} -> {target}")
     obj.state = target
     obj.reason_code = reason_code
     obj.reason_description = reason_description
     obj.last_update = ctx.now
     obj.due_at = obj.planned_state = obj.planned_reason = None
-    _notify(ctx, obj)
+    _notify(ctx, kind, obj)
 
 
 def moved(
     ctx: Context,
-    kind: str,
+    kind_name: str,
     record: RefundRecord,
     target: str,
     reason_code: str | None = None,
@@ -187,8 +166,9 @@ def moved(
     for the store's compare-and-set) and its outbox row, if any; the caller writes both in its
     transaction.
     """
-    if not can_transition(kind, record.state, target):
-        raise InvalidStateTransition(f"{kind} {record.amazon_id}: {record.state} -> {target}")
+    kind = ctx.registry.kinds[kind_name]
+    if not kind.allows(record.state, target):
+        raise InvalidStateTransition(f"{kind.name} {record.amazon_id}: {record.state} -> {target}")
     changed = replace(
         record,
         state=target,
@@ -199,34 +179,9 @@ def moved(
         planned_state=None,
         planned_reason=None,
     )
-    return changed, notification_values(ctx, kind, NOTIFICATION_TYPES[kind], changed)
+    return changed, notification_values(ctx, kind, kind.notification, changed)
 
 
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
     """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
     obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code
-
-
-#: Per kind, the data its notifications carry beyond the state (FPS IPN fields), taken when the
-#: change happens so that a later change does not alter what an earlier notification says.
-NOTIFICATION_EXTRAS: dict[str, Callable[[Any], dict[str, Any]]] = {}
-
-
-def register_kind(
-    model: type[Any],
-    kind: str,
-    *,
-    notification: str,
-    transitions: Mapping[Any, frozenset[Any]],
-    initial: frozenset[str],
-    silent: frozenset[str],
-    extra: Callable[[Any], dict[str, Any]] | None = None,
-) -> None:
-    """Add a stateful kind from another package (FPS): its table, notification type and data."""
-    KINDS[model] = kind
-    NOTIFICATION_TYPES[kind] = notification
-    cast(dict[str, Any], TRANSITIONS)[kind] = transitions
-    cast(dict[str, Any], INITIAL_STATES)[kind] = initial
-    cast(dict[str, Any], SILENT_STATES)[kind] = silent
-    if extra is not None:
-        NOTIFICATION_EXTRAS[kind] = extra

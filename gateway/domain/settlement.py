@@ -8,8 +8,6 @@ may have got there first: the row version makes the second attempt fail and retr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,66 +20,40 @@ from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
+from gateway.registry import DueKind, Registry
 from gateway.store import due, refunds
 from gateway.store.models import Authorization, Capture, OrderReference, Refund
 
-
-@dataclass(frozen=True)
-class DueKind:
-    """A model whose rows can carry due work: the states to look in and how to apply it."""
-
-    model: type[Any]
-    states: tuple[str, ...]
-    #: Applies one due ORM object (loaded with the batch by ``prefetch``).
-    apply: Callable[[Context, Any], None] | None = None
-    #: Loader options for what ``apply`` reads of each object (loaded with the batch, not one by one).
-    load_options: tuple[Any, ...] = ()
-    #: Applies many due objects of this kind at once (ids in due order); returns how many applied.
-    #: Used for runs of consecutive items of the kind in a batch; a kind has this or ``apply``.
-    apply_many: Callable[[Context, list[int]], int] | None = None
-
-    def __post_init__(self) -> None:
-        if (self.apply is None) == (self.apply_many is None):
-            raise ValueError(f"{self.model.__name__}: give apply or apply_many")
-
-
-#: Every kind of due work by model name. Other packages (FPS) add theirs with ``register``.
-DUE_KINDS: dict[str, DueKind] = {}
-
 DueKey = tuple[datetime, str, int]
 
-#: Hooks that may override a refund's planned outcome at settlement (disputes register one).
-RefundOutcomeHook = Callable[[Context, RefundRecord], "tuple[str, str | None] | None"]
-REFUND_OUTCOME_HOOKS: list[RefundOutcomeHook] = []
 
-
-def register(kind: DueKind) -> None:
-    DUE_KINDS[kind.model.__name__] = kind
-
-
-def due_items(session: Session, merchant_id: int, now: datetime, limit: int) -> list[DueKey]:
+def due_items(
+    registry: Registry, session: Session, merchant_id: int, now: datetime, limit: int
+) -> list[DueKey]:
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
     found: list[DueKey] = []
-    for name, kind in DUE_KINDS.items():
+    for name, kind in registry.due.items():
         rows = due.due_keys(session, kind.model, kind.states, merchant_id, now, limit)
         found.extend((due_at, name, pk) for due_at, pk in rows)
     found.sort()
     return found[:limit]
 
 
-def merchants_with_due_work(session: Session, latest_now: datetime) -> list[int]:
+def merchants_with_due_work(
+    registry: Registry, session: Session, latest_now: datetime
+) -> list[int]:
     """Merchants that may have due work, given the furthest-ahead merchant clock.
 
     Uses the ``(state, due_at)`` indexes, so an idle sweep costs a few index probes however many
     merchants and objects are stored; each candidate is then checked at its own clock.
     """
     found: set[int] = set()
-    for kind in DUE_KINDS.values():
+    for kind in registry.due.values():
         found.update(due.merchants_with_due(session, kind.model, kind.states, latest_now))
     return sorted(found)
 
 
-def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
+def prefetch(registry: Registry, session: Session, items: list[DueKey]) -> list[Any]:
     """Load a batch's objects (and what applying them reads) in a few queries, not one per item.
 
     They land in the session's identity map, where ``apply_due``'s ``session.get`` finds them;
@@ -92,7 +64,7 @@ def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
     for _, name, pk in items:
         by_kind.setdefault(name, []).append(pk)
     for name, pks in by_kind.items():
-        kind = DUE_KINDS[name]
+        kind = registry.due[name]
         if kind.apply_many is None:
             loaded.extend(due.load(session, kind.model, pks, kind.load_options))
     return loaded
@@ -100,7 +72,7 @@ def prefetch(session: Session, items: list[DueKey]) -> list[Any]:
 
 def apply_due(ctx: Context, name: str, pk: int) -> bool:
     """Apply the planned outcome of one object if it is (still) due; True when applied."""
-    kind = DUE_KINDS[name]
+    kind = ctx.registry.due[name]
     obj = ctx.session.get(kind.model, pk)
     if obj is None or obj.due_at is None or obj.due_at > ctx.now or obj.planned_state is None:
         return False
@@ -116,7 +88,7 @@ def apply_due_batch(ctx: Context, items: list[DueKey]) -> int:
     run: list[int] = []
     run_kind: DueKind | None = None
     for _, name, pk in items:
-        kind = DUE_KINDS[name]
+        kind = ctx.registry.due[name]
         if run_kind is not None and kind is not run_kind:
             assert run_kind.apply_many is not None
             applied += run_kind.apply_many(ctx, run)
@@ -147,7 +119,7 @@ def _apply_authorization(ctx: Context, auth: Authorization) -> None:
 def _refund_outcome(ctx: Context, ref: RefundRecord) -> tuple[str, str | None]:
     assert ref.planned_state is not None
     state, reason = ref.planned_state, ref.planned_reason
-    for hook in REFUND_OUTCOME_HOOKS:
+    for hook in ctx.registry.refund_outcome_hooks:
         override = hook(ctx, ref)
         if override is not None:
             state, reason = override
@@ -189,7 +161,10 @@ def settle_refunds(ctx: Context, pks: list[int]) -> int:
     return len(settled)
 
 
-register(DueKind(Refund, (R.PENDING,), apply_many=settle_refunds))
-register(DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization))
-register(DueKind(Capture, (C.PENDING,), _apply_planned))
-register(DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned))
+#: The Off-Amazon Payments objects' due work (``gateway.composition`` installs it).
+DUE_WORK = (
+    DueKind(Refund, (R.PENDING,), apply_many=settle_refunds),
+    DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization),
+    DueKind(Capture, (C.PENDING,), _apply_planned),
+    DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned),
+)

@@ -1,8 +1,9 @@
 """States of the four Off-Amazon Payments objects and their transition tables. No Flask, no SQL.
 
-The tables are the single source for the code, the tests (every pair is tested) and the README
-diagrams [SRC: reference/amazon-wire.md §1.7, which cites Amazon's state-and-reason-code pages].
-Enum values are the wire strings.
+The tables are the single source for the code, the tests (every pair is tested) and the
+diagrams of docs/lifecycle.md [SRC: reference/amazon-wire.md §1.7, which cites Amazon's
+state-and-reason-code pages]. Enum values are the wire strings. ``gateway.domain.kinds`` declares
+each kind with its table.
 """
 
 from __future__ import annotations
@@ -83,38 +84,3 @@ DISPUTE_TRANSITIONS: Mapping[DisputeState, frozenset[DisputeState]] = {
     _D.GRANTED: frozenset(),
     _D.DENIED: frozenset(),
 }
-
-#: Each table by the kind name used in notifications and the sandbox API.
-TRANSITIONS: Mapping[str, Mapping[StrEnum, frozenset[StrEnum]]] = {
-    "OrderReference": ORDER_REFERENCE_TRANSITIONS,  # type: ignore[dict-item]
-    "Authorization": AUTHORIZATION_TRANSITIONS,  # type: ignore[dict-item]
-    "Capture": CAPTURE_TRANSITIONS,  # type: ignore[dict-item]
-    "Refund": REFUND_TRANSITIONS,  # type: ignore[dict-item]
-    "Dispute": DISPUTE_TRANSITIONS,  # type: ignore[dict-item]
-}
-
-#: The states each kind is created in; entering one of these at creation is not a transition.
-INITIAL_STATES: Mapping[str, frozenset[str]] = {
-    "OrderReference": frozenset({_O.DRAFT}),
-    "Authorization": frozenset({_A.PENDING, _A.OPEN, _A.DECLINED, _A.CLOSED}),
-    "Capture": frozenset({_C.PENDING, _C.COMPLETED, _C.DECLINED, _C.CLOSED}),
-    "Refund": frozenset({_R.PENDING}),
-    "Dispute": frozenset({_D.OPEN}),
-}
-
-#: States that Amazon does not notify when an object enters them.
-#: Confirming (Draft -> Open) is answered synchronously and a new order reference is not announced;
-#: a refund is always Pending at first, and its IPN comes when it settles. UNCONFIRMED: our reading
-#: of Amazon's IPN guide ("sent when the state changes"); every other state entered is notified.
-SILENT_STATES: Mapping[str, frozenset[str]] = {
-    "OrderReference": frozenset({_O.DRAFT, _O.OPEN}),
-    "Authorization": frozenset(),
-    "Capture": frozenset(),
-    "Refund": frozenset({_R.PENDING}),
-    "Dispute": frozenset(),
-}
-
-
-def can_transition(kind: str, current: str, target: str) -> bool:
-    """Whether the table of ``kind`` allows ``current`` -> ``target``."""
-    return target in TRANSITIONS[kind].get(current, frozenset())  # type: ignore[call-overload]

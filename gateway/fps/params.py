@@ -3,7 +3,7 @@
 ``data_key`` is the wire name [SRC: reference/amazon-wire.md §4.3]. Limits from the same section:
 TransactionId ≤ 35, CallerReference ≤ 128, CallerDescription ≤ 160, TokenId 64 characters.
 Unknown parameters are ignored (FPS accepts many options this simulator does not model).
-They are loaded with the shared ``gateway.wire.params.load``, whose MissingParameter and
+They are declared and loaded with the shared ``gateway.wire.params``, whose MissingParameter and
 InvalidParameterValue are answered as FPS InvalidParams (``gateway.fps.errors``).
 """
 
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from gateway.wire.params import Params, text
 
 _CALLER_REFERENCE = validate.Length(min=1, max=128)
 _TRANSACTION_ID = validate.Length(min=1, max=35)
@@ -20,33 +22,24 @@ _DESCRIPTION = validate.Length(max=160)
 _CURRENCY = validate.Equal("USD", error="FPS supports only USD")  # reference §4.3
 
 
-def _text(key: str, *, required: bool = False, **kw: Any) -> fields.String:
-    return fields.String(data_key=key, required=required, **kw)
-
-
-class _Base(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class TransactionIdParams(_Base):
-    transaction_id = _text("TransactionId", required=True, validate=_TRANSACTION_ID)
+class TransactionIdParams(Params):
+    transaction_id = text("TransactionId", required=True, validate=_TRANSACTION_ID)
 
 
 class CancelParams(TransactionIdParams):
-    description = _text("Description", validate=_DESCRIPTION)
+    description = text("Description", validate=_DESCRIPTION)
 
 
-class PayParams(_Base):
-    sender_token_id = _text("SenderTokenId", required=True, validate=_TOKEN_ID)
-    amount = _text("TransactionAmount.Value", required=True)
-    currency = _text("TransactionAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    caller_reference = _text("CallerReference", required=True, validate=_CALLER_REFERENCE)
-    charge_fee_to = _text("ChargeFeeTo", validate=validate.OneOf(["Caller", "Recipient"]))
-    caller_description = _text("CallerDescription", validate=_DESCRIPTION)
-    sender_description = _text("SenderDescription", validate=_DESCRIPTION)
-    marketplace_fixed_fee = _text("MarketplaceFixedFee.Value")
-    marketplace_fixed_fee_currency = _text("MarketplaceFixedFee.CurrencyCode", validate=_CURRENCY)
+class PayParams(Params):
+    sender_token_id = text("SenderTokenId", required=True, validate=_TOKEN_ID)
+    amount = text("TransactionAmount.Value", required=True)
+    currency = text("TransactionAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    caller_reference = text("CallerReference", required=True, validate=_CALLER_REFERENCE)
+    charge_fee_to = text("ChargeFeeTo", validate=validate.OneOf(["Caller", "Recipient"]))
+    caller_description = text("CallerDescription", validate=_DESCRIPTION)
+    sender_description = text("SenderDescription", validate=_DESCRIPTION)
+    marketplace_fixed_fee = text("MarketplaceFixedFee.Value")
+    marketplace_fixed_fee_currency = text("MarketplaceFixedFee.CurrencyCode", validate=_CURRENCY)
     #: UNCONFIRMED: a percentage of the amount (0..100), as we read Amazon's Marketplace guide.
     marketplace_variable_fee = fields.Decimal(
         data_key="MarketplaceVariableFee", validate=validate.Range(0, 100), as_string=True
@@ -55,31 +48,31 @@ class PayParams(_Base):
 
 
 class RefundParams(TransactionIdParams):
-    caller_reference = _text("CallerReference", required=True, validate=_CALLER_REFERENCE)
-    amount = _text("RefundAmount.Value")
-    currency = _text("RefundAmount.CurrencyCode", validate=_CURRENCY)
-    caller_description = _text("CallerDescription", validate=_DESCRIPTION)
-    marketplace_refund_policy = _text(
+    caller_reference = text("CallerReference", required=True, validate=_CALLER_REFERENCE)
+    amount = text("RefundAmount.Value")
+    currency = text("RefundAmount.CurrencyCode", validate=_CURRENCY)
+    caller_description = text("CallerDescription", validate=_DESCRIPTION)
+    marketplace_refund_policy = text(
         "MarketplaceRefundPolicy",
         validate=validate.OneOf(["MasterTxnOnly", "MarketplaceTxnOnly", "MasterAndMarketplaceTxn"]),
     )
     override_ipn_url = fields.Url(data_key="OverrideIPNURL", require_tld=False)
 
 
-class CancelTokenParams(_Base):
-    token_id = _text("TokenId", required=True, validate=_TOKEN_ID)
-    reason_text = _text("ReasonText", validate=validate.Length(max=1024))
+class CancelTokenParams(Params):
+    token_id = text("TokenId", required=True, validate=_TOKEN_ID)
+    reason_text = text("ReasonText", validate=validate.Length(max=1024))
 
 
-class GetTokensParams(_Base):
-    token_status = _text("TokenStatus", validate=validate.OneOf(["Active", "Inactive"]))
-    caller_reference = _text("CallerReference", validate=_CALLER_REFERENCE)
-    friendly_name = _text("TokenFriendlyName")
+class GetTokensParams(Params):
+    token_status = text("TokenStatus", validate=validate.OneOf(["Active", "Inactive"]))
+    caller_reference = text("CallerReference", validate=_CALLER_REFERENCE)
+    friendly_name = text("TokenFriendlyName")
 
 
-class GetTokenByCallerParams(_Base):
-    token_id = _text("TokenId", validate=_TOKEN_ID)
-    caller_reference = _text("CallerReference", validate=_CALLER_REFERENCE)
+class GetTokenByCallerParams(Params):
+    token_id = text("TokenId", validate=_TOKEN_ID)
+    caller_reference = text("CallerReference", validate=_CALLER_REFERENCE)
 
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -88,6 +81,6 @@ class GetTokenByCallerParams(_Base):
             raise ValidationError("give exactly one of TokenId and CallerReference", "TokenId")
 
 
-class VerifySignatureParams(_Base):
-    url_end_point = _text("UrlEndPoint", required=True)
-    http_parameters = _text("HttpParameters", required=True)
+class VerifySignatureParams(Params):
+    url_end_point = text("UrlEndPoint", required=True)
+    http_parameters = text("HttpParameters", required=True)

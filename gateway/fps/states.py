@@ -1,7 +1,8 @@
 """FPS token and transaction states, their transition tables, and their notifications.
 
-Registered with ``gateway.domain.lifecycle`` so that ``created``/``transition`` write the outbox
-``Notification`` row in the same transaction, as for the Off-Amazon Payments objects. No Flask.
+Declared as ``Kind``s that ``gateway.composition`` installs in the runtime's registry, so that
+``created``/``transition`` write the outbox ``Notification`` row in the same transaction, as for
+the Off-Amazon Payments objects. No Flask.
 
 Wire values [SRC: reference/amazon-wire.md §4.3]: TransactionStatus ``Pending``, ``Success``,
 ``Failure``, ``Cancelled`` (``Reserved`` belongs to Reserve, not emulated); IPNs spell them in upper
@@ -14,9 +15,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from gateway.domain.lifecycle import register_kind
 from gateway.domain.money import format_amount
 from gateway.fps.models import FpsToken, FpsTransaction
+from gateway.registry import Kind
 
 TRANSACTION_KIND = "FpsTransaction"
 TOKEN_KIND = "FpsToken"
@@ -123,23 +124,25 @@ def token_ipn_fields(token: FpsToken) -> dict[str, Any]:
     return {"fps": params}
 
 
-register_kind(
-    FpsTransaction,
+TRANSACTION = Kind(
     TRANSACTION_KIND,
-    notification="TransactionStatus",
-    transitions=TRANSACTION_TRANSITIONS,
+    FpsTransaction,
+    TRANSACTION_TRANSITIONS,
     initial=frozenset({_T.PENDING, _T.SUCCESS, _T.FAILURE}),
     # UNCONFIRMED: Amazon may also notify PENDING (reference §4.6 lists "pending"); we notify
     # outcomes only, so each transaction has exactly one IPN for its outcome.
     silent=frozenset({_T.PENDING}),
+    notification="TransactionStatus",
     extra=transaction_ipn_fields,
 )
-register_kind(
-    FpsToken,
+TOKEN = Kind(
     TOKEN_KIND,
-    notification="TokenCancellation",
-    transitions=TOKEN_TRANSITIONS,
+    FpsToken,
+    TOKEN_TRANSITIONS,
     initial=frozenset({_K.ACTIVE}),
     silent=frozenset({_K.ACTIVE}),
+    notification="TokenCancellation",
     extra=token_ipn_fields,
 )
+
+KINDS = (TRANSACTION, TOKEN)

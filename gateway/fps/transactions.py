@@ -23,7 +23,6 @@ from typing import Any
 from gateway.domain.idempotency import claim, replayed_object_id
 from gateway.domain.lifecycle import Context, created, plan, transition
 from gateway.domain.money import format_amount, parse_amount
-from gateway.domain.settlement import DueKind, register
 from gateway.fps import fees, store
 from gateway.fps.errors import (
     AmountOutOfRange,
@@ -42,6 +41,7 @@ from gateway.fps.errors import (
 from gateway.fps.models import FpsToken, FpsTransaction
 from gateway.fps.states import TokenStatus, TransactionStatus
 from gateway.fps.tokens import SINGLE_PAYMENT_TYPES, find_token
+from gateway.registry import DueKind
 
 T = TransactionStatus
 
@@ -328,7 +328,7 @@ def _release(txn: FpsTransaction) -> None:
 
 
 def settle(ctx: Context, txn: FpsTransaction) -> None:
-    """Apply a Pending transaction's planned outcome (registered due work)."""
+    """Apply a Pending transaction's planned outcome (``DUE_WORK``)."""
     assert txn.planned_state is not None
     if txn.planned_state != T.SUCCESS:
         _release(txn)
@@ -336,4 +336,5 @@ def settle(ctx: Context, txn: FpsTransaction) -> None:
     transition(ctx, txn, txn.planned_state, txn.planned_reason)
 
 
-register(DueKind(FpsTransaction, (T.PENDING.value,), settle))
+#: FPS's due work (``gateway.composition`` installs it).
+DUE_WORK = (DueKind(FpsTransaction, (T.PENDING.value,), settle),)

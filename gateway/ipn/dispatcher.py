@@ -6,8 +6,8 @@ and a hanging receiver holds only its own merchant); different merchants post in
 most ``settings.ipn_delivery_threads`` at once. A merchant with more due rows than one batch
 keeps its slot and queues its next batch behind the other merchants' (round robin, not one
 merchant's backlog first). Each pool thread posts through its own ``Transport``, so
-consecutive posts to one receiver reuse a connection. Kept in ``runtime.services``, never in a
-module global (STYLE 7.17). No Flask here.
+consecutive posts to one receiver reuse a connection. Kept on the ``Runtime`` (made on first
+use), never in a module global (STYLE 7.17). No Flask here.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    # Imported where a pool thread makes its transport: a web worker imports this module for
-    # SERVICE_NAME (the wait endpoint) and must not load the HTTP client with it.
+    # Imported where a pool thread makes its transport: every process imports this module with
+    # the runtime, and a web worker must not load the HTTP client with it.
     from gateway.ipn.transport import Transport
 
 log = logging.getLogger(__name__)
-
-SERVICE_NAME = "ipn.dispatcher"
 
 #: A batch's work: returns the merchant's next batch to run, or None when the merchant is done.
 Work = Callable[[], "Work | None"]
@@ -114,12 +112,3 @@ class Dispatcher:
             transports, self._transports = self._transports, []
         for transport in transports:
             transport.clear()
-
-
-def dispatcher_for(services: dict[str, Any], threads: int) -> Dispatcher:
-    """The process's dispatcher, made on first use."""
-    found = services.get(SERVICE_NAME)
-    if found is None:
-        found = services.setdefault(SERVICE_NAME, Dispatcher(threads))
-    dispatcher: Dispatcher = found
-    return dispatcher

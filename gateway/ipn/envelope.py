@@ -1,11 +1,11 @@
-"""What one notification looks like on the wire: a registry of renderers, and the SNS envelope.
+"""What one notification looks like on the wire: rendering by type, and the SNS envelope.
 
 A renderer turns a ``Notification`` row into the exact request to post (``Outgoing``: headers,
-body bytes, and the message id receivers dedupe by). Renderers are registered per
-NotificationType with ``register``; Amazon Pay types use ``register_sns`` (NotificationData XML
-inside Amazon's SNS envelope), and another transport (FPS's form-encoded IPN) registers a plain
-renderer of its own. Delivery calls ``render`` once per notification and stores the result, so
-retries send the same bytes. No Flask here.
+body bytes, and the message id receivers dedupe by). The runtime's registry holds one renderer
+per NotificationType (``gateway.composition`` installs them): Amazon Pay types use
+``sns_renderer`` (NotificationData XML inside Amazon's SNS envelope), and another transport
+(FPS's form-encoded IPN) has a plain renderer of its own. Delivery calls ``render`` once per
+notification and stores the result, so retries send the same bytes. No Flask here.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from clients.ipn_signing import SNS_DIGESTS, sns_string_to_sign
+from gateway.ids import IdGenerator
 from gateway.ipn.keys import SigningKey
+from gateway.registry import Registry, Renderer
 from gateway.store.models import Merchant, Notification
 from gateway.wire.render import document, timestamp
 
@@ -35,9 +38,6 @@ TOPIC_ACCOUNT = "123456789012"
 #: MarketplaceID of Amazon's US sandbox samples; the topic is named ``<MarketplaceID><SellerId>``
 #: [SRC: testdata amazon-pay-samples/ipn/*.json]. UNCONFIRMED for other regions.
 MARKETPLACE_ID = "A3BXB0YN3XH17H"
-#: The fields SNS signs, in byte order; ``Subject`` only when present (reference §2.4). We never
-#: send a Subject: the official Python handler never includes it in what it verifies.
-SIGNED_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 
 
 @dataclass(frozen=True)
@@ -54,41 +54,38 @@ class RenderContext:
     session: Session
     notification: Notification
     merchant: Merchant
-    #: The merchant's simulated now (the message's Timestamp).
+    #: The merchant's simulated now (the inner Message's Timestamp, like the objects' times).
     now: datetime
     key: SigningKey
     public_url: str
+    #: The source of message ids (the runtime's).
+    ids: IdGenerator
+    #: Real (base clock) time of sending: the SNS envelope's Timestamp, which receivers check
+    #: for freshness (the official verifiers refuse one over an hour old), so it never follows a
+    #: merchant's clock moved days ahead.
+    sent_at: datetime
 
 
-Renderer = Callable[[RenderContext], Outgoing]
 #: NotificationData for an SNS type: (root element, its body) from the row and its object.
 DataBuilder = Callable[[Session, Notification], tuple[str, dict[str, Any]]]
 
-#: Renderers by NotificationType.
-RENDERERS: dict[str, Renderer] = {}
-
 
 class NoRenderer(LookupError):
-    """A notification type nobody registered a renderer for."""
+    """A notification type without a renderer in the registry."""
 
 
-def register(notification_type: str, renderer: Renderer) -> None:
-    """Make ``renderer`` produce the requests for notifications of ``notification_type``."""
-    RENDERERS[notification_type] = renderer
-
-
-def register_sns(notification_type: str, data: DataBuilder) -> None:
-    """An Amazon Pay type: ``data``'s XML as NotificationData inside a signed SNS envelope."""
+def sns_renderer(data: DataBuilder) -> Renderer:
+    """An Amazon Pay type's renderer: ``data``'s XML as NotificationData in a signed SNS envelope."""
 
     def renderer(ctx: RenderContext) -> Outgoing:
         root, content = data(ctx.session, ctx.notification)
         return sns_notification(ctx, document(root, content, IPN_NAMESPACE).decode("utf-8"))
 
-    register(notification_type, renderer)
+    return renderer
 
 
-def render(ctx: RenderContext) -> Outgoing:
-    renderer = RENDERERS.get(ctx.notification.notification_type)
+def render(registry: Registry, ctx: RenderContext) -> Outgoing:
+    renderer = registry.renderer(ctx.notification.notification_type)
     if renderer is None:
         raise NoRenderer(f"no IPN renderer for {ctx.notification.notification_type!r}")
     return renderer(ctx)
@@ -108,20 +105,13 @@ def subscription_arn(seller_id: str) -> str:
     return f"{topic}:{uuid.uuid5(uuid.NAMESPACE_URL, topic)}"
 
 
-def string_to_sign(envelope: Mapping[str, str]) -> bytes:
-    """Each signed field's name and value, each followed by a newline (reference §2.4)."""
-    return "".join(
-        f"{name}\n{envelope[name]}\n" for name in SIGNED_FIELDS if name in envelope
-    ).encode("utf-8")
-
-
 def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
     row, seller_id = ctx.notification, ctx.merchant.seller_id
     # Inner Message keys as in Amazon's samples (reference §2.3); no IsSample (that marks
     # Seller Central test notifications). UNCONFIRMED: NotificationReferenceId's shape (the
     # samples show a UUID, sometimes with a suffix), so a plain UUID.
     message = {
-        "NotificationReferenceId": str(uuid.uuid4()),
+        "NotificationReferenceId": ctx.ids.uuid(),
         "MarketplaceID": MARKETPLACE_ID,
         "NotificationType": row.notification_type,
         "SellerId": seller_id,
@@ -134,14 +124,16 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
     subscription = subscription_arn(seller_id)  # once: a uuid5 (SHA-1) per call
     envelope = {
         "Type": "Notification",
-        "MessageId": str(uuid.uuid4()),
+        "MessageId": ctx.ids.uuid(),
         "TopicArn": topic,
         # A JSON string inside the JSON envelope, compact like Amazon's (reference §2.2).
         "Message": json.dumps(message, separators=(",", ":"), ensure_ascii=False),
-        "Timestamp": timestamp(ctx.now),
+        "Timestamp": timestamp(ctx.sent_at),
         "SignatureVersion": ctx.merchant.ipn_signature_version,
     }
-    signature = ctx.key.sign(string_to_sign(envelope), ctx.merchant.ipn_signature_version)
+    # We never send a Subject: the official Python handler never includes it in what it verifies.
+    version = ctx.merchant.ipn_signature_version
+    signature = ctx.key.sign(sns_string_to_sign(envelope), SNS_DIGESTS[version])
     envelope["Signature"] = base64.b64encode(signature).decode("ascii")
     envelope["SigningCertURL"] = ctx.public_url + CERTIFICATE_PATH
     envelope["UnsubscribeURL"] = (

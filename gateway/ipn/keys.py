@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clients.ipn_signing import rsa_sign, rsa_verify
+
 # cryptography is imported where a key is made, loaded or used: web workers that never sign
 # do not load it (several MiB per process).
 if TYPE_CHECKING:
@@ -46,14 +48,14 @@ class SigningKey:
 
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
-    def sign(self, data: bytes, signature_version: str) -> bytes:
-        """RSASSA-PKCS1-v1_5 over ``data``: SHA-1 for SNS SignatureVersion 1, SHA-256 for 2
-        [SRC: reference/amazon-wire.md §2.4]."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
+    def sign(self, data: bytes, digest: str) -> bytes:
+        """RSASSA-PKCS1-v1_5 over ``data`` with the hash named ``digest`` ("SHA1", "SHA256"):
+        the one signer of SNS envelopes and FPS IPNs (``clients.ipn_signing``)."""
+        return rsa_sign(self.private_key, data, digest)
 
-        digest = hashes.SHA256() if signature_version == "2" else hashes.SHA1()
-        return self.private_key.sign(data, padding.PKCS1v15(), digest)
+    def verify(self, signature: bytes, data: bytes, digest: str) -> bool:
+        """Whether ``signature`` is this key's :meth:`sign` of ``data``."""
+        return rsa_verify(self.private_key.public_key(), signature, data, digest)
 
 
 def _generate(now: datetime) -> bytes:
@@ -98,6 +100,15 @@ def _parse(pem: bytes) -> SigningKey:
     return SigningKey(key, x509.load_pem_x509_certificate(pem))
 
 
+def load_signing_key(data_dir: Path) -> SigningKey | None:
+    """The sandbox's signing key if ``data_dir`` holds one; never creates one (None)."""
+    try:
+        pem = (data_dir / KEY_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+    return _parse(pem)
+
+
 def ensure_signing_key(data_dir: Path) -> SigningKey:
     """Load the sandbox's signing key, creating it first if there is none (race-safe)."""
     path = data_dir / KEY_FILE
@@ -115,7 +126,9 @@ def ensure_signing_key(data_dir: Path) -> SigningKey:
                 os.link(temp, path)
         finally:
             os.unlink(temp)
-    return _parse(path.read_bytes())
+    key = load_signing_key(data_dir)
+    assert key is not None  # linked above, by this process or another
+    return key
 
 
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----\n"

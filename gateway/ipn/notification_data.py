@@ -1,4 +1,4 @@
-"""NotificationData of the Amazon Pay IPN types, registered with ``envelope.register_sns``.
+"""NotificationData of the Amazon Pay IPN types (``DATA``, rendered by ``envelope.sns_renderer``).
 
 Roots and elements follow Amazon's sample notifications [SRC: reference/amazon-wire.md §2.3;
 testdata amazon-pay-samples/ipn/*.json]: the API's Details block reduced to the elements the
@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.domain.lifecycle import CHARGEBACK_NOTIFICATION_TYPE, KINDS
-from gateway.ipn.envelope import register_sns
+from gateway.domain.lifecycle import CHARGEBACK_NOTIFICATION_TYPE
+from gateway.ipn.envelope import DataBuilder
+from gateway.registry import Registry
 from gateway.store import refunds
 from gateway.store.models import (
     Authorization,
@@ -54,18 +55,19 @@ def _ipn_amounts(value: Any) -> Any:
 PREFETCHED = "ipn.prefetched"
 
 
-def prefetch(session: Session, rows: Iterable[Notification]) -> None:
+def prefetch(registry: Registry, session: Session, rows: Iterable[Notification]) -> None:
     """Load the notified objects of many rows with one query per kind, for ``_load``.
 
     Delivery renders a chunk of rows in one transaction; one query per row was most of the
     rendering's cost. The objects are kept in ``session.info``, so they live as long as that
     session's transaction.
     """
-    models = {kind: model for model, kind in KINDS.items()}
+    kinds = registry.kinds
     wanted: dict[tuple[Any, int], set[str]] = {}
     for row in rows:
-        model = models.get(row.object_kind)
-        if model is not None:
+        kind = kinds.get(row.object_kind)
+        if kind is not None:
+            model = kind.model
             wanted.setdefault((model, row.merchant_id), set()).add(row.object_id)
     found: dict[tuple[Any, int, str], Any] = session.info.setdefault(PREFETCHED, {})
     for (model, merchant_id), ids in wanted.items():
@@ -195,8 +197,11 @@ def chargeback_data(session: Session, row: Notification) -> tuple[str, dict[str,
     return "ChargebackNotification", {"ChargebackDetails": body}
 
 
-register_sns("OrderReferenceNotification", order_reference_data)
-register_sns("PaymentAuthorize", authorization_data)
-register_sns("PaymentCapture", capture_data)
-register_sns("PaymentRefund", refund_data)
-register_sns(CHARGEBACK_NOTIFICATION_TYPE, chargeback_data)
+#: Each Amazon Pay NotificationType's data (``gateway.composition`` installs their renderers).
+DATA: tuple[tuple[str, DataBuilder], ...] = (
+    ("OrderReferenceNotification", order_reference_data),
+    ("PaymentAuthorize", authorization_data),
+    ("PaymentCapture", capture_data),
+    ("PaymentRefund", refund_data),
+    (CHARGEBACK_NOTIFICATION_TYPE, chargeback_data),
+)

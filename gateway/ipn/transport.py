@@ -5,17 +5,28 @@ lookups, its own response object) took about three times urllib3's CPU per post,
 through urllib3 directly, set up as ``requests.post`` set them up before: the environment's
 proxies (``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, looked up once per URL), certificates
 checked against ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` or certifi's bundle, no redirects
-followed, no retries, no cookies kept. No Flask here.
+followed, no retries, no cookies kept. ``post`` makes one attempt of a prepared message and
+returns what came of it (``PostResult``), never raising for network trouble. No Flask here.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
+from datetime import datetime
 
 import requests.utils
 import urllib3
-from urllib3.exceptions import ProtocolError
+from urllib3 import BaseHTTPResponse, Timeout
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
 from urllib3.util import make_headers
 
 #: A pooled connection idle longer than this is not reused: the receiver may be closing it
@@ -27,6 +38,37 @@ REUSE_IDLE_SECONDS = 1.0
 POOLS = 32
 #: Transport headers, as SNS sends them [SRC: reference/amazon-wire.md §2.1].
 HEADERS = {"Connection": "Keep-Alive"}
+#: Connect and read seconds for one post (STYLE 7.11).
+TIMEOUT = Timeout(connect=3, read=10)
+#: How much of a receiver's answer an attempt keeps.
+SNIPPET_BYTES = 500
+#: An answer with at most this much left after the snippet is read to its end, so its
+#: connection can be reused; a longer one closes the connection instead.
+DRAIN_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One message ready to post (rendered once, posted as stored on every attempt)."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    attempted_at: datetime
+
+
+@dataclass(frozen=True)
+class PostResult:
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+    snippet: str | None = None
+    #: False when the endpoint could not be reached at all.
+    reached: bool = True
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 class Transport:
@@ -108,3 +150,40 @@ class Transport:
         self._direct.clear()
         for manager in self._proxied.values():
             manager.clear()
+
+
+def post(http: Transport, prepared: Prepared) -> PostResult:
+    """One HTTP post; never raises for network trouble (it is the attempt's result)."""
+    start = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - start) * 1000)
+
+    try:
+        response = http.post(prepared.url, prepared.body, prepared.headers, TIMEOUT)
+        try:
+            head = _read_answer(response)
+        finally:
+            response.release_conn()
+        snippet = head[:SNIPPET_BYTES].decode("utf-8", "replace")
+        return PostResult(response.status, elapsed(), snippet=snippet)
+    except ConnectTimeoutError as exc:  # also refused, DNS (NewConnectionError subclasses it)
+        return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
+    except ReadTimeoutError as exc:
+        return PostResult(None, elapsed(), error=f"timeout: {exc}")
+    except (ProtocolError, SSLError, ProxyError) as exc:  # dropped, TLS, proxy trouble
+        return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
+    except HTTPError as exc:
+        return PostResult(None, elapsed(), error=f"{type(exc).__name__}: {exc}", reached=False)
+
+
+def _read_answer(response: BaseHTTPResponse) -> bytes:
+    """The answer's first bytes. A short rest is read too, so the connection goes back to the
+    pool for the next post; a long or unsized one is not (the connection is closed)."""
+    head = response.read(SNIPPET_BYTES)
+    remaining = response.length_remaining
+    if remaining is not None and remaining <= DRAIN_BYTES:
+        response.drain_conn()
+    else:
+        response.close()
+    return head

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.domain.lifecycle import KINDS
+from gateway.registry import Registry
 from gateway.domain.records import MerchantRecord
 from gateway.store import refunds
 from gateway.store.models import Dispute, Notification
@@ -38,7 +38,7 @@ def _state_only(obj: Any) -> dict[str, Any]:
     return {"State": obj.state}
 
 
-#: Each kind's Details view (kinds and models: ``gateway.domain.lifecycle.KINDS``).
+#: Each kind's Details view (other kinds show their state only).
 VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "OrderReference": views.order_reference_details,
     "Authorization": views.authorization_details,
@@ -58,14 +58,17 @@ class Found:
         return self.view(self.obj)
 
 
-def find_object(session: Session, merchant: MerchantRecord, amazon_id: str) -> Found | None:
-    """The merchant's object with this Amazon id, of any kind."""
-    for model, kind in KINDS.items():
+def find_object(
+    registry: Registry, session: Session, merchant: MerchantRecord, amazon_id: str
+) -> Found | None:
+    """The merchant's object with this Amazon id, of any kind of the registry."""
+    for kind in registry.kinds.values():
+        model = kind.model
         obj = session.scalar(
             select(model).where(model.amazon_id == amazon_id, model.merchant_id == merchant.id)
         )
         if obj is not None:
-            return Found(kind, obj, VIEWS.get(kind, _state_only))
+            return Found(kind.name, obj, VIEWS.get(kind.name, _state_only))
     return None
 
 

@@ -21,12 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
 
+from gateway.config import ConfigError, check_database_url
 from gateway.store.models import Base
 
 log = logging.getLogger(__name__)
@@ -103,10 +104,25 @@ class _WriteLock:
             self._thread_lock.release()
 
 
+class DatabaseUnreachable(ConfigError):
+    """The first connection failed (server down, wrong host or credentials, no such file)."""
+
+    def __init__(self, url: str, error: OperationalError) -> None:
+        # The driver's first line says why ("Connection refused", "unable to open database
+        # file"); the rest is SQLAlchemy's background link.
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        shown = make_url(url).render_as_string(hide_password=True)
+        super().__init__(
+            f"cannot connect to the database {shown}: {reason}; start it or pass another "
+            "--database-url (or GATEWAY_DATABASE_URL)"
+        )
+
+
 class Database:
     """An engine plus read and write session factories."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        check_database_url(url)
         self.url = url
         self._write_lock: _WriteLock | None = None
         if _is_sqlite(url):
@@ -142,7 +158,10 @@ class Database:
 
     def create_all(self) -> bool:
         """Create missing tables; True when the database was empty (so it should be seeded)."""
-        was_empty = not inspect(self.engine).has_table("merchants")
+        try:
+            was_empty = not inspect(self.engine).has_table("merchants")
+        except OperationalError as exc:
+            raise DatabaseUnreachable(self.url, exc) from None
         Base.metadata.create_all(self.engine)
         return was_empty
 

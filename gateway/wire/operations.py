@@ -1,4 +1,5 @@
-"""The Off-Amazon Payments dispatch table: Action -> schema, domain call, result shape.
+"""The Off-Amazon Payments service: its dispatch table (Action -> schema, domain call, result
+shape) and what its answers look like, for the signed-query pipeline (``gateway.wire.pipeline``).
 
 Explicit and greppable (STYLE §7.5). Result payload names per operation
 [SRC: reference/amazon-wire.md §1.6]: Confirm and Close answer only ResponseMetadata; Cancel and
@@ -7,44 +8,37 @@ CloseAuthorization an empty Result element.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from marshmallow import Schema
 
 from gateway.domain import order_references as orders
 from gateway.domain import payments
 from gateway.domain.lifecycle import Context
+from gateway.errors import GatewayError, InvalidAddress, MissingParameter
+from gateway.runtime import Runtime
 from gateway.wire import params as p
 from gateway.wire import views
+from gateway.wire.pipeline import Operation, Service
+from gateway.wire.render import OFFAMAZON_NAMESPACE, render_error
 
-Handler = Callable[[Context, dict[str, Any]], dict[str, Any] | None]
+#: The one API version (reference §1.1); a request without ``Version`` means it.
+API_VERSION = "2013-01-01"
 
 #: An empty ``<OpResult/>`` element.
 EMPTY: dict[str, Any] = {}
 
 
-@dataclass(frozen=True)
-class Operation:
-    schema: Schema
-    handler: Handler
-    #: Read-only operations run in a read transaction (no write lock on SQLite).
-    writes: bool = True
-
-
-def _get_order_reference(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _get_order_reference(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     oro = orders.get_order_reference(ctx, d["amazon_order_reference_id"])
     return {"OrderReferenceDetails": views.order_reference_details(oro)}
 
 
-def _set_order_reference(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _set_order_reference(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     oro = orders.set_order_reference_details(ctx, **d)
     return {"OrderReferenceDetails": views.order_reference_details(oro)}
 
 
-def _confirm(ctx: Context, d: dict[str, Any]) -> None:
+def _confirm(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> None:
     orders.confirm_order_reference(
         ctx,
         d["amazon_order_reference_id"],
@@ -54,50 +48,50 @@ def _confirm(ctx: Context, d: dict[str, Any]) -> None:
     return None
 
 
-def _cancel(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _cancel(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     orders.cancel_order_reference(ctx, d["amazon_order_reference_id"], d.get("reason"))
     return EMPTY
 
 
-def _close(ctx: Context, d: dict[str, Any]) -> None:
+def _close(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> None:
     orders.close_order_reference(ctx, d["amazon_order_reference_id"], d.get("reason"))
     return None
 
 
-def _authorize(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _authorize(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     return {"AuthorizationDetails": views.authorization_details(payments.authorize(ctx, **d))}
 
 
-def _get_authorization(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _get_authorization(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     auth = payments.get_authorization(ctx, d["amazon_authorization_id"])
     return {"AuthorizationDetails": views.authorization_details(auth)}
 
 
-def _close_authorization(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _close_authorization(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     payments.close_authorization(ctx, d["amazon_authorization_id"], d.get("reason"))
     return EMPTY
 
 
-def _capture(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _capture(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     return {"CaptureDetails": views.capture_details(payments.capture(ctx, **d))}
 
 
-def _get_capture(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _get_capture(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     return {
         "CaptureDetails": views.capture_details(payments.get_capture(ctx, d["amazon_capture_id"]))
     }
 
 
-def _refund(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _refund(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     return {"RefundDetails": views.refund_details(payments.refund(ctx, **d))}
 
 
-def _get_refund(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _get_refund(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     refund = payments.refund_record(ctx, d["amazon_refund_id"])
     return {"RefundDetails": views.refund_details(refund)}
 
 
-def _service_status(ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
+def _service_status(_rt: Runtime, ctx: Context, d: dict[str, Any]) -> dict[str, Any]:
     now: datetime = ctx.now
     return {"Status": "GREEN", "Timestamp": now}
 
@@ -121,3 +115,32 @@ OPERATIONS: dict[str, Operation] = {
     "GetRefundDetails": Operation(p.RefundIdParams(), _get_refund, writes=False),
     "GetServiceStatus": Operation(p.NoParams(), _service_status, writes=False),
 }
+
+
+def _unknown_action(action: str) -> GatewayError:
+    if not action:
+        return MissingParameter("The parameter Action is required but was not supplied.")
+    return InvalidAddress(f"The action {action} is not valid for this endpoint.")
+
+
+def _unsupported_version(version: str) -> GatewayError:
+    return InvalidAddress(f"Version {version} is not supported; use {API_VERSION}.")
+
+
+def _same(error: GatewayError) -> GatewayError:
+    return error
+
+
+SERVICE = Service(
+    name="Off-Amazon Payments",
+    operations=OPERATIONS,
+    versions=(API_VERSION,),
+    default_version=API_VERSION,
+    unknown_action=_unknown_action,
+    unsupported_version=_unsupported_version,
+    namespace=OFFAMAZON_NAMESPACE,
+    signature_versions=("2",),
+    wire_error=_same,
+    render_error=render_error,
+    account_parameter="SellerId",
+)

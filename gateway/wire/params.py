@@ -24,111 +24,114 @@ _DESCRIPTOR = validate.Length(max=16)
 _AMAZON_ID = validate.Length(min=1, max=64)
 
 
-def _text(key: str, *, required: bool = False, **kw: Any) -> fields.String:
+def text(key: str, *, required: bool = False, **kw: Any) -> fields.String:
+    """A string parameter named ``key`` on the wire."""
     return fields.String(data_key=key, required=required, **kw)
 
 
-class _Base(Schema):
+class Params(Schema):
+    """The parameters of one operation; others (auth, Action, Version ...) are ignored."""
+
     class Meta:
         unknown = EXCLUDE
 
 
-class OrderReferenceIdParams(_Base):
-    amazon_order_reference_id = _text("AmazonOrderReferenceId", required=True, validate=_AMAZON_ID)
+class OrderReferenceIdParams(Params):
+    amazon_order_reference_id = text("AmazonOrderReferenceId", required=True, validate=_AMAZON_ID)
 
 
 class GetOrderReferenceDetailsParams(OrderReferenceIdParams):
-    address_consent_token = _text("AddressConsentToken")
-    access_token = _text("AccessToken")
+    address_consent_token = text("AddressConsentToken")
+    access_token = text("AccessToken")
 
 
 class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
-    amount = _text("OrderReferenceAttributes.OrderTotal.Amount", required=True)
-    currency = _text(
+    amount = text("OrderReferenceAttributes.OrderTotal.Amount", required=True)
+    currency = text(
         "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
     )
-    platform_id = _text("OrderReferenceAttributes.PlatformId", validate=validate.Length(max=64))
-    seller_note = _text("OrderReferenceAttributes.SellerNote", validate=validate.Length(max=1024))
-    seller_order_id = _text(
+    platform_id = text("OrderReferenceAttributes.PlatformId", validate=validate.Length(max=64))
+    seller_note = text("OrderReferenceAttributes.SellerNote", validate=validate.Length(max=1024))
+    seller_order_id = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SellerOrderId",
         validate=validate.Length(max=128),
     )
-    store_name = _text(
+    store_name = text(
         "OrderReferenceAttributes.SellerOrderAttributes.StoreName",
         validate=validate.Length(max=128),
     )
-    custom_information = _text(
+    custom_information = text(
         "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation",
         validate=validate.Length(max=1024),
     )
-    supplementary_data = _text(
+    supplementary_data = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SupplementaryData",
         validate=validate.Length(max=1024),
     )
 
 
 class ConfirmOrderReferenceParams(OrderReferenceIdParams):
-    authorization_amount = _text("AuthorizationAmount.Amount")
-    authorization_currency = _text("AuthorizationAmount.CurrencyCode", validate=_CURRENCY)
-    success_url = _text("SuccessUrl")
-    failure_url = _text("FailureUrl")
+    authorization_amount = text("AuthorizationAmount.Amount")
+    authorization_currency = text("AuthorizationAmount.CurrencyCode", validate=_CURRENCY)
+    success_url = text("SuccessUrl")
+    failure_url = text("FailureUrl")
     expect_immediate_authorization = fields.Boolean(data_key="ExpectImmediateAuthorization")
 
 
 class CancelOrderReferenceParams(OrderReferenceIdParams):
     # "CancelationReason" with one "l" is Amazon's spelling (reference §1.5).
-    reason = _text("CancelationReason", validate=_NOTE)
+    reason = text("CancelationReason", validate=_NOTE)
 
 
 class CloseOrderReferenceParams(OrderReferenceIdParams):
-    reason = _text("ClosureReason", validate=_NOTE)
+    reason = text("ClosureReason", validate=_NOTE)
 
 
 class AuthorizeParams(OrderReferenceIdParams):
-    reference_id = _text("AuthorizationReferenceId", required=True, validate=_REFERENCE_ID)
-    amount = _text("AuthorizationAmount.Amount", required=True)
-    currency = _text("AuthorizationAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    reference_id = text("AuthorizationReferenceId", required=True, validate=_REFERENCE_ID)
+    amount = text("AuthorizationAmount.Amount", required=True)
+    currency = text("AuthorizationAmount.CurrencyCode", required=True, validate=_CURRENCY)
     transaction_timeout = fields.Integer(
         data_key="TransactionTimeout", load_default=1440, validate=validate.Range(0, 1440)
     )
     capture_now = fields.Boolean(data_key="CaptureNow", load_default=False)
-    seller_note = _text("SellerAuthorizationNote", validate=_NOTE)
-    soft_descriptor = _text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerAuthorizationNote", validate=_NOTE)
+    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
 
 
-class AuthorizationIdParams(_Base):
-    amazon_authorization_id = _text("AmazonAuthorizationId", required=True, validate=_AMAZON_ID)
+class AuthorizationIdParams(Params):
+    amazon_authorization_id = text("AmazonAuthorizationId", required=True, validate=_AMAZON_ID)
 
 
 class CloseAuthorizationParams(AuthorizationIdParams):
-    reason = _text("ClosureReason", validate=_NOTE)
+    reason = text("ClosureReason", validate=_NOTE)
 
 
 class CaptureParams(AuthorizationIdParams):
-    reference_id = _text("CaptureReferenceId", required=True, validate=_REFERENCE_ID)
-    amount = _text("CaptureAmount.Amount", required=True)
-    currency = _text("CaptureAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    seller_note = _text("SellerCaptureNote", validate=_NOTE)
-    soft_descriptor = _text("SoftDescriptor", validate=_DESCRIPTOR)
+    reference_id = text("CaptureReferenceId", required=True, validate=_REFERENCE_ID)
+    amount = text("CaptureAmount.Amount", required=True)
+    currency = text("CaptureAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    seller_note = text("SellerCaptureNote", validate=_NOTE)
+    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
 
 
-class CaptureIdParams(_Base):
-    amazon_capture_id = _text("AmazonCaptureId", required=True, validate=_AMAZON_ID)
+class CaptureIdParams(Params):
+    amazon_capture_id = text("AmazonCaptureId", required=True, validate=_AMAZON_ID)
 
 
 class RefundParams(CaptureIdParams):
-    reference_id = _text("RefundReferenceId", required=True, validate=_REFERENCE_ID)
-    amount = _text("RefundAmount.Amount", required=True)
-    currency = _text("RefundAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    seller_note = _text("SellerRefundNote", validate=_NOTE)
-    soft_descriptor = _text("SoftDescriptor", validate=_DESCRIPTOR)
+    reference_id = text("RefundReferenceId", required=True, validate=_REFERENCE_ID)
+    amount = text("RefundAmount.Amount", required=True)
+    currency = text("RefundAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    seller_note = text("SellerRefundNote", validate=_NOTE)
+    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
 
 
-class RefundIdParams(_Base):
-    amazon_refund_id = _text("AmazonRefundId", required=True, validate=_AMAZON_ID)
+class RefundIdParams(Params):
+    amazon_refund_id = text("AmazonRefundId", required=True, validate=_AMAZON_ID)
 
 
-class NoParams(_Base):
+class NoParams(Params):
     pass
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.errors import GatewayError
+
 #: Off-Amazon Payments API namespace [SRC: reference/amazon-wire.md §1.3].
 OFFAMAZON_NAMESPACE = "http://mws.amazonservices.com/schema/OffAmazonPayments/2013-01-01"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -95,7 +97,11 @@ def render_result(
     return document(f"{operation}Response", body, namespace)
 
 
-def render_error(code: str, message: str, fault: str, request_id: str) -> bytes:
-    """Off-Amazon Payments ``ErrorResponse`` [SRC: reference/amazon-wire.md §1.3]."""
-    body = {"Error": {"Type": fault, "Code": code, "Message": message}, "RequestId": request_id}
+def render_error(error: GatewayError, request_id: str) -> bytes:
+    """Off-Amazon Payments ``ErrorResponse`` [SRC: reference/amazon-wire.md §1.3]: the one
+    renderer of it, for the pipeline and for addresses no endpoint owns (``gateway.app``)."""
+    body = {
+        "Error": {"Type": error.fault, "Code": error.code, "Message": error.message},
+        "RequestId": request_id,
+    }
     return document("ErrorResponse", body, OFFAMAZON_NAMESPACE)

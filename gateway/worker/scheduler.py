@@ -1,4 +1,4 @@
-"""The APScheduler wiring: one interval job that runs ``jobs.sweep``.
+"""The APScheduler wiring: one interval job that runs ``gateway.worker.sweep``.
 
 Domain state lives in our tables, never in APScheduler's job store (a persistent job store
 shared by processes is unsupported: APScheduler 3 FAQ), so the default memory store is used and
@@ -15,7 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from gateway.runtime import Runtime
-from gateway.worker.jobs import sweep
+from gateway.worker.sweep import sweep
 
 log = logging.getLogger(__name__)
 

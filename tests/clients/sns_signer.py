@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from clients.ipn import string_to_sign
 from clients.ipn_check import RsaEnvelopeSigner
+from clients.ipn_signing import sns_string_to_sign
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
 TOPIC = "arn:aws:sns:us-east-1:291180941288:A3BXB0YN3XH17HSELLER1"
@@ -116,7 +116,9 @@ class SnsSigner:
         }
         if subject is not None:
             env["Subject"] = subject
-        env["Signature"] = RsaEnvelopeSigner(self.key, cert_url).sign(string_to_sign(env), version)
+        env["Signature"] = RsaEnvelopeSigner(self.key, cert_url).sign(
+            sns_string_to_sign(env), version
+        )
         env.update(overrides)
         return env
 

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from clients.errors import IpnVerificationError
 from clients.fps import FpsClient
-from clients.fps_ipn import FpsIpnVerifier, parse_params, string_to_sign
+from clients.fps_ipn import FpsIpnVerifier, parse_params
 from clients.fps_responses import FpsAmount
+from clients.ipn_signing import fps_string_to_sign
 from clients.transport import NO_RETRIES
 from tests.clients.conftest import SECRET
 from tests.clients.fake_amazon import FakeAmazon
@@ -43,7 +44,7 @@ def signed_body(
         "signatureMethod": "RSA-SHA1",
         "certificateUrl": CERT_URL,
     } | (signed or {})
-    raw = signer.key.sign(string_to_sign(params, url).encode(), padding.PKCS1v15(), hashes.SHA1())
+    raw = signer.key.sign(fps_string_to_sign(url, params), padding.PKCS1v15(), hashes.SHA1())
     params["signature"] = base64.b64encode(raw).decode()
     params.update(tampered)
     return urlencode(params)
@@ -66,8 +67,8 @@ def reason(verifier: FpsIpnVerifier, body: str | bytes, url: str = IPN_URL) -> s
 
 def test_string_to_sign_is_sigv2_shaped() -> None:
     params = {"b": "x y", "a": "1", "signature": "zzz"}
-    assert string_to_sign(params, "http://Shop.example:8080/ipn") == (
-        "POST\nshop.example:8080\n/ipn\na=1&b=x%20y"
+    assert fps_string_to_sign("http://Shop.example:8080/ipn", params) == (
+        b"POST\nshop.example:8080\n/ipn\na=1&b=x%20y"
     )
 
 

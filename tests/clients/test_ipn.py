@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from clients.errors import IpnVerificationError
-from clients.ipn import IpnVerifier, string_to_sign
+from clients.ipn import IpnVerifier
+from clients.ipn_signing import sns_string_to_sign
 from clients.notifications import parse_envelope, parse_notification
 from clients.responses import OrderReferenceDetails, Price, RefundDetails
 from tests.clients.fake_amazon import DATA
@@ -171,7 +172,7 @@ def test_self_signed_envelope_verifies(signer: SnsSigner, version: str) -> None:
 
 def test_subject_is_signed_when_present(signer: SnsSigner) -> None:
     env = signer.envelope(version="2", subject="hello")
-    assert b"Subject\nhello\n" in string_to_sign(env)
+    assert b"Subject\nhello\n" in sns_string_to_sign(env)
     verifier = verifier_for(signer)
     assert verifier.verify(signer.body(env), signer.headers(env))
     tampered = dict(env, Subject="hellO")

@@ -12,7 +12,8 @@ from clients.errors import AmazonPayError, MalformedResponseError
 from clients.offamazon import SANDBOX_PATH, OffAmazonPaymentsClient
 from clients.params import format_amount
 from clients.responses import Price, Status
-from clients.transport import NO_RETRIES, RetryPolicy, signing_host
+from clients.sigv2 import signing_host
+from clients.transport import NO_RETRIES, RetryPolicy
 from tests.clients.conftest import FIXED_NOW, SECRET, Sleeps
 from tests.clients.fake_amazon import RESPONSES, FakeAmazon
 

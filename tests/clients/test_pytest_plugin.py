@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from clients import AmazonPayError, Notification, Price, RefundDetails
-from clients.pytest_plugin import AmazonPaySandbox
+from gateway.testing import AmazonPaySandbox
 
 
 def test_fixture_gives_a_working_merchant(amazon_pay_sandbox: AmazonPaySandbox) -> None:

@@ -44,6 +44,8 @@ class LiveServer:
     port: int
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    #: Run ``gateway serve``'s background worker (due work, IPN delivery) too.
+    scheduler: bool = False
 
     @property
     def base(self) -> str:
@@ -62,8 +64,9 @@ class LiveServer:
             "--port", str(self.port),
             "--data-dir", str(self.data_dir),
             "--database-url", self.database_url,
-            "--no-scheduler",
         ]  # fmt: skip
+        if not self.scheduler:
+            command.append("--no-scheduler")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

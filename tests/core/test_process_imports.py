@@ -45,9 +45,10 @@ def test_the_gunicorn_master_holds_no_application_stack(tmp_path: Path) -> None:
 
 def test_a_web_worker_loads_neither_the_scheduler_nor_ipn_delivery(tmp_path: Path) -> None:
     code = (
+        "import socket\n"
         "from gateway.server import GatewayServer\n"
         "from gateway.config import load_settings\n"
-        "GatewayServer(load_settings()).load()\n"
+        "GatewayServer(load_settings(), socket.socket()).load()\n"
     )
     loaded = loaded_after(code, tmp_path)
     assert {"flask", "sqlalchemy"} <= loaded
@@ -72,7 +73,7 @@ def test_serving_the_ipn_certificate_loads_no_cryptography(tmp_path: Path) -> No
     assert "cryptography" not in loaded
 
 
-@pytest.mark.parametrize("module", ["gateway.worker.scheduler", "gateway.ipn.delivery"])
+@pytest.mark.parametrize("module", ["gateway.worker.scheduler", "gateway.ipn.outbox"])
 def test_the_worker_process_loads_no_web_stack(module: str, tmp_path: Path) -> None:
     loaded = loaded_after(f"import gateway.cli, {module}", tmp_path)
     assert loaded.isdisjoint({"flask", "werkzeug", "jinja2", "marshmallow", "gunicorn"})

@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from gateway.composition import build_registry
 from gateway.domain.lifecycle import Context, inserted, moved, transition
 from gateway.domain.records import MerchantRecord, RefundRecord
 from gateway.domain.states import (
-    INITIAL_STATES,
-    SILENT_STATES,
-    TRANSITIONS,
     AuthorizationState,
     CaptureState,
     DisputeState,
@@ -84,8 +82,9 @@ PAIRS = [
 
 
 def test_tables_are_the_documented_ones():
+    kinds = build_registry().kinds
     for kind, expected in EXPECTED.items():
-        table = TRANSITIONS[kind]
+        table = kinds[kind].transitions
         assert {(a.value, b.value) for a, tos in table.items() for b in tos} == expected, kind
         # Every state has a row, even terminal ones.
         assert set(table) == set(STATES[kind])
@@ -122,7 +121,7 @@ def context(runtime, merchant):
     with runtime.db.session() as session:
         m = merchants.by_seller_id(session, merchant.seller_id)
         assert m is not None
-        yield Context(session, m, NOW, runtime.ids)
+        yield Context(session, m, NOW, runtime.ids, runtime.registry)
         session.rollback()
 
 
@@ -134,7 +133,7 @@ def test_every_pair(context, kind, current, target):
         transition(context, obj, target, "SomeReason", "some description")
         assert (obj.state, obj.reason_code, obj.last_update) == (target, "SomeReason", NOW)
         written = _notifications(context.session) - before
-        assert written == (0 if target in SILENT_STATES[kind] else 1)
+        assert written == (0 if target in context.registry.kinds[kind].silent else 1)
         if written:
             row = context.session.scalars(select(Notification)).all()[-1]
             assert (row.object_kind, row.object_id, row.state, row.reason_code) == (
@@ -152,7 +151,8 @@ def test_every_pair(context, kind, current, target):
 
 def test_silent_states_are_the_documented_ones():
     # A confirmed order reference (Draft -> Open) and a new refund (Pending) are not announced.
-    assert {k: {s for s in v} for k, v in SILENT_STATES.items() if k in EXPECTED} == {
+    kinds = build_registry().kinds
+    assert {k: set(kind.silent) for k, kind in kinds.items() if k in EXPECTED} == {
         "OrderReference": {"Draft", "Open"},
         "Authorization": set(),
         "Capture": set(),
@@ -233,7 +233,8 @@ def test_inserted_checks_the_initial_states(context, state):
     """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
     record = _refund_record(context, state)
     before = _notifications(context.session)
-    if state in INITIAL_STATES["Refund"]:
+    refund = context.registry.kinds["Refund"]
+    if state in refund.initial:
         stored = inserted(context, "Refund", record, refunds.insert_refund)
         row = context.session.get_one(Refund, stored.id)
         assert stored == refunds.by_id(context.session, stored.id)
@@ -245,7 +246,7 @@ def test_inserted_checks_the_initial_states(context, state):
         )
         assert (row.refund_type, row.fee_refunded_minor) == ("SellerInitiated", 0)
         written = _notifications(context.session) - before
-        assert written == (0 if state in SILENT_STATES["Refund"] else 1)
+        assert written == (0 if state in refund.silent else 1)
     else:
         with pytest.raises(InvalidStateTransition):
             inserted(context, "Refund", record, refunds.insert_refund)

@@ -12,6 +12,7 @@ import base64
 import importlib.util
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -21,6 +22,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from clients.ipn import IpnVerifier
+from clients.notifications import Notification
+from clients.receiver import IpnReceiver, ReceiverServer
+from clients.responses import RefundDetails
 from tests.e2e.servers import LiveServer, Received, Receiver
 
 pytestmark = [
@@ -221,3 +226,42 @@ def test_a_notification_committed_before_a_sigkill_is_delivered_after_restart(
         assert refund_status(received)[:2] == ("Completed", None)
     finally:
         server.stop()
+
+
+# --- a merchant's clock days ahead ----------------------------------------------------------------
+# The SNS envelope's Timestamp is the real time of sending (what receivers check for freshness);
+# the notified objects carry the merchant's simulated times. Then the clock is reset to real time.
+
+AHEAD = timedelta(days=3)
+
+
+def refund_notice(refund_id: str) -> object:
+    def match(notification: Notification) -> bool:
+        details = notification.details
+        return isinstance(details, RefundDetails) and details.amazon_refund_id == refund_id
+
+    return match
+
+
+def test_a_receiver_accepts_ipns_of_a_merchant_days_ahead(server: LiveServer) -> None:
+    # The project's own verifier, with its one-hour age check against the real clock.
+    receiver = IpnReceiver(IpnVerifier(allowed_cert_hosts=[server.url]))
+    with ReceiverServer(receiver) as endpoint:
+        shop = Shop(server, endpoint.url)
+        shop.advance(AHEAD.total_seconds())
+        _, capture_id = shop.captured_order()
+        refund_id = shop.refund(capture_id, "10.00")
+        shop.advance(10)
+        [notice] = receiver.wait_for(1, timeout=30, predicate=refund_notice(refund_id))  # type: ignore[arg-type]
+        assert receiver.rejections == []
+
+        real_now = datetime.now(UTC)
+        assert abs(notice.timestamp - real_now) < timedelta(minutes=5)  # sent now
+        details = notice.details
+        assert isinstance(details, RefundDetails) and details.creation_timestamp is not None
+        assert details.creation_timestamp - real_now > AHEAD - timedelta(minutes=5)  # simulated
+
+        clock = server.sandbox("post", f"/merchants/{shop.seller_id}/clock/reset")
+        assert (clock["offset_seconds"], clock["frozen"]) == (0, False)
+        merchant_now = datetime.strptime(clock["now"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert abs(merchant_now - datetime.now(UTC)) < timedelta(minutes=1)

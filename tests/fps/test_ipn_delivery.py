@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from gateway.ipn.delivery import deliver_due, dispatcher
+from gateway.ipn.outbox import deliver_due
 from gateway.runtime import Runtime
 from tests.ipn.receivers import Receiver
 
@@ -20,7 +20,7 @@ PAST_ANY_RETRY = 100
 def receiver(runtime: Runtime) -> Iterator[Receiver]:
     r = Receiver().start()
     yield r
-    pool = dispatcher(runtime)
+    pool = runtime.dispatcher
     assert pool.wait_idle(30), "IPN deliveries still running at teardown"
     pool.close()
     r.stop()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.ipn.delivery import deliver_due, dispatcher
+from gateway.ipn.outbox import deliver_due
 from gateway.runtime import Runtime
 from tests.helpers import MerchantCredentials
 from tests.ipn.receivers import Receiver
@@ -17,7 +17,7 @@ from tests.ipn.receivers import Receiver
 def _quiet_dispatcher(runtime: Runtime) -> Iterator[None]:
     """Whatever a test started has finished (and its threads are gone) before teardown."""
     yield
-    pool = dispatcher(runtime)
+    pool = runtime.dispatcher
     assert pool.wait_idle(30), "IPN deliveries still running at teardown"
     pool.close()
 

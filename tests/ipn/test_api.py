@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.ipn import delivery
+from gateway.ipn.leases import claim
 from gateway.store.models import Merchant
 from gateway.worker.jobs import run_due_work
 
@@ -94,7 +94,7 @@ def test_redeliver_while_in_flight_is_409(api, client, base, runtime, receiver, 
     merchant_id = runtime.db.run(lambda s: s.scalars(select(Merchant.id)).one(), write=False)
     now = runtime.clock.now()
     lease_end = now + timedelta(seconds=60)
-    runtime.db.run(lambda s: delivery._claim(merchant_id, now, now, lease_end, 10, s))
+    runtime.db.run(lambda s: claim(merchant_id, now, now, lease_end, 10, s))
     answer = client.post(f"{base}/notifications/{listed['id']}/redeliver")
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "NotificationInFlight"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy import select
 
-from gateway.ipn import delivery, transport
-from gateway.ipn.delivery import Posted, PostResult, Prepared, Target, deliver_due
+from gateway.ipn import outbox, transport
+from gateway.ipn.leases import claim
+from gateway.ipn.outbox import Posted, Target, deliver_due
+from gateway.ipn.transport import PostResult, Prepared
 from gateway.store.models import Merchant, NotificationMessage
 from tests.ipn.receivers import receiving
 from tests.ipn.test_delivery import attempts, only_row, rows
@@ -53,7 +56,7 @@ def test_a_long_answer_is_not_read_to_its_end_and_closes_its_connection(
 ):
     monkeypatch.setattr(transport, "REUSE_IDLE_SECONDS", 3600.0)
     with receiving(
-        keep_alive=True, answer=b"x" * (delivery.SNIPPET_BYTES + delivery.DRAIN_BYTES + 1)
+        keep_alive=True, answer=b"x" * (transport.SNIPPET_BYTES + transport.DRAIN_BYTES + 1)
     ) as receiver:
         configure(ipn_url=receiver.url)
         for _ in range(2):
@@ -70,13 +73,13 @@ def test_a_chunk_stops_posting_once_half_its_lease_is_gone(api, runtime, configu
     # so each goes into a new chunk, whose transaction renews it before it is posted.
     runtime.settings = runtime.settings.replace(ipn_claim_lease_seconds=0)
     prepared: list[int] = []
-    real_prepare = delivery._prepare
+    real_prepare = outbox._prepare
 
     def spy(rt, target, claims, session):
         prepared.append(len(claims))
         return real_prepare(rt, target, claims, session)
 
-    monkeypatch.setattr(delivery, "_prepare", spy)
+    monkeypatch.setattr(outbox, "_prepare", spy)
     with receiving() as receiver:
         configure(ipn_url=receiver.url)
         made = [api.open_authorization() for _ in range(3)]
@@ -95,15 +98,13 @@ def test_a_claim_that_lost_its_row_settles_nothing_but_logs_its_attempt(
         merchant = session.scalars(select(Merchant)).one()
         target = Target(merchant.id, receiver.url, False, False)
     lease = runtime.settings.ipn_claim_lease_seconds
-    lease_end = clock.now() + delivery.timedelta(seconds=lease)
-    (stale,) = runtime.db.run(
-        partial(delivery._claim, merchant.id, clock.now(), clock.now(), lease_end, 10)
-    )
+    lease_end = clock.now() + timedelta(seconds=lease)
+    (stale,) = runtime.db.run(partial(claim, merchant.id, clock.now(), clock.now(), lease_end, 10))
     clock.advance(lease + 1)  # the first worker's lease ends; another delivers the row
     assert deliver() == 1
     delivered = only_row(runtime)
     late = Posted(stale, Prepared(receiver.url, {}, b"", clock.now()), [PostResult(500, 1)])
-    runtime.db.run(partial(delivery._settle, runtime, target, [late]))
+    runtime.db.run(partial(outbox._settle, runtime, target, [late]))
     row = only_row(runtime)
     assert (row.delivery_state, row.attempt_count) == ("delivered", 2)
     assert row.acknowledged_at == delivered.acknowledged_at
@@ -130,15 +131,15 @@ def test_posts_are_settled_without_waiting_for_the_whole_chunk(
     api, runtime, configure, monkeypatch
 ):
     # Settling is due after every post: a slow receiver's rows show as delivered one by one.
-    monkeypatch.setattr(delivery, "SETTLE_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(outbox, "SETTLE_AFTER_SECONDS", 0.0)
     settled: list[int] = []
-    real_settle = delivery._settle
+    real_settle = outbox._settle
 
     def spy(rt, target, posted, session):
         settled.append(len(posted))
         return real_settle(rt, target, posted, session)
 
-    monkeypatch.setattr(delivery, "_settle", spy)
+    monkeypatch.setattr(outbox, "_settle", spy)
     with receiving() as receiver:
         configure(ipn_url=receiver.url)
         for _ in range(3):

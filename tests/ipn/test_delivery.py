@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 from urllib3 import Timeout
 
-from gateway.ipn import delivery
-from gateway.ipn.delivery import deliver_due, dispatcher
+from gateway.ipn import outbox, transport
+from gateway.ipn.leases import claim
+from gateway.ipn.outbox import deliver_due
 from gateway.runtime import Runtime
 from gateway.store.models import Merchant, Notification, NotificationAttempt
-from gateway.worker.jobs import AFTER_SWEEP, sweep
+from gateway.worker.sweep import sweep
 from tests.helpers import SignedApi, new_merchant
 from tests.ipn.receivers import free_port, receiving
 
@@ -206,7 +207,7 @@ def test_nothing_is_lost_when_delivery_fails_midway(
     def crash(_http, _prepared):
         raise RuntimeError("the process died while posting")
 
-    monkeypatch.setattr(delivery, "post", crash)
+    monkeypatch.setattr(outbox, "post", crash)
     deliver()
     row = only_row(runtime)
     assert (row.delivery_state, row.acknowledged_at) == ("in_flight", None)
@@ -225,11 +226,9 @@ def test_a_claim_is_taken_once(api, runtime, clock, receiver, configure, deliver
     with runtime.db.session(write=False) as session:
         merchant_id = session.scalars(select(Merchant.id)).one()
     lease_end = clock.now() + timedelta(seconds=60)
-    first = runtime.db.run(
-        lambda s: delivery._claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
-    )
+    first = runtime.db.run(lambda s: claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s))
     second = runtime.db.run(
-        lambda s: delivery._claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
+        lambda s: claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
     )
     assert len(first) == 1 and second == []
     # The claim's holder crashed without posting: after its lease, another worker delivers.
@@ -252,9 +251,7 @@ def test_a_dead_workers_claim_ends_in_real_time_even_when_the_merchant_clock_is_
 
     merchant_id = runtime.db.run(freeze)
     lease_end = clock.now() + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
-    runtime.db.run(
-        lambda s: delivery._claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s)
-    )
+    runtime.db.run(lambda s: claim(merchant_id, clock.now(), clock.now(), lease_end, 10, s))
     assert deliver() == 0
     clock.advance(runtime.settings.ipn_claim_lease_seconds + 1)  # the merchant's time stands
     assert deliver() == 1
@@ -280,7 +277,7 @@ def test_two_workers_sweeping_at_once_post_each_notification_once(
         t.start()
     for t in threads:
         t.join(30)
-    dispatcher(other).close()
+    other.dispatcher.close()
     assert len(receiver.received) == 5
     assert len(set(receiver.bodies())) == 5
     assert {r.delivery_state for r in rows(runtime)} == {"delivered"}
@@ -297,17 +294,16 @@ def test_a_hanging_receiver_does_not_hold_up_other_merchants(app, api, runtime, 
         assert healthy.got_one.wait(10)
         assert hanging.received == []
         gate.set()
-        assert dispatcher(runtime).wait_idle(30)
+        assert runtime.dispatcher.wait_idle(30)
         assert len(hanging.received) == 1
     assert {r.delivery_state for r in rows(runtime)} == {"delivered"}
 
 
 def test_every_sweep_delivers(api, runtime, receiver, configure):
-    assert deliver_due in AFTER_SWEEP
     configure(ipn_url=receiver.url)
     api.open_authorization()
     sweep(runtime)
-    assert dispatcher(runtime).wait_idle(30)
+    assert runtime.dispatcher.wait_idle(30)
     assert len(receiver.received) == 1
 
 
@@ -334,7 +330,7 @@ def test_what_each_answer_leads_to(
 
 
 def test_a_read_timeout_is_retried(api, runtime, configure, deliver, monkeypatch):
-    monkeypatch.setattr(delivery, "TIMEOUT", Timeout(connect=3, read=0.2))
+    monkeypatch.setattr(transport, "TIMEOUT", Timeout(connect=3, read=0.2))
     with receiving(gate=threading.Event()) as hanging:
         configure(ipn_url=hanging.url)
         api.open_authorization()

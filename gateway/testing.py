@@ -3,8 +3,10 @@
 Registered through the ``pytest11`` entry point, so installing this project is enough. The
 fixture serves the simulator app in-process on 127.0.0.1 and a free port (werkzeug, in a
 thread) with a fresh SQLite database in ``tmp_path``, creates a fresh merchant whose IPN URL is
-an :class:`~clients.receiver.ReceiverServer`, and hands back typed clients and helpers. This is
-the one module of ``clients`` that uses ``gateway`` (and Flask), imported inside the fixture only.
+an :class:`~clients.receiver.ReceiverServer`, and hands back typed clients and helpers. It
+lives in ``gateway`` because it starts the simulator (``clients`` never imports ``gateway``); the
+simulator's modules are imported inside the fixture, so that loading the plugin, which every
+pytest run of an environment with this project installed does, loads no Flask or SQLAlchemy.
 The simulator's scheduler sweeps every 0.1 s in a background thread, so due work (refund
 settlement in real time) and IPN delivery happen as in ``gateway serve``.
 """
@@ -28,7 +30,7 @@ from clients.receiver import IpnReceiver, ReceiverServer
 from clients.responses import CaptureDetails
 from clients.transport import NO_RETRIES
 
-#: Sandbox control API prefix (README "Sandbox control API").
+#: Sandbox control API prefix (docs/sandbox-api.md).
 CONTROL = "/sandbox/api/v1"
 #: Seconds between two sweeps of the in-process scheduler (IPNs go out within about this long).
 SWEEP_INTERVAL = 0.1

@@ -1,0 +1,44 @@
+"""The composition root: the one place that says what a runtime's registry holds.
+
+Each product declares its kinds, due work, refund outcome hooks and IPN renderers as plain values
+in its own modules; ``build_registry`` installs them, in this order, into a new ``Registry`` that
+the ``Runtime`` keeps. Nothing registers itself on import. No Flask here.
+"""
+
+from __future__ import annotations
+
+from gateway.domain import disputes, kinds, settlement
+from gateway.fps import ipn as fps_ipn
+from gateway.fps import states as fps_states
+from gateway.fps import transactions as fps_transactions
+from gateway.ipn import envelope, notification_data
+from gateway.registry import Registry
+
+
+def install_offamazon(registry: Registry) -> None:
+    """Off-Amazon Payments: its objects, their due work, disputes' refund hook, SNS IPNs."""
+    for kind in kinds.KINDS:
+        registry.add_kind(kind)
+    for due in settlement.DUE_WORK:
+        registry.add_due(due)
+    registry.add_refund_outcome_hook(disputes.decline_refunds_of_disputed_orders)
+    for notification_type, data in notification_data.DATA:
+        registry.add_renderer(notification_type, envelope.sns_renderer(data))
+
+
+def install_fps(registry: Registry) -> None:
+    """FPS: tokens and transactions, the settlement of Pending ones, form-encoded IPNs."""
+    for kind in fps_states.KINDS:
+        registry.add_kind(kind)
+        assert kind.notification is not None
+        registry.add_renderer(kind.notification, fps_ipn.render)
+    for due in fps_transactions.DUE_WORK:
+        registry.add_due(due)
+
+
+def build_registry() -> Registry:
+    """Everything the simulator serves."""
+    registry = Registry()
+    install_offamazon(registry)
+    install_fps(registry)
+    return registry

@@ -1,0 +1,71 @@
+"""The Off-Amazon Payments kinds: each object's table, first states, silent states, notification.
+
+Declarations only; ``gateway.composition`` installs them in the runtime's registry. No Flask here.
+"""
+
+from __future__ import annotations
+
+from gateway.domain.states import (
+    AUTHORIZATION_TRANSITIONS,
+    CAPTURE_TRANSITIONS,
+    DISPUTE_TRANSITIONS,
+    ORDER_REFERENCE_TRANSITIONS,
+    REFUND_TRANSITIONS,
+)
+from gateway.domain.states import AuthorizationState as A
+from gateway.domain.states import CaptureState as C
+from gateway.domain.states import DisputeState as D
+from gateway.domain.states import OrderReferenceState as O
+from gateway.domain.states import RefundState as R
+from gateway.registry import Kind
+from gateway.store.models import Authorization, Capture, Dispute, OrderReference, Refund
+
+# Silent states are those Amazon does not notify when an object enters them. Confirming
+# (Draft -> Open) is answered synchronously and a new order reference is not announced; a refund
+# is always Pending at first, and its IPN comes when it settles. UNCONFIRMED: our reading of
+# Amazon's IPN guide ("sent when the state changes"); every other state entered is notified.
+# NotificationTypes per kind [SRC: reference/amazon-wire.md §2.3].
+
+ORDER_REFERENCE = Kind(
+    "OrderReference",
+    OrderReference,
+    ORDER_REFERENCE_TRANSITIONS,
+    initial=frozenset({O.DRAFT}),
+    silent=frozenset({O.DRAFT, O.OPEN}),
+    notification="OrderReferenceNotification",
+)
+AUTHORIZATION = Kind(
+    "Authorization",
+    Authorization,
+    AUTHORIZATION_TRANSITIONS,
+    initial=frozenset(A),
+    silent=frozenset(),
+    notification="PaymentAuthorize",
+)
+CAPTURE = Kind(
+    "Capture",
+    Capture,
+    CAPTURE_TRANSITIONS,
+    initial=frozenset(C),
+    silent=frozenset(),
+    notification="PaymentCapture",
+)
+REFUND = Kind(
+    "Refund",
+    Refund,
+    REFUND_TRANSITIONS,
+    initial=frozenset({R.PENDING}),
+    silent=frozenset({R.PENDING}),
+    notification="PaymentRefund",
+)
+#: A dispute's NotificationType depends on its type (``lifecycle.notification_type``).
+DISPUTE = Kind(
+    "Dispute",
+    Dispute,
+    DISPUTE_TRANSITIONS,
+    initial=frozenset({D.OPEN}),
+    silent=frozenset(),
+    notification=None,
+)
+
+KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE)
