@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.registry import Registry
 from gateway.domain.records import MerchantRecord
+from gateway.registry import Registry
 from gateway.store import refunds
 from gateway.store.models import Dispute, Notification
 from gateway.wire import views

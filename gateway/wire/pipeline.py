@@ -28,8 +28,8 @@ from gateway.errors import (
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
-from gateway.store import merchants
 from gateway.signing import verify as verify_signature
+from gateway.store import merchants
 from gateway.wire.params import load
 from gateway.wire.render import render_result
 
