@@ -22,7 +22,7 @@ from flask import Flask, Response, request
 
 from clients import sigv2
 from gateway.config import Settings
-from gateway.server import GatewayServer
+from gateway.server import GatewayServer, listen
 
 PATH = "/ceiling"
 ACCESS_KEY = "AKIACEILINGACCESSKEY"
@@ -92,7 +92,7 @@ class CeilingServer(GatewayServer):
 
     def __init__(self, settings: Settings, db_path: Path) -> None:
         self.db_path = db_path
-        super().__init__(settings)
+        super().__init__(settings, listen(settings))
 
     def load(self) -> Any:
         return create_app(self.db_path)

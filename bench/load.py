@@ -77,9 +77,10 @@ def signed_body(
 
 
 def _quote(
-    value: str, safe: str = "", encoding: str | None = None, errors: str | None = None
+    value: str | bytes, safe: str | bytes = "", encoding: str = "", errors: str = "", /
 ) -> str:
-    return sigv2.rfc3986(value)
+    """``urlencode``'s ``quote_via``: RFC 3986 (every value here is text)."""
+    return sigv2.rfc3986(value if isinstance(value, str) else value.decode())
 
 
 def refund_params(seller_id: str, capture_id: str, reference: str) -> dict[str, str]:

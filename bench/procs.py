@@ -1,28 +1,18 @@
-"""Starting and stopping the servers the benchmark measures, on loopback, and their peak memory.
+"""The servers the benchmark measures, and their peak memory.
 
-Every process is started in its own session and stopped by its own id (SIGTERM, then SIGKILL of
-that process group after a grace period); nothing is looked up or killed by name.
+They are started and stopped by ``tests.support.servers`` (the launcher the tests use too): each
+in its own session, stopped by its own id (SIGTERM, then SIGKILL of that process group after a
+grace period); nothing is looked up or killed by name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.servers import ServerProcess
 
 
 def _children(pid: int) -> list[int]:
@@ -85,118 +75,24 @@ def peak_memory_mib(pid: int) -> dict[str, float]:
     }
 
 
-class Server:
-    """A server subprocess listening on ``HOST:port``."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: list[str],
-        port: int,
-        log: Path,
-        env: dict[str, str] | None = None,
-        cwd: Path | None = None,
-    ) -> None:
-        self.name, self.argv, self.port, self.log_path = name, argv, port, log
-        self.env, self.cwd = env, cwd
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.memory: dict[str, float] = {}
-
-    def start(self, timeout: float = 60.0) -> Server:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **(self.env or {})},
-            cwd=self.cwd,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode}; see {self.log_path}"
-                )
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
-                time.sleep(0.3)  # let every worker come up
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not listen on {self.port} within {timeout}s")
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def sample_memory(self) -> dict[str, float]:
-        if self.proc is not None and self.proc.poll() is None:
-            current = peak_memory_mib(self.proc.pid)
-            if current["total_mib"] >= self.memory.get("total_mib", 0):
-                self.memory = current
-        return self.memory
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.sample_memory()
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        # Anything the server left behind in its own process group (its own session).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc = None
-
-
-def python() -> str:
-    return sys.executable
-
-
-def gateway_server(
-    data_dir: Path,
-    port: int,
-    log: Path,
-    *,
-    scheduler: bool = False,
-    workers: int | None = None,
-    threads: int | None = None,
-    sweep_interval: float | None = None,
-) -> Server:
-    argv = [python(), "-m", "gateway", "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    # Figures comparable with the runs before the access log existed (a line per request).
-    argv.append("--no-access-log")
-    if not scheduler:
-        argv.append("--no-scheduler")
-    if workers:
-        argv += ["--workers", str(workers)]
-    if threads:
-        argv += ["--threads", str(threads)]
-    env = {"GATEWAY_SEED_DIR": ""}
-    if sweep_interval is not None:
-        env["GATEWAY_SWEEP_INTERVAL"] = str(sweep_interval)
-    return Server("gateway", argv, port, log, env=env)
-
-
 def ceiling_server(
     data_dir: Path, port: int, log: Path, *, workers: int | None = None, threads: int | None = None
-) -> Server:
-    argv = [python(), "-m", "bench.ceiling", "--data-dir", str(data_dir), "--port", str(port)]
+) -> ServerProcess:
+    argv = [sys.executable, "-m", "bench.ceiling", "--data-dir", str(data_dir), "--port", str(port)]
     if workers:
         argv += ["--workers", str(workers)]
     if threads:
         argv += ["--threads", str(threads)]
-    return Server("ceiling", argv, port, log)
+    return ServerProcess("ceiling", argv, log, port=port)
 
 
-def localstripe_server(port: int, log: Path) -> Server:
-    return Server("localstripe", [python(), "-m", "bench.peer", "--port", str(port)], port, log)
+def localstripe_server(port: int, log: Path) -> ServerProcess:
+    argv = [sys.executable, "-m", "bench.peer", "--port", str(port)]
+    return ServerProcess("localstripe", argv, log, port=port)
+
+
+def ipn_worker(data_dir: Path, log: Path) -> ServerProcess:
+    """``gateway worker`` sweeping every 0.1 s: it serves nothing, it posts IPNs."""
+    argv = [sys.executable, "-m", "gateway", "worker", "--data-dir", str(data_dir)]
+    argv += ["--interval", "0.1"]
+    return ServerProcess("ipn-worker", argv, log, port=None, env={"GATEWAY_SEED_DIR": ""})

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from bench.ceiling import ACCESS_KEY as CEILING_KEY
 from bench.ceiling import PATH as CEILING_PATH
 from bench.ceiling import SECRET_KEY as CEILING_SECRET
 from bench.report import render_markdown
+from tests.support.servers import GatewayServer, ServerProcess, free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -114,8 +116,14 @@ class GatewayTarget:
         self.host = f"127.0.0.1:{port}"
         self.url = f"http://{self.host}{load.OFFAMAZON_PATH}"
         self.next_capture = 0
-        self.server = procs.gateway_server(
-            data_dir, port, work / f"{name}.log", workers=plan.workers, threads=plan.threads
+        self.server = GatewayServer(
+            data_dir,
+            port=port,
+            log_path=work / f"{name}.log",
+            workers=plan.workers,
+            threads=plan.threads,
+            # Figures comparable with the runs before the access log existed (a line a request).
+            access_log=False,
         )
 
     def sign(self, params: dict[str, str]) -> str:
@@ -245,7 +253,7 @@ def localstripe_round(port: int, work: Path, plan: Plan, tag: str) -> dict[str, 
             authorization=f"Bearer {STRIPE_KEY}",
             server_pid=server.pid,
         )
-        memory = server.sample_memory()
+        memory = procs.peak_memory_mib(server.pid)
     finally:
         server.stop()
     return {"refund": create.to_dict(), "get": read.to_dict(), "memory": memory}
@@ -300,9 +308,9 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
             "measured": False,
             "reason": "gateway.ipn.outbox is not on this branch (IPN delivery has not landed)",
         }
-    runs = []
+    runs: list[dict[str, Any]] = []
     for r in range(plan.rounds):
-        with ipn.Receiver() as receiver:
+        with ipn.receiver() as receiver:
             data = work / f"ipn-{r}"
             shutil.rmtree(data, ignore_errors=True)
             merchant = fixtures.create_database(data, ipn_url=receiver.url)
@@ -312,37 +320,13 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
                 stored_refunds=plan.ipn_notifications,
                 due_notifications=plan.ipn_notifications,
             )
-            worker = procs.Server(
-                "ipn-worker",
-                [
-                    sys.executable,
-                    "-m",
-                    "gateway",
-                    "worker",
-                    "--data-dir",
-                    str(data),
-                    "--interval",
-                    "0.1",
-                ],
-                0,
-                work / "ipn-worker.log",
-                env={"GATEWAY_SEED_DIR": ""},
-            )
-            worker.log_path.parent.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.Popen(
-                worker.argv,
-                stdout=worker.log_path.open("ab"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, **(worker.env or {})},
-            )
-            worker.proc = proc
+            worker = procs.ipn_worker(data, work / "ipn-worker.log").start()
             try:
                 complete = receiver.wait_for(plan.ipn_notifications, timeout=120)
-                memory = worker.sample_memory()
+                memory = procs.peak_memory_mib(worker.pid)
             finally:
                 worker.stop()
-            times = sorted(t for t, _ in receiver.arrivals)
+            times = sorted(r.at for r in receiver.received)
             count = min(len(times), plan.ipn_notifications)
             span = times[count - 1] - times[0] if count > 1 else 0.0
             runs.append(
@@ -367,17 +351,20 @@ def ipn_delivery(plan: Plan, work: Path) -> dict[str, Any]:
 
 def ipn_delay(plan: Plan, work: Path) -> dict[str, Any]:
     """Real-time mode: refunds settle 1 s after they are made; due-to-acknowledged delays."""
-    with ipn.Receiver() as receiver:
+    with ipn.receiver() as receiver:
         data = work / "ipn-delay"
         shutil.rmtree(data, ignore_errors=True)
         merchant = fixtures.create_database(data, settle_delay_seconds=1, ipn_url=receiver.url)
         fixtures.load(data, merchant, fresh_captures=plan.ipn_refunds)
-        port = procs.free_port()
-        server = procs.gateway_server(
-            data, port, work / "ipn-delay.log", scheduler=True, sweep_interval=0.1
+        server = GatewayServer(
+            data,
+            log_path=work / "ipn-delay.log",
+            scheduler=True,
+            sweep_interval=0.1,
+            access_log=False,
         )
         server.start()
-        target_host = f"127.0.0.1:{port}"
+        target_host = f"127.0.0.1:{server.port}"
         try:
             made: list[tuple[str, float]] = []
             with requests.Session() as http:
@@ -406,12 +393,12 @@ def ipn_delay(plan: Plan, work: Path) -> dict[str, Any]:
                 rid: t + 1.0 for rid, t in ipn.due_times(fixtures.database_path(data), ids).items()
             }
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(receiver.completed_acks()) < len(ids):
+            while time.monotonic() < deadline and len(ipn.completed_acks(receiver)) < len(ids):
                 time.sleep(0.1)
-            memory = server.sample_memory()
+            memory = procs.peak_memory_mib(server.pid)
         finally:
             server.stop()
-        acks = receiver.completed_acks()
+        acks = ipn.completed_acks(receiver)
     delays = sorted(acks[rid] - due[rid] for rid in ids if rid in acks and rid in due)
     if not delays:
         return {"measured": False, "reason": "no Completed refund IPN arrived"}
@@ -471,7 +458,7 @@ def run(plan: Plan, out: Path, only: set[str]) -> dict[str, Any]:
         "connections": load.CONNECTIONS,
         "wrk_threads": load.THREADS,
     }
-    servers: list[procs.Server] = []
+    servers: list[ServerProcess] = []
     try:
         if "api" in only:
             result.update(api_rounds(plan, work, servers))
@@ -492,7 +479,7 @@ def run(plan: Plan, out: Path, only: set[str]) -> dict[str, Any]:
     return result
 
 
-def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str, Any]:
+def api_rounds(plan: Plan, work: Path, servers: list[ServerProcess]) -> dict[str, Any]:
     captures = plan.captures_per_round * plan.rounds
     log(
         f"preparing databases: {captures} fresh captures each, {plan.stored_refunds} stored refunds"
@@ -505,7 +492,7 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
     fixtures.load(stored_dir, m_stored, fresh_captures=captures, stored_refunds=plan.stored_refunds)
     log(f"stored database loaded in {time.monotonic() - started:.1f}s")
 
-    ceiling_port = procs.free_port()
+    ceiling_port = free_port()
     ceiling = procs.ceiling_server(
         work / "ceiling",
         ceiling_port,
@@ -513,9 +500,9 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
         workers=plan.workers,
         threads=plan.threads,
     )
-    empty = GatewayTarget("gw-empty", empty_dir, m_empty, procs.free_port(), plan, work, 0)
+    empty = GatewayTarget("gw-empty", empty_dir, m_empty, free_port(), plan, work, 0)
     stored = GatewayTarget(
-        "gw-stored", stored_dir, m_stored, procs.free_port(), plan, work, plan.stored_refunds
+        "gw-stored", stored_dir, m_stored, free_port(), plan, work, plan.stored_refunds
     )
     for server in (ceiling, empty.server, stored.server):
         servers.append(server)
@@ -540,7 +527,7 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
         load.run_wrk(target.url, warm, seconds=1, mode="cycle")
 
     rounds: list[dict[str, Any]] = []
-    ls_port = procs.free_port()
+    ls_port = free_port()
     for r in range(plan.rounds):
         tag = f"r{r}"
         entry: dict[str, Any] = {}
@@ -555,10 +542,10 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
                     server_pid=ceiling.pid,
                 ),
             ),
-            ("refund", lambda tag=tag: empty.refund_run(tag)),
-            ("get", lambda tag=tag: empty.get_run(tag)),
-            ("refund_stored", lambda tag=tag: stored.refund_run(tag)),
-            ("get_stored", lambda tag=tag: stored.get_run(tag)),
+            ("refund", partial(empty.refund_run, tag)),
+            ("get", partial(empty.get_run, tag)),
+            ("refund_stored", partial(stored.refund_run, tag)),
+            ("get_stored", partial(stored.get_run, tag)),
         ]
         for name, step in steps:
             figure = step()
@@ -577,7 +564,7 @@ def api_rounds(plan: Plan, work: Path, servers: list[procs.Server]) -> dict[str,
         )
         rounds.append(entry)
     memory = {
-        name: server.sample_memory()
+        name: procs.peak_memory_mib(server.pid)
         for name, server in (
             ("ceiling", ceiling),
             ("gateway_empty", empty.server),

@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from random import Random
@@ -52,8 +52,12 @@ class Runtime:
     _certificate_pem: bytes | None = field(default=None, init=False, repr=False)
     _dispatcher: Dispatcher | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    #: The signing key when the caller has parsed it already (a test session parses one for all
+    #: its runtimes); otherwise it is loaded from the data dir on first use.
+    signing_key_in_hand: InitVar[SigningKey | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, signing_key_in_hand: SigningKey | None) -> None:
+        self._signing_key = signing_key_in_hand
         limit = self.settings.active_requests
         self.admission = threading.BoundedSemaphore(limit) if limit > 0 else nullcontext()
 

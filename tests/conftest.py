@@ -1,5 +1,6 @@
 """Shared fixtures: a database per test (SQLite, or PostgreSQL when GATEWAY_TEST_DATABASE_URL is
-set), a frozen base clock, a runtime, the Flask app, and a signing test client.
+set; see ``tests.support.databases``), a frozen base clock, a runtime, the Flask app, and a
+signing test client.
 
 The whole suite runs once per backend: ``.ci/run`` runs it plain (SQLite) and again with
 ``GATEWAY_TEST_DATABASE_URL=postgresql+psycopg://...``.
@@ -7,65 +8,39 @@ The whole suite runs once per backend: ``.ci/run`` runs it plain (SQLite) and ag
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, make_url
-from sqlalchemy.pool import NullPool
 
 from gateway.app import create_app
 from gateway.clock import FrozenClock
 from gateway.config import Settings
 from gateway.ids import IdGenerator
-from gateway.ipn.keys import KEY_FILE, ensure_signing_key
+from gateway.ipn.keys import KEY_FILE, SigningKey, ensure_signing_key
 from gateway.runtime import Runtime
-from gateway.store.db import Database
 from tests.helpers import MerchantCredentials, SignedApi, new_merchant
-
-POSTGRES_URL_ENV = "GATEWAY_TEST_DATABASE_URL"
+from tests.support.databases import Databases
+from tests.support.servers import GatewayServer
+from tests.support.sink import Sink
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str | None]:
-    """A PostgreSQL database of this test session's own, dropped at the end (None: SQLite).
-
-    ``GATEWAY_TEST_DATABASE_URL`` names the server to use; each session creates a database
-    there, so concurrent runs on one server (developers, CI) never touch each other's tables.
-    """
-    server_url = os.environ.get(POSTGRES_URL_ENV)
-    if not server_url:
-        yield None
-        return
-    server = make_url(server_url)
-    name = f"gateway_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """This session's databases: SQLite, or PostgreSQL when GATEWAY_TEST_DATABASE_URL is set."""
+    made = Databases.from_environment(tmp_path_factory.mktemp("databases"))
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_url: str | None) -> Iterator[str]:
-    """A fresh, empty database for one test."""
-    if postgres_url is None:
-        yield f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
-        return
-    db = Database(postgres_url)
-    db.drop_all()
-    db.dispose()
-    yield postgres_url
+def database_url(tmp_path: Path, databases: Databases) -> str:
+    """A database with the schema and no rows, for one test."""
+    return databases.with_schema(tmp_path)
 
 
 @pytest.fixture
@@ -81,20 +56,34 @@ def signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / KEY_FILE
 
 
+@pytest.fixture(scope="session")
+def signing_key(signing_key_file: Path) -> SigningKey:
+    """The session's key, parsed once (tens of milliseconds per parse) and handed to runtimes."""
+    return ensure_signing_key(signing_key_file.parent)
+
+
 @pytest.fixture
 def runtime(
-    tmp_path: Path, database_url: str, clock: FrozenClock, signing_key_file: Path
+    tmp_path: Path,
+    database_url: str,
+    clock: FrozenClock,
+    signing_key_file: Path,
+    signing_key: SigningKey,
 ) -> Iterator[Runtime]:
+    """A runtime on a database that has its schema already (so no ``initialize()``), with the
+    session's signing key in its data dir and in hand."""
     settings = Settings(
         data_dir=tmp_path / "data", database_url=database_url, seed_dir="", scheduler=False
     )
     settings.data_dir.mkdir(parents=True)
     shutil.copy(signing_key_file, settings.data_dir / KEY_FILE)
-    rt = Runtime.from_settings(settings, clock=clock, ids=IdGenerator(random.Random(20261122)))
-    rt.initialize()
+    rt = Runtime.from_settings(
+        settings,
+        clock=clock,
+        ids=IdGenerator(random.Random(20261122)),
+        signing_key_in_hand=signing_key,
+    )
     yield rt
-    if os.environ.get(POSTGRES_URL_ENV):
-        rt.db.drop_all()
     rt.db.dispose()
 
 
@@ -114,3 +103,57 @@ def merchant(runtime: Runtime) -> MerchantCredentials:
 def api(app: Any, merchant: MerchantCredentials, clock: FrozenClock) -> SignedApi:
     """Signed Off-Amazon Payments calls as ``merchant``, in process."""
     return SignedApi(app.test_client(), merchant, clock)
+
+
+# --- live servers --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[GatewayServer]:
+    """A ``gateway serve`` without its scheduler, shared by the session's tests: each test makes
+    merchants of its own (and so its own orders and reference ids). Due work is applied when a
+    test advances a merchant's clock through the sandbox API."""
+    data = tmp_path_factory.mktemp("live") / "data"
+    server = GatewayServer(data, database_url=databases.empty(data))
+    yield server.start()
+    server.kill()  # nothing to wait for: a graceful stop costs 2.4 s and no test looks at it
+
+
+@pytest.fixture(scope="session")
+def live_server_with_scheduler(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[GatewayServer]:
+    """Like ``live_server``, with its scheduler sweeping every 0.1 s: due work in real time, and
+    IPN delivery. One web worker (the tests here are sequential)."""
+    data = tmp_path_factory.mktemp("live-scheduler") / "data"
+    server = GatewayServer(data, database_url=databases.empty(data), scheduler=True, workers=1)
+    yield server.start()
+    server.kill()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path, databases: Databases) -> Iterator[Callable[..., GatewayServer]]:
+    """Makes servers of the test's own, for tests of restarts and kills: ``own_server(**options)``
+    is a ``GatewayServer`` (not started) on a new database unless ``database_url`` and
+    ``data_dir`` say which. Whatever is still running at the end is killed (a test that checks a
+    graceful stop calls ``stop()`` itself)."""
+    made: list[GatewayServer] = []
+
+    def make(**options: Any) -> GatewayServer:
+        data_dir = options.pop("data_dir", None) or tmp_path / f"data-{len(made)}"
+        url = options.pop("database_url", None) or databases.empty(data_dir)
+        made.append(GatewayServer(data_dir, database_url=url, **options))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.kill()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Sink]:
+    """A notification sink on loopback (answers 200 unless told otherwise)."""
+    with Sink() as sink:
+        yield sink

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -11,6 +12,9 @@ from gateway.clock import FrozenClock
 from gateway.domain.merchants import create_merchant
 from gateway.runtime import Runtime
 
+#: Fixture data: Amazon's published sample answers and IPNs, an Amazon-signed SNS notification,
+#: FPS answers (each folder's README says where it comes from).
+DATA = Path(__file__).resolve().parent / "data"
 NS = "{http://mws.amazonservices.com/schema/OffAmazonPayments/2013-01-01}"
 PATH = "/OffAmazonPayments_Sandbox/2013-01-01"
 HOST = "localhost"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.live import LiveServer, database_url, free_port
+from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.e2e
 
@@ -80,16 +80,12 @@ def test_the_docs_point_nowhere_outside_the_repository() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
     """``gateway serve`` as a reader starts it: SQLite in its data dir, on either backend's run
     (the session's PostgreSQL database belongs to the function-scoped tests beside this one)."""
     folder = tmp_path_factory.mktemp("docs-server")
-    live = LiveServer(
-        data_dir=folder / "data",
-        database_url=database_url(folder, None),
-        port=free_port(),
-        log_path=folder / "server.log",
-        scheduler=True,
+    live = GatewayServer(
+        folder / "data", log_path=folder / "server.log", scheduler=True, seeded=True
     )
     try:
         yield live.start()
@@ -116,7 +112,8 @@ def run_block(block: Block, port: int, folder: Path) -> subprocess.CompletedProc
 
 
 @pytest.mark.parametrize("block", RUNNABLE_BLOCKS, ids=lambda b: b.name)
-def test_the_block_runs_twice(block: Block, server: LiveServer, tmp_path: Path) -> None:
+def test_the_block_runs_twice(block: Block, server: GatewayServer, tmp_path: Path) -> None:
+    assert server.port is not None
     for attempt in (1, 2):
         done = run_block(block, server.port, tmp_path / f"run{attempt}")
         assert done.returncode == 0, (

@@ -11,6 +11,7 @@ from gateway.store.db import Database
 from gateway.store.models import Notification, Refund
 from gateway.worker import jobs
 from gateway.worker import scheduler as scheduler_module
+from gateway.worker import sweep as sweep_module
 from gateway.worker.scheduler import build_scheduler
 
 
@@ -25,7 +26,8 @@ def test_the_scheduler_thread_sweeps_due_work(api, runtime, clock, monkeypatch):
         swept.set()
         return applied
 
-    real_sweep = scheduler_module.sweep
+    # The name the scheduler's job calls (gateway.worker.scheduler imports it from .sweep).
+    real_sweep = sweep_module.sweep
     monkeypatch.setattr(scheduler_module, "sweep", sweep)
     scheduler = build_scheduler(runtime)
     try:

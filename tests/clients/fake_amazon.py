@@ -2,7 +2,7 @@
 
 It verifies every request with ``clients.sigv2`` against the Host header it received (as the
 real services do, reference §1.2/§3.3), records it, and answers from a script of replies or,
-by default, from the Amazon sample responses in ``data/``.
+by default, from the Amazon sample responses in ``tests/data/``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from clients import sigv2
+from tests.helpers import DATA
 
-DATA = Path(__file__).parent / "data"
 RESPONSES = DATA / "amazon-pay-samples" / "responses"
 FPS_RESPONSES = DATA / "fps"
 

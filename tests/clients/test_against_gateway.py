@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,25 +15,18 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from clients import AmazonPayError, OffAmazonPaymentsClient, Price
 from clients.offamazon import SANDBOX_PATH
 from clients.transport import NO_RETRIES
 from tests.helpers import MerchantCredentials
+from tests.support.servers import serving
 
 
 @pytest.fixture
 def base_url(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 def typed_client(

@@ -93,7 +93,7 @@ def test_local_verification_parses_the_notification(signer: SnsSigner) -> None:
     ],
 )
 def test_tampered_parameters_fail(signer: SnsSigner, overrides: dict[str, str]) -> None:
-    assert reason(local(signer), signed_body(signer, **overrides)) == "bad_signature"
+    assert reason(local(signer), signed_body(signer, IPN_URL, None, **overrides)) == "bad_signature"
 
 
 def test_extra_parameter_fails(signer: SnsSigner) -> None:
@@ -123,7 +123,7 @@ def test_signature_is_bound_to_the_ipn_url(signer: SnsSigner, url: str) -> None:
     ],
 )
 def test_refusals(signer: SnsSigner, overrides: dict[str, str], expected: str) -> None:
-    assert reason(local(signer), signed_body(signer, **overrides)) == expected
+    assert reason(local(signer), signed_body(signer, IPN_URL, None, **overrides)) == expected
 
 
 def test_malformed_bodies(signer: SnsSigner) -> None:

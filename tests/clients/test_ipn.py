@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ from clients.ipn import IpnVerifier
 from clients.ipn_signing import sns_string_to_sign
 from clients.notifications import parse_envelope, parse_notification
 from clients.responses import OrderReferenceDetails, Price, RefundDetails
-from tests.clients.fake_amazon import DATA
 from tests.clients.sns_signer import CERT_URL, NOW, TOPIC, SnsSigner, new_key
+from tests.helpers import DATA
 
 SAMPLE = DATA / "sns-sample"
 SAMPLE_BODY = (SAMPLE / "notification.json").read_bytes()
@@ -24,7 +25,7 @@ SIGNED_FIELDS = ("Message", "MessageId", "Timestamp", "TopicArn", "Type")
 
 
 def sample_verifier(**kwargs: object) -> IpnVerifier:
-    options: dict = {"check_certificate_dates": False, "max_age": None} | kwargs
+    options: dict[str, Any] = {"check_certificate_dates": False, "max_age": None} | kwargs
     return IpnVerifier(fetch_certificate=lambda url: SAMPLE_PEM, **options)
 
 
@@ -137,15 +138,15 @@ def test_parse_chargeback_fields() -> None:
     assert note.notification_type == "Chargeback Detailed Notification"
     details = note.details
     assert details is not None and type(details).__name__ == "ChargebackDetails"
-    assert details.chargeback_amount == Price(Decimal("100.0"), "USD")  # type: ignore[union-attr]
-    assert details.chargeback_state == "RECEIVED"  # type: ignore[union-attr]
+    assert details.chargeback_amount == Price(Decimal("100.0"), "USD")
+    assert details.chargeback_state == "RECEIVED"
 
 
 def test_parse_authorization_sample_empty_id_list() -> None:
     note = load_sample("AuthorizeNotification.json")
     assert note.details is not None
-    assert note.details.id_list == ()  # type: ignore[union-attr]
-    assert note.details.capture_now is True  # type: ignore[union-attr]
+    assert note.details.id_list == ()
+    assert note.details.capture_now is True
 
 
 # --- self-signed envelopes, both signature versions -------------------------------------------
@@ -157,7 +158,7 @@ def signer() -> SnsSigner:
 
 
 def verifier_for(signer: SnsSigner, **kwargs: object) -> IpnVerifier:
-    options: dict = {"now": lambda: NOW} | kwargs
+    options: dict[str, Any] = {"now": lambda: NOW} | kwargs
     return IpnVerifier(fetch_certificate=signer.fetch, **options)
 
 

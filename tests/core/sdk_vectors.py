@@ -76,11 +76,12 @@ def sdk_sign(case: dict[str, Any]) -> dict[str, Any]:
 
     def recording_sign(string_to_sign: str) -> str:
         signed.append(string_to_sign)
-        return original_sign(string_to_sign)
+        signature: str = original_sign(string_to_sign)
+        return signature
 
-    request._sign = recording_sign  # type: ignore[method-assign]
+    request._sign = recording_sign
     saved = payment_request.datetime
-    payment_request.datetime = fake  # type: ignore[assignment]
+    payment_request.datetime = fake
     try:
         body = request._querystring(dict(case["params"]))
     finally:

@@ -11,11 +11,12 @@ from gateway.domain.money import parse_amount, refund_cap
 from gateway.errors import InvalidParameterValue
 from gateway.store.models import Capture
 from gateway.worker.jobs import run_due_work
+from tests.helpers import Answer
 
 DECLINE = json.dumps({"SandboxSimulation": {"State": "Declined", "ReasonCode": "AmazonRejected"}})
 
 
-def refund_id(answer) -> str:
+def refund_id(answer: Answer) -> str:
     value = answer.find("RefundResult/RefundDetails/AmazonRefundId")
     assert value, answer.root
     return value

@@ -1,7 +1,7 @@
 """The official amazon_pay SDK, unchanged, against a real ``gateway serve`` process.
 
-One server per module (SQLite in a temporary folder, or PostgreSQL from
-``GATEWAY_TEST_DATABASE_URL``); each test makes its own merchant through the sandbox API.
+One server shared by the session (``live_server``: SQLite in a temporary folder, or PostgreSQL
+from ``GATEWAY_TEST_DATABASE_URL``); each test makes its own merchant through the sandbox API.
 Asynchronous work is settled by advancing the merchant's clock through the sandbox API, which
 applies what became due before it answers: nothing here sleeps.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ import requests
 from amazon_pay import payment_request
 
 from gateway import errors
-from tests.core.live import LiveServer, start_server
+from tests.support.servers import GatewayServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sdk]
 
@@ -27,13 +28,6 @@ UNKNOWN_ORDER = "S01-0000000-0000000"
 DECLINE_CAPTURE = json.dumps(
     {"SandboxSimulation": {"State": "Declined", "ReasonCode": "AmazonRejected"}}
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, postgres_url) -> Iterator[LiveServer]:
-    live = start_server(tmp_path_factory.mktemp("e2e"), postgres_url)
-    yield live
-    live.stop()
 
 
 class Statuses:
@@ -60,13 +54,13 @@ def statuses(monkeypatch) -> Statuses:
 
 
 @pytest.fixture
-def merchant(server) -> dict[str, Any]:
-    return server.new_merchant(store_name="e2estore")
+def merchant(live_server: GatewayServer) -> dict[str, Any]:
+    return live_server.new_merchant(store_name="e2estore")
 
 
 @pytest.fixture
-def client(server, merchant) -> Any:
-    return server.sdk(merchant)
+def client(live_server, merchant) -> Any:
+    return live_server.sdk(merchant)
 
 
 def dig(response: Any, *path: str) -> Any:
@@ -88,8 +82,8 @@ def details(response: Any, kind: str) -> dict[str, Any]:
 class Flow:
     """The SDK calls a test needs to reach a state, for one merchant."""
 
-    def __init__(self, server: LiveServer, merchant: dict[str, Any], client: Any) -> None:
-        self.server, self.merchant, self.client = server, merchant, client
+    def __init__(self, live_server: GatewayServer, merchant: dict[str, Any], client: Any) -> None:
+        self.server, self.merchant, self.client = live_server, merchant, client
         self.refs = 0
 
     def ref(self, prefix: str) -> str:
@@ -140,8 +134,8 @@ class Flow:
 
 
 @pytest.fixture
-def flow(server, merchant, client) -> Flow:
-    return Flow(server, merchant, client)
+def flow(live_server, merchant, client) -> Flow:
+    return Flow(live_server, merchant, client)
 
 
 def assert_error(response: Any, statuses: Statuses, error: type[errors.GatewayError]) -> str:
@@ -348,14 +342,14 @@ def test_service_status(client):
 # --- errors, each with its code and HTTP status -------------------------------------------------
 
 
-def test_signature_does_not_match(server, merchant, statuses):
-    wrong = server.sdk(merchant, mws_secret_key="x" * 40)
+def test_signature_does_not_match(live_server, merchant, statuses):
+    wrong = live_server.sdk(merchant, mws_secret_key="x" * 40)
     message = assert_error(wrong.get_service_status(), statuses, errors.SignatureDoesNotMatch)
     assert "POST\\n127.0.0.1:" in message
 
 
-def test_invalid_access_key_id(server, merchant, statuses):
-    unknown = server.sdk(merchant, mws_access_key="AKIANOSUCHKEY0000000")
+def test_invalid_access_key_id(live_server, merchant, statuses):
+    unknown = live_server.sdk(merchant, mws_access_key="AKIANOSUCHKEY0000000")
     assert_error(unknown.get_service_status(), statuses, errors.InvalidAccessKeyId)
 
 
@@ -392,8 +386,8 @@ def test_invalid_address_for_an_unknown_action(client, statuses):
     assert_error(answer, statuses, errors.InvalidAddress)
 
 
-def test_unauthorized_seller_id(server, client, statuses):
-    other = server.new_merchant()
+def test_unauthorized_seller_id(live_server, client, statuses):
+    other = live_server.new_merchant()
     answer = client._operation(
         params={"Action": "GetServiceStatus", "SellerId": other["seller_id"]}
     )
@@ -479,9 +473,9 @@ def test_transaction_count_exceeded(flow, statuses):
     assert_error(flow.refund(capture_id, "1.00"), statuses, errors.TransactionCountExceeded)
 
 
-def test_currency_mismatch(server, merchant, flow, statuses):
+def test_currency_mismatch(live_server, merchant, flow, statuses):
     capture_id = flow.capture("10.00")
-    euro = server.sdk(merchant, currency_code="EUR", region="de")
+    euro = live_server.sdk(merchant, currency_code="EUR", region="de")
     answer = euro.refund(capture_id, "r-eur", "1.00")
     assert_error(answer, statuses, errors.CurrencyMismatch)
 
@@ -517,7 +511,7 @@ def _answer(call: Callable[[], Any], statuses: Statuses) -> tuple[int, str, str,
     return statuses.last, error["Type"], error["Code"], error["Message"]
 
 
-def test_another_merchants_ids_answer_like_unknown_ids(server, flow, statuses):
+def test_another_merchants_ids_answer_like_unknown_ids(live_server, flow, statuses):
     capture_id = flow.capture("50.00")
     refund_id = details(flow.refund(capture_id, "1.00"), "Refund")["AmazonRefundId"]
     order_id = capture_id.rsplit("-", 1)[0]
@@ -526,7 +520,7 @@ def test_another_merchants_ids_answer_like_unknown_ids(server, flow, statuses):
     open_order = flow.open_order("10.00")
     open_auth = flow.authorization("10.00")
 
-    intruder = server.sdk(server.new_merchant())
+    intruder = live_server.sdk(live_server.new_merchant())
     ids = {
         "order": (order_id, "S01-0000000-0000001"),
         "open_order": (open_order, "S01-0000000-0000002"),
@@ -551,8 +545,8 @@ def test_another_merchants_ids_answer_like_unknown_ids(server, flow, statuses):
     ]
     for name, call in calls:
         real, unknown = ids[name]
-        theirs = _answer(lambda c=call, r=real: c(r), statuses)
-        never = _answer(lambda c=call, u=unknown: c(u), statuses)
+        theirs = _answer(partial(call, real), statuses)
+        never = _answer(partial(call, unknown), statuses)
         assert theirs[:3] == never[:3], (name, theirs, never)
         assert theirs[3].replace(real, "<id>") == never[3].replace(unknown, "<id>"), name
         assert theirs[2] in ("InvalidOrderReferenceId", "InvalidTransactionId")

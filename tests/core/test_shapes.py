@@ -1,6 +1,6 @@
 """Each answer has the element structure of Amazon's sample of it.
 
-For every sample in ``shared/testdata/amazon-pay-samples/responses`` an object is brought, in
+For every sample in ``tests/data/amazon-pay-samples/responses`` an object is brought, in
 process, into the state the sample shows; then the sets of namespace-qualified element paths are
 compared: the root and Result names must match exactly, and every path of the sample must appear
 in ours, except the few listed in ``NOT_MODELLED`` (data our objects do not have).
@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from tests.helpers import NS, Answer, SignedApi
+from tests.helpers import DATA, NS, Answer, SignedApi
 
-SAMPLES = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "testdata"
-    / "amazon-pay-samples"
-    / "responses"
-)
+SAMPLES = DATA / "amazon-pay-samples" / "responses"
 
 SUPPLEMENTARY = json.dumps({"OrderMetaData": {"version": 1.0, "numberOfItems": 3}})
 
@@ -91,6 +83,7 @@ def get_capture(api: SignedApi, runtime, clock) -> Answer:
     auth_id = api.open_authorization("1.00")
     cap = api.capture(auth_id, "1.00", "c1", SellerCaptureNote="testing")
     cap_id = cap.find("CaptureResult/CaptureDetails/AmazonCaptureId")
+    assert cap_id
     return api.ok("GetCaptureDetails", AmazonCaptureId=cap_id)
 
 
@@ -109,6 +102,7 @@ def get_refund(api: SignedApi, runtime, clock) -> Answer:
     from gateway.worker.jobs import run_due_work
 
     refund_id = _refund(api).find("RefundResult/RefundDetails/AmazonRefundId")
+    assert refund_id
     clock.advance(5)
     assert run_due_work(runtime) == 1
     answer = api.ok("GetRefundDetails", AmazonRefundId=refund_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.live import free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

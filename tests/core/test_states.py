@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
 }
 
-STATES: dict[str, type[Any]] = {
+STATES: dict[str, type[Enum]] = {
     "OrderReference": OrderReferenceState,
     "Authorization": AuthorizationState,
     "Capture": CaptureState,
@@ -112,7 +113,8 @@ def _object(kind: str, merchant: MerchantRecord, state: str) -> Any:
 
 def _notifications(session: Any) -> int:
     session.flush()
-    return session.scalar(select(func.count()).select_from(Notification))
+    count: int = session.scalar(select(func.count()).select_from(Notification))
+    return count
 
 
 @pytest.fixture
@@ -186,7 +188,7 @@ def _capture_chain(context: Context) -> Capture:
     session = context.session
     oro = _object("OrderReference", context.merchant, "Closed")
     auth = _object("Authorization", context.merchant, "Closed")
-    cap = _object("Capture", context.merchant, "Completed")
+    cap: Capture = _object("Capture", context.merchant, "Completed")
     oro.amazon_id, auth.amazon_id, cap.amazon_id = (
         "S01-0000000-0000001",
         "S01-0000000-0000001-A000001",

@@ -8,25 +8,20 @@ fetched from SigningCertURL.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 
 from clients.ipn import IpnVerifier
 from clients.notifications import Notification
 from clients.receiver import IpnReceiver, ReceiverServer
 from clients.responses import RefundDetails
-from tests.e2e.servers import LiveServer, Received, Receiver
+from tests.support.servers import GatewayServer
+from tests.support.sink import Received, envelope, message, verify_sns
 
 pytestmark = [
     pytest.mark.e2e,
@@ -40,24 +35,13 @@ IPN_NS = "{https://mws.amazonservices.com/ipn/OffAmazonPayments/2013-01-01}"
 REJECT = json.dumps({"SandboxSimulation": {"State": "Declined", "ReasonCode": "AmazonRejected"}})
 
 
-def verify_sns_signature(envelope: dict[str, str]) -> None:
-    """Independent check: SHA1withRSA (v1) or SHA256withRSA (v2) over the SNS string to sign."""
-    keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-    string_to_sign = "".join(f"{k}\n{envelope[k]}\n" for k in keys if k in envelope)
-    pem = requests.get(envelope["SigningCertURL"], timeout=10).content
-    certificate = x509.load_pem_x509_certificate(pem)
-    digest = hashes.SHA1() if envelope["SignatureVersion"] == "1" else hashes.SHA256()
-    certificate.public_key().verify(  # type: ignore[union-attr, call-arg]
-        base64.b64decode(envelope["Signature"]),
-        string_to_sign.encode("utf-8"),
-        padding.PKCS1v15(),  # type: ignore[arg-type]
-        digest,  # type: ignore[arg-type]
-    )
+def verify_sns_signature(sns: dict[str, str]) -> None:
+    """Independent check, with the certificate fetched from SigningCertURL."""
+    verify_sns(sns, requests.get(sns["SigningCertURL"], timeout=10).content)
 
 
 def refund_status(received: Received) -> tuple[str, str | None, str]:
-    message = received.message()
-    root = ElementTree.fromstring(message["NotificationData"].encode("utf-8"))
+    root = ElementTree.fromstring(message(received.body)["NotificationData"].encode("utf-8"))
     assert root.tag == IPN_NS + "RefundNotification"
     details = root.find(IPN_NS + "RefundDetails")
     assert details is not None
@@ -67,30 +51,12 @@ def refund_status(received: Received) -> tuple[str, str | None, str]:
     return state, reason, details.findtext(IPN_NS + "RefundType") or ""
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "data", database_url)
-    try:
-        yield live.start()
-    finally:
-        live.stop()
-
-
 class Shop:
     """One merchant driving the official SDK against ``server``."""
 
-    def __init__(self, server: LiveServer, ipn_url: str, **settings: object) -> None:
+    def __init__(self, server: GatewayServer, ipn_url: str, **settings: object) -> None:
         self.server = server
-        merchant = server.sandbox(
-            "post", "/merchants", ipn_url=ipn_url, store_name="e2e", **settings
-        )
+        merchant = server.new_merchant(ipn_url=ipn_url, store_name="e2e", **settings)
         self.seller_id = merchant["seller_id"]
         self.client = amazon_pay_client.AmazonPayClient(
             mws_access_key=merchant["access_key"],
@@ -158,74 +124,72 @@ class Shop:
 
 def is_refund_ipn(refund_id: str) -> object:
     def match(received: Received) -> bool:
-        message = received.message()
+        inner = message(received.body)
         return (
-            message["NotificationType"] == "PaymentRefund"
-            and refund_id in message["NotificationData"]
+            inner["NotificationType"] == "PaymentRefund" and refund_id in inner["NotificationData"]
         )
 
     return match
 
 
 @pytest.mark.parametrize("signature_version", ["1", "2"])
-def test_refund_completes_and_its_signed_ipn_arrives(server, receiver, signature_version):
-    shop = Shop(server, receiver.url, ipn_signature_version=signature_version)
+def test_refund_completes_and_its_signed_ipn_arrives(
+    live_server_with_scheduler, receiver, signature_version
+):
+    shop = Shop(live_server_with_scheduler, receiver.url, ipn_signature_version=signature_version)
     _, capture_id = shop.captured_order()
     refund_id = shop.refund(capture_id, "10.00")
     shop.advance(10)
     assert shop.refund_state(refund_id) == ("Completed", None)
     received = receiver.next_matching(is_refund_ipn(refund_id))
-    envelope = received.envelope()
-    assert envelope["SignatureVersion"] == signature_version
-    assert "Subject" not in envelope
-    assert received.headers["x-amz-sns-topic-arn"] == envelope["TopicArn"]
-    verify_sns_signature(envelope)
-    message = received.message()
-    assert (message["SellerId"], message["ReleaseEnvironment"]) == (shop.seller_id, "Sandbox")
+    sns = envelope(received.body)
+    assert sns["SignatureVersion"] == signature_version
+    assert "Subject" not in sns
+    assert received.headers["x-amz-sns-topic-arn"] == sns["TopicArn"]
+    verify_sns_signature(sns)
+    inner = message(received.body)
+    assert (inner["SellerId"], inner["ReleaseEnvironment"]) == (shop.seller_id, "Sandbox")
     assert refund_status(received) == ("Completed", None, "SellerInitiated")
 
 
-def test_amazon_rejected_refund_ipn(server, receiver):
-    shop = Shop(server, receiver.url)
+def test_amazon_rejected_refund_ipn(live_server_with_scheduler, receiver):
+    shop = Shop(live_server_with_scheduler, receiver.url)
     _, capture_id = shop.captured_order()
     refund_id = shop.refund(capture_id, "10.00", note=REJECT)
     shop.advance(10)
     assert shop.refund_state(refund_id) == ("Declined", "AmazonRejected")
     received = receiver.next_matching(is_refund_ipn(refund_id))
-    verify_sns_signature(received.envelope())
+    verify_sns_signature(envelope(received.body))
     assert refund_status(received)[:2] == ("Declined", "AmazonRejected")
 
 
 @pytest.mark.parametrize("dispute_type", ["chargeback", "a-to-z-claim"])
-def test_processing_failure_after_a_dispute(server, receiver, dispute_type):
-    shop = Shop(server, receiver.url)
+def test_processing_failure_after_a_dispute(live_server_with_scheduler, receiver, dispute_type):
+    shop = Shop(live_server_with_scheduler, receiver.url)
     oro, capture_id = shop.captured_order()
     shop.dispute(dispute_type, oro)
     refund_id = shop.refund(capture_id, "10.00")
     shop.advance(10)
     assert shop.refund_state(refund_id) == ("Declined", "ProcessingFailure")
     received = receiver.next_matching(is_refund_ipn(refund_id))
-    verify_sns_signature(received.envelope())
+    verify_sns_signature(envelope(received.body))
     assert refund_status(received)[:2] == ("Declined", "ProcessingFailure")
 
 
-def test_a_notification_committed_before_a_sigkill_is_delivered_after_restart(
-    tmp_path, database_url, receiver
-):
-    server = LiveServer(tmp_path / "data", database_url, scheduler=False).start()
-    try:
-        shop = Shop(server, receiver.url)
-        _, capture_id = shop.captured_order()
-        refund_id = shop.refund(capture_id, "10.00")
-        shop.advance(10)  # the transition and its outbox row commit; nobody delivers them
-        assert shop.refund_state(refund_id) == ("Completed", None)
-        server.kill()
-        server.start(scheduler=True)
-        received = receiver.next_matching(is_refund_ipn(refund_id))
-        verify_sns_signature(received.envelope())
-        assert refund_status(received)[:2] == ("Completed", None)
-    finally:
-        server.stop()
+def test_a_notification_committed_before_a_sigkill_is_delivered_after_restart(own_server, receiver):
+    server = own_server().start()  # no scheduler: nothing delivers
+    shop = Shop(server, receiver.url)
+    _, capture_id = shop.captured_order()
+    refund_id = shop.refund(capture_id, "10.00")
+    shop.advance(10)  # the transition and its outbox row commit; nobody delivers them
+    assert shop.refund_state(refund_id) == ("Completed", None)
+    server.kill()
+    own_server(
+        data_dir=server.data_dir, database_url=server.database_url, port=server.port, scheduler=True
+    ).start()
+    received = receiver.next_matching(is_refund_ipn(refund_id))
+    verify_sns_signature(envelope(received.body))
+    assert refund_status(received)[:2] == ("Completed", None)
 
 
 # --- a merchant's clock days ahead ----------------------------------------------------------------
@@ -243,7 +207,10 @@ def refund_notice(refund_id: str) -> object:
     return match
 
 
-def test_a_receiver_accepts_ipns_of_a_merchant_days_ahead(server: LiveServer) -> None:
+def test_a_receiver_accepts_ipns_of_a_merchant_days_ahead(
+    live_server_with_scheduler: GatewayServer,
+) -> None:
+    server = live_server_with_scheduler
     # The project's own verifier, with its one-hour age check against the real clock.
     receiver = IpnReceiver(IpnVerifier(allowed_cert_hosts=[server.url]))
     with ReceiverServer(receiver) as endpoint:

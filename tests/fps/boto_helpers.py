@@ -1,4 +1,4 @@
-"""boto 2.49 FPS calls as one merchant of a live server (``tests.e2e.servers.LiveServer``).
+"""boto 2.49 FPS calls as one merchant of a live server (``tests.support.servers.GatewayServer``).
 
 boto is imported inside functions, not at collection: its vendored six importer makes later
 first-time imports of optional modules warn (setup.cfg filters that warning too). On Python 3
@@ -12,7 +12,7 @@ import gc
 from typing import Any
 
 from clients.sdk import boto_fps_connection
-from tests.e2e.servers import LiveServer
+from tests.support.servers import GatewayServer
 
 
 def collect_boto_sockets() -> None:
@@ -30,7 +30,7 @@ def errors() -> Any:
 class Merchant:
     """A merchant made through the sandbox API and its boto FPSConnection (retries off)."""
 
-    def __init__(self, server: LiveServer, secret: str | None = None) -> None:
+    def __init__(self, server: GatewayServer, secret: str | None = None) -> None:
         self.server = server
         data = server.sandbox("POST", "/merchants", settle_delay_seconds=5)
         self.seller_id = data["seller_id"]
@@ -46,7 +46,7 @@ class Merchant:
 
     def advance(self, seconds: float) -> None:
         """Move the merchant's clock; the server applies what became due before answering."""
-        self.server.sandbox("POST", f"/merchants/{self.seller_id}/clock/advance", seconds=seconds)
+        self.server.advance_clock(self.seller_id, seconds)
 
     def call(self, action: str, method: str, **params: str) -> Any:
         from boto.fps.connection import FPSConnection

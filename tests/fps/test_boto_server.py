@@ -9,13 +9,12 @@ the due work before answering: no sleeps.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from clients.sdk import boto_fps_connection
-from tests.e2e.servers import LiveServer
 from tests.fps.boto_helpers import Merchant, collect_boto_sockets, errors
+from tests.support.servers import GatewayServer
 
 pytestmark = [
     pytest.mark.e2e,
@@ -27,15 +26,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def server(live_server: GatewayServer) -> Iterator[GatewayServer]:
     pytest.importorskip("boto")
-    live = LiveServer(tmp_path / "data", database_url, scheduler=False).start()
-    yield live
-    live.stop()
+    yield live_server
     collect_boto_sockets()
 
 
-def test_boto_pay_status_refunds_and_token_errors(server: LiveServer) -> None:
+def test_boto_pay_status_refunds_and_token_errors(server: GatewayServer) -> None:
     fps_errors = errors()
     shop, other = Merchant(server), Merchant(server)
     token = shop.install_token()
@@ -88,7 +85,7 @@ def test_boto_pay_status_refunds_and_token_errors(server: LiveServer) -> None:
     assert [(t.TokenId, t.TokenStatus) for t in tokens] == [(token, "Inactive")]
 
 
-def test_boto_signature_errors_raise_their_classes(server: LiveServer) -> None:
+def test_boto_signature_errors_raise_their_classes(server: GatewayServer) -> None:
     fps_errors = errors()
     shop = Merchant(server)
     forged = Merchant(server, secret="not the secret")
@@ -101,7 +98,7 @@ def test_boto_signature_errors_raise_their_classes(server: LiveServer) -> None:
     assert shop.conn.get_tokens().GetTokensResult.Token == []
 
 
-def test_boto_version_2008_09_17_answers_in_its_namespace(server: LiveServer) -> None:
+def test_boto_version_2008_09_17_answers_in_its_namespace(server: GatewayServer) -> None:
     shop = Merchant(server)
     shop.conn.APIVersion = "2008-09-17"
     token = shop.install_token("SingleUse")

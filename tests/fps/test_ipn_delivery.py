@@ -10,24 +10,24 @@ import pytest
 
 from gateway.ipn.outbox import deliver_due
 from gateway.runtime import Runtime
-from tests.ipn.receivers import Receiver
+from tests.fps.helpers import FpsApi
+from tests.support.sink import Sink
 
 #: More than the longest retry wait of the shared delivery (60 s cap + 25 % jitter).
 PAST_ANY_RETRY = 100
 
 
 @pytest.fixture
-def receiver(runtime: Runtime) -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
+def receiver(receiver: Sink, runtime: Runtime) -> Iterator[Sink]:
+    """The suite's sink, and no delivery still running when it stops."""
+    yield receiver
     pool = runtime.dispatcher
     assert pool.wait_idle(30), "IPN deliveries still running at teardown"
     pool.close()
-    r.stop()
 
 
 @pytest.fixture
-def ipn_url(fps, receiver) -> str:
+def ipn_url(fps: FpsApi, receiver: Sink) -> str:
     path = f"/sandbox/api/v1/merchants/{fps.merchant.seller_id}"
     response = fps.client.patch(path, json={"ipn_url": receiver.url})
     assert response.status_code == 200, response.get_json()
@@ -38,7 +38,7 @@ def deliver(runtime: Runtime) -> int:
     return deliver_due(runtime, wait=True)
 
 
-def verification(fps, url: str, body: str) -> str | None:
+def verification(fps: FpsApi, url: str, body: str) -> str | None:
     answer = fps.ok("VerifySignature", UrlEndPoint=url, HttpParameters=body)
     return answer.find("VerifySignatureResult/VerificationStatus")
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.e2e.servers import LiveServer, Received, Receiver
 from tests.fps.boto_helpers import Merchant, collect_boto_sockets
+from tests.support.servers import GatewayServer
+from tests.support.sink import Received, Sink, rsa_public_key
 
 pytestmark = [
     pytest.mark.e2e,
@@ -30,18 +29,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    yield rec
-    rec.close()
-
-
-@pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def server(live_server_with_scheduler: GatewayServer) -> Iterator[GatewayServer]:
     pytest.importorskip("boto")
-    live = LiveServer(tmp_path / "data", database_url).start()
-    yield live
-    live.stop()
+    yield live_server_with_scheduler
     collect_boto_sockets()
 
 
@@ -54,7 +44,7 @@ def verify_independently(params: dict[str, str], url: str) -> None:
     """RSA-SHA1 over ``POST\\nhost[:port]\\npath\\n<sorted RFC 3986 params but signature>``."""
     assert (params["signatureVersion"], params["signatureMethod"]) == ("2", "RSA-SHA1")
     pem = requests.get(params["certificateUrl"], timeout=10).content
-    public_key = x509.load_pem_x509_certificate(pem).public_key()
+    public_key = rsa_public_key(pem)
     unsigned = sorted((k, v) for k, v in params.items() if k != "signature")
     canonical = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in unsigned)
     parts = urlsplit(url)
@@ -69,7 +59,7 @@ def verification_status(shop: Merchant, url: str, body: str) -> str:
     return status
 
 
-def next_of(receiver: Receiver, **expected: str) -> tuple[Received, dict[str, Any]]:
+def next_of(receiver: Sink, **expected: str) -> tuple[Received, dict[str, Any]]:
     item = receiver.next_matching(
         lambda r: all(form(r).get(k) == v for k, v in expected.items()), timeout=20
     )
@@ -77,7 +67,7 @@ def next_of(receiver: Receiver, **expected: str) -> tuple[Received, dict[str, An
 
 
 def test_payment_refund_and_token_cancellation_ipns_are_signed_and_verifiable(
-    server: LiveServer, receiver: Receiver
+    server: GatewayServer, receiver: Sink
 ) -> None:
     shop = Merchant(server)
     server.sandbox("PATCH", f"/merchants/{shop.seller_id}", ipn_url=receiver.url)

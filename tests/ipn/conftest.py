@@ -10,7 +10,6 @@ import pytest
 from gateway.ipn.outbox import deliver_due
 from gateway.runtime import Runtime
 from tests.helpers import MerchantCredentials
-from tests.ipn.receivers import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -20,13 +19,6 @@ def _quiet_dispatcher(runtime: Runtime) -> Iterator[None]:
     pool = runtime.dispatcher
     assert pool.wait_idle(30), "IPN deliveries still running at teardown"
     pool.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from xml.etree import ElementTree
 
 from gateway.clock import FrozenClock
@@ -39,16 +37,6 @@ def every_type(api: SignedApi, runtime: Runtime, clock: FrozenClock) -> dict[str
         "refund": refund_id,
         "dispute": dispute.get_json()["dispute_id"],
     }
-
-
-def envelope(body: bytes) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(body)
-    return parsed
-
-
-def message(body: bytes) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(envelope(body)["Message"])
-    return parsed
 
 
 def element_paths(xml: str) -> set[str]:

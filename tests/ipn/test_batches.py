@@ -13,8 +13,8 @@ from gateway.ipn.leases import claim
 from gateway.ipn.outbox import Posted, Target, deliver_due
 from gateway.ipn.transport import PostResult, Prepared
 from gateway.store.models import Merchant, NotificationMessage
-from tests.ipn.receivers import receiving
 from tests.ipn.test_delivery import attempts, only_row, rows
+from tests.support.sink import Sink
 
 
 def notified_ids(bodies: list[bytes], made: list[str]) -> list[str]:
@@ -30,7 +30,7 @@ def test_a_backlog_goes_out_in_order_batch_after_batch_over_one_connection(
     # One pool thread: each thread keeps its own connection, and a batch's successor may run
     # on any of them.
     runtime.settings = runtime.settings.replace(ipn_delivery_threads=1)
-    with receiving(keep_alive=True) as receiver:
+    with Sink(keep_alive=True) as receiver:
         configure(ipn_url=receiver.url)
         made = [api.open_authorization() for _ in range(5)]
         # One sweep claims the first batch; each full batch claims the next when it is done.
@@ -43,7 +43,7 @@ def test_a_backlog_goes_out_in_order_batch_after_batch_over_one_connection(
 
 def test_a_connection_idle_too_long_is_not_reused(api, runtime, configure, monkeypatch):
     monkeypatch.setattr(transport, "REUSE_IDLE_SECONDS", 0.0)
-    with receiving(keep_alive=True) as receiver:
+    with Sink(keep_alive=True) as receiver:
         configure(ipn_url=receiver.url)
         for _ in range(3):
             api.open_authorization()
@@ -55,7 +55,7 @@ def test_a_long_answer_is_not_read_to_its_end_and_closes_its_connection(
     api, runtime, configure, monkeypatch
 ):
     monkeypatch.setattr(transport, "REUSE_IDLE_SECONDS", 3600.0)
-    with receiving(
+    with Sink(
         keep_alive=True, answer=b"x" * (transport.SNIPPET_BYTES + transport.DRAIN_BYTES + 1)
     ) as receiver:
         configure(ipn_url=receiver.url)
@@ -80,7 +80,7 @@ def test_a_chunk_stops_posting_once_half_its_lease_is_gone(api, runtime, configu
         return real_prepare(rt, target, claims, session)
 
     monkeypatch.setattr(outbox, "_prepare", spy)
-    with receiving() as receiver:
+    with Sink() as receiver:
         configure(ipn_url=receiver.url)
         made = [api.open_authorization() for _ in range(3)]
         deliver_due(runtime, wait=True)
@@ -117,7 +117,7 @@ def test_a_claim_that_lost_its_row_settles_nothing_but_logs_its_attempt(
 def test_posts_go_through_the_environments_proxy(api, runtime, configure, monkeypatch):
     for name in ("HTTP_PROXY", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    with receiving() as proxy:
+    with Sink() as proxy:
         monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
         configure(ipn_url="http://merchant.invalid/ipn")
         api.open_authorization()
@@ -140,7 +140,7 @@ def test_posts_are_settled_without_waiting_for_the_whole_chunk(
         return real_settle(rt, target, posted, session)
 
     monkeypatch.setattr(outbox, "_settle", spy)
-    with receiving() as receiver:
+    with Sink() as receiver:
         configure(ipn_url=receiver.url)
         for _ in range(3):
             api.open_authorization()

@@ -28,7 +28,8 @@ def add_notification(runtime, clock, notification_type: str) -> int:
         session.flush()
         return row.id
 
-    return runtime.db.run(work)
+    row_id: int = runtime.db.run(work)
+    return row_id
 
 
 def test_a_registered_renderer_is_posted_as_it_renders(

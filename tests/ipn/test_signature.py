@@ -3,68 +3,38 @@ with the certificate fetched from SigningCertURL (a real HTTP server running the
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from werkzeug.serving import make_server
 
 from gateway.ipn.keys import ensure_signing_key
+from tests.helpers import DATA
 from tests.ipn.flows import every_type
+from tests.support.servers import serving
+from tests.support.sink import verify_sns
 
-SNS_SAMPLE = Path("/work/shared/testdata/sns-sample")
-
-
-def sns_string_to_sign(envelope: dict) -> bytes:
-    """Written from AWS's SNS docs (reference §2.4), not from gateway code."""
-    names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-    return "".join(f"{n}\n{envelope[n]}\n" for n in names if n in envelope).encode("utf-8")
+SNS_SAMPLE = DATA / "sns-sample"
 
 
-def verify(envelope: dict, certificate_pem: bytes) -> None:
-    """Raise InvalidSignature unless ``envelope`` was signed by the certificate's key."""
-    cert = x509.load_pem_x509_certificate(certificate_pem)
-    digest = {"1": hashes.SHA1(), "2": hashes.SHA256()}[envelope["SignatureVersion"]]
-    cert.public_key().verify(  # type: ignore[union-attr, call-arg]
-        base64.b64decode(envelope["Signature"]),
-        sns_string_to_sign(envelope),
-        padding.PKCS1v15(),  # type: ignore[call-arg]
-        digest,  # type: ignore[call-arg]
-    )
-
-
-@pytest.mark.skipif(not SNS_SAMPLE.is_dir(), reason="the SNS sample is not present")
 def test_the_verifier_accepts_amazons_real_sample_and_rejects_a_changed_one():
     envelope = json.loads((SNS_SAMPLE / "notification.json").read_bytes())
     pem = (SNS_SAMPLE / "signing-cert.pem").read_bytes()
-    verify(envelope, pem)
+    verify_sns(envelope, pem)
     with pytest.raises(InvalidSignature):
-        verify({**envelope, "Timestamp": envelope["Timestamp"].replace("0", "1", 1)}, pem)
+        verify_sns({**envelope, "Timestamp": envelope["Timestamp"].replace("0", "1", 1)}, pem)
 
 
 @pytest.fixture
 def live_app(app, runtime) -> Iterator[str]:
     """The app on a real port; the runtime's public URL (SigningCertURL's base) points at it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    runtime.settings = runtime.settings.replace(public_url=url)
-    try:
+    with serving(app) as url:
+        runtime.settings = runtime.settings.replace(public_url=url)
         yield url
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
@@ -80,11 +50,11 @@ def test_every_notification_verifies_with_the_certificate_at_signing_cert_url(
         assert envelope["SignatureVersion"] == version
         assert envelope["SigningCertURL"] == f"{live_app}/sandbox/ipn/certificate.pem"
         pem = requests.get(envelope["SigningCertURL"], timeout=5).content
-        verify(envelope, pem)
+        verify_sns(envelope, pem)
         for name in ("Message", "MessageId", "Timestamp", "TopicArn", "Type"):
             changed = {**envelope, name: envelope[name] + " "}
             with pytest.raises(InvalidSignature):
-                verify(changed, pem)
+                verify_sns(changed, pem)
 
 
 def test_the_certificate_is_the_data_dirs_and_survives_a_restart(app, runtime):
