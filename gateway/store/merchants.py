@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.records import MerchantRecord
@@ -47,3 +48,14 @@ def as_record(merchant: Merchant) -> MerchantRecord:
 def for_update(session: Session, merchant_id: int) -> Merchant:
     """The ORM merchant, to change it in this transaction (its version checks the UPDATE)."""
     return session.get_one(Merchant, merchant_id)
+
+
+def furthest_clocks(session: Session) -> tuple[float, datetime | None]:
+    """The largest clock offset of any merchant, and the latest instant one is frozen at."""
+    offset, frozen = session.execute(
+        select(func.max(Merchant.clock_offset_seconds), func.max(Merchant.clock_frozen_at))
+    ).one()
+    if frozen is not None and frozen.tzinfo is None:
+        # max() over the column bypasses the UTC type decorator on some backends.
+        frozen = frozen.replace(tzinfo=UTC)
+    return offset or 0.0, frozen
