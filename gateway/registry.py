@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Annotations only: the modules that use a registry import none of this one at run time.
     from gateway.domain.lifecycle import Context
+    from gateway.domain.records import RefundRecord
     from gateway.ipn.envelope import Outgoing, RenderContext
 
 #: Per kind, the data its notifications carry beyond the state (FPS IPN fields), taken when the
 #: change happens so that a later change does not alter what an earlier notification says.
 Extra = Callable[[Any], dict[str, Any]]
 #: May override a refund's planned outcome at settlement: (state, reason) or None.
-RefundOutcomeHook = Callable[["Context", Any], "tuple[str, str | None] | None"]
+RefundOutcomeHook = Callable[["Context", "RefundRecord"], "tuple[str, str | None] | None"]
 #: Turns one notification row into the exact request to post.
 Renderer = Callable[["RenderContext"], "Outgoing"]
 
@@ -55,12 +56,17 @@ class DueKind:
 
     model: type[Any]
     states: tuple[str, ...]
-    apply: Callable[[Context, Any], None]
+    #: Applies one due ORM object (loaded with the batch by ``settlement.prefetch``).
+    apply: Callable[[Context, Any], None] | None = None
     #: Loader options for what ``apply`` reads of each object (loaded with the batch, not one by one).
     load_options: tuple[Any, ...] = ()
     #: Applies many due objects of this kind at once (ids in due order); returns how many applied.
-    #: Used for runs of consecutive items of the kind in a batch instead of ``apply``.
+    #: Used for runs of consecutive items of the kind in a batch; a kind has this or ``apply``.
     apply_many: Callable[[Context, list[int]], int] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.apply is None) == (self.apply_many is None):
+            raise ValueError(f"{self.name}: give apply or apply_many")
 
     @property
     def name(self) -> str:

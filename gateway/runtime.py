@@ -20,13 +20,15 @@ from typing import Any
 from gateway.clock import Clock, SystemClock
 from gateway.composition import build_registry
 from gateway.config import Settings, ensure_data_dir
-from gateway.domain.lifecycle import Context, MerchantView
-from gateway.domain.merchants import create_merchant, merchant_by_seller_id, now_for
+from gateway.domain.lifecycle import Context
+from gateway.domain.merchants import create_merchant, now_for
 from gateway.domain.order_references import create_order_reference
+from gateway.domain.records import MerchantRecord
 from gateway.ids import IdGenerator
 from gateway.ipn.dispatcher import Dispatcher
 from gateway.ipn.keys import KEY_FILE, SigningKey, certificate_pem_from_key_file, ensure_signing_key
 from gateway.registry import Registry
+from gateway.store import merchants
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ class Runtime:
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(
-        self, session: Any, merchant: MerchantView, base_now: datetime | None = None
+        self, session: Any, merchant: MerchantRecord, base_now: datetime | None = None
     ) -> Context:
         """An operation context at the merchant's simulated now."""
         now = now_for(merchant, base_now or self.clock.now())
@@ -129,7 +131,7 @@ def seed(runtime: Runtime, folder: Path) -> None:
         now = runtime.clock.now()
         for entry in document["merchants"]:
             references = entry.pop("order_references", [])
-            merchant = merchant_by_seller_id(session, entry["seller_id"])
+            merchant = merchants.by_seller_id(session, entry["seller_id"])
             if merchant is None:
                 merchant = create_merchant(session, runtime.ids, now, **entry)
             ctx = runtime.context(session, merchant, now)

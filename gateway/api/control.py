@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import body, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain import clock_control, disputes
+from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import now_for
 from gateway.domain.money import format_amount
-from gateway.store.models import Dispute, Merchant
+from gateway.domain.records import MerchantRecord
+from gateway.store import merchants, refunds
+from gateway.store.models import Dispute
 from gateway.wire import views
 from gateway.wire.render import timestamp
 from gateway.worker.jobs import run_due_work
@@ -23,7 +26,7 @@ bp = Blueprint("control", __name__, url_prefix="/sandbox/api/v1/merchants/<selle
 json_errors(bp)
 
 
-def clock_json(merchant: Merchant) -> dict[str, Any]:
+def clock_json(merchant: MerchantRecord) -> dict[str, Any]:
     rt = runtime()
     return {
         "now": timestamp(now_for(merchant, rt.clock.now())),
@@ -47,7 +50,7 @@ def _change_clock(seller_id: str, change: Any, *, settle_first: bool = False) ->
         applied = run_due_work(rt, merchant_id)
 
     def work(session: Session) -> int:
-        merchant = merchant_or_404(session, seller_id)
+        merchant = merchants.for_update(session, merchant_or_404(session, seller_id).id)
         change(merchant, rt.clock.now())
         return merchant.id
 
@@ -110,8 +113,8 @@ class ResolveSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["granted", "denied"]))
 
 
-def dispute_json(dispute: Dispute) -> dict[str, Any]:
-    refund = next((r for r in dispute.capture.refunds if r.id == dispute.refund_id), None)
+def dispute_json(ctx: Context, dispute: Dispute) -> dict[str, Any]:
+    refund = None if dispute.refund_id is None else refunds.by_id(ctx.session, dispute.refund_id)
     result: dict[str, Any] = jsonable(
         {
             "dispute_id": dispute.amazon_id,
@@ -141,7 +144,8 @@ def file_dispute(seller_id: str) -> ResponseReturnValue:
     dispute_type = data.pop("type")
     return jsonify(
         _in_context(
-            seller_id, lambda ctx: dispute_json(disputes.file_dispute(ctx, dispute_type, **data))
+            seller_id,
+            lambda ctx: dispute_json(ctx, disputes.file_dispute(ctx, dispute_type, **data)),
         )
     ), 201
 
@@ -154,7 +158,7 @@ def list_disputes(seller_id: str) -> ResponseReturnValue:
             .where(Dispute.merchant_id == ctx.merchant.id)
             .order_by(Dispute.id.desc())
         )
-        return [dispute_json(d) for d in rows]
+        return [dispute_json(ctx, d) for d in rows]
 
     return jsonify(disputes=_in_context(seller_id, work, write=False))
 
@@ -164,6 +168,7 @@ def resolve_dispute(seller_id: str, dispute_id: str) -> ResponseReturnValue:
     outcome = body(ResolveSchema())["outcome"]
     return jsonify(
         _in_context(
-            seller_id, lambda ctx: dispute_json(disputes.resolve_dispute(ctx, dispute_id, outcome))
+            seller_id,
+            lambda ctx: dispute_json(ctx, disputes.resolve_dispute(ctx, dispute_id, outcome)),
         )
     )

@@ -13,13 +13,12 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import ControlError, body, json_errors, jsonable, merchant_or_404, runtime
 from gateway.domain.lifecycle import Context
 from gateway.domain.money import format_amount, parse_amount
-from gateway.fps import tokens, transactions, views
+from gateway.fps import store, tokens, transactions, views
 from gateway.fps.fees import schedule_for
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.fps.states import TokenType
@@ -165,9 +164,7 @@ def set_account(seller_id: str) -> ResponseReturnValue:
     data = body(AccountSchema())
 
     def work(ctx: Context) -> dict[str, Any]:
-        account = ctx.session.scalar(
-            select(FpsAccount).where(FpsAccount.merchant_id == ctx.merchant.id)
-        )
+        account = store.account_of(ctx.session, ctx.merchant.id)
         if account is None:
             account = FpsAccount(merchant_id=ctx.merchant.id)
             ctx.session.add(account)

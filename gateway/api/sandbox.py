@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant, merchant_by_seller_id
+from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
 from gateway.domain.order_references import create_order_reference, get_order_reference
+from gateway.domain.records import MerchantRecord
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
+from gateway.store import merchants
 from gateway.store.models import Merchant
 from gateway.wire import views
 from gateway.wire.render import timestamp
@@ -96,8 +98,8 @@ def body(schema: Schema) -> dict[str, Any]:
     return data
 
 
-def merchant_or_404(session: Session, seller_id: str) -> Merchant:
-    merchant = merchant_by_seller_id(session, seller_id)
+def merchant_or_404(session: Session, seller_id: str) -> MerchantRecord:
+    merchant = merchants.by_seller_id(session, seller_id)
     if merchant is None:
         raise ControlError(404, "MerchantNotFound", f"No merchant with seller id {seller_id}.")
     return merchant
@@ -114,7 +116,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def merchant_json(merchant: Merchant, rt: Runtime) -> dict[str, Any]:
+def merchant_json(merchant: MerchantRecord, rt: Runtime) -> dict[str, Any]:
     base = rt.settings.resolved_public_url
     return {
         "seller_id": merchant.seller_id,
@@ -251,10 +253,10 @@ def update_merchant(seller_id: str) -> ResponseReturnValue:
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
-        merchant = merchant_or_404(session, seller_id)
+        merchant = merchants.for_update(session, merchant_or_404(session, seller_id).id)
         for name, value in data.items():
             setattr(merchant, name, value)
-        return merchant_json(merchant, rt)
+        return merchant_json(merchants.as_record(merchant), rt)
 
     return jsonify(rt.db.run(work))
 

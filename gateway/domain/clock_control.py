@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from gateway.domain.merchants import now_for
+from gateway.clock import merchant_now
 from gateway.errors import InvalidParameterValue
 from gateway.store.models import Merchant
 
@@ -30,7 +30,9 @@ def advance(merchant: Merchant, seconds: float) -> None:
 
 def freeze(merchant: Merchant, base: datetime) -> None:
     if merchant.clock_frozen_at is None:
-        merchant.clock_frozen_at = now_for(merchant, base)
+        merchant.clock_frozen_at = merchant_now(
+            base, merchant.clock_offset_seconds, merchant.clock_frozen_at
+        )
 
 
 def resume(merchant: Merchant, base: datetime) -> None:

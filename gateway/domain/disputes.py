@@ -11,13 +11,13 @@ A-to-z guarantee's published limit); a chargeback at the captured amount.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from gateway.domain.lifecycle import Context, created, transition
 from gateway.domain.merchants import find_owned
 from gateway.domain.money import exponent, format_amount, parse_amount
 from gateway.domain.order_references import get_order_reference
-from gateway.domain.payments import get_capture
+from gateway.domain.payments import SELLER_INITIATED, get_capture, new_refund
+from gateway.domain.records import RefundRecord
+from gateway.domain.settlement import settle_refunds
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import DisputeState as D
 from gateway.domain.states import RefundState as R
@@ -27,7 +27,8 @@ from gateway.errors import (
     NothingToDispute,
     TransactionAmountExceeded,
 )
-from gateway.store.models import Capture, Dispute, OrderReference, Refund
+from gateway.store.disputes import disputed_order_references
+from gateway.store.models import Capture, Dispute, OrderReference
 
 A_TO_Z_CLAIM = "a-to-z-claim"
 CHARGEBACK = "chargeback"
@@ -124,25 +125,25 @@ def resolve_dispute(ctx: Context, amazon_id: str, outcome: str) -> Dispute:
     if outcome != "granted":
         raise InvalidParameterValue("outcome must be granted or denied.")
     capture = dispute.capture
-    refund = Refund(
+    # Amazon's money reached the buyer: a refund of the dispute's RefundType, settled Completed at
+    # once by the one settlement path (it counts against the capture's refundable amount, as a
+    # seller's refund does while Pending, then as refunded). No refund counts towards the ten.
+    capture.refund_reserved_minor += dispute.amount_minor
+    refund = new_refund(
+        ctx,
         amazon_id=ctx.ids.child_id(dispute.order_reference.amazon_id, "R"),
-        merchant_id=ctx.merchant.id,
-        capture=capture,
+        capture_id=capture.id,
         order_reference_id=dispute.order_reference_id,
         reference_id=dispute.amazon_id,
         refund_type=REFUND_TYPES[dispute.dispute_type],
         currency=dispute.currency,
         amount_minor=dispute.amount_minor,
-        fee_refunded_minor=0,
+        seller_note=None,
         soft_descriptor=capture.soft_descriptor,
-        state=R.PENDING,
-        created_at=ctx.now,
+        due_at=ctx.now,
+        outcome=(R.COMPLETED, None),
     )
-    created(ctx, refund)
-    # Amazon's money reached the buyer: it counts as refunded on the capture at once.
-    capture.refunded_minor += dispute.amount_minor
-    capture.refund_reserved_minor += dispute.amount_minor
-    transition(ctx, refund, R.COMPLETED)
+    settle_refunds(ctx, [refund.id])
     dispute.refund_id = refund.id
     transition(ctx, dispute, D.GRANTED)
     forget_disputed(ctx)
@@ -159,22 +160,17 @@ def forget_disputed(ctx: Context) -> None:
 
 
 def decline_refunds_of_disputed_orders(
-    ctx: Context, refund: Refund
+    ctx: Context, refund: RefundRecord
 ) -> tuple[str, str | None] | None:
-    """A refund outcome hook: a refund of a disputed order declines (ProcessingFailure)."""
+    """A refund outcome hook: a seller's refund of a disputed order declines (ProcessingFailure)."""
+    if refund.refund_type != SELLER_INITIATED:
+        return None  # the dispute's own refund
     # The merchant's disputed order references, read once per transaction (a settlement batch
     # applies hundreds of refunds; one query each was most of its cost).
     key = _disputed_key(ctx)
     disputed: set[int] | None = ctx.session.info.get(key)
     if disputed is None:
-        disputed = set(
-            ctx.session.scalars(
-                select(Dispute.order_reference_id).where(
-                    Dispute.merchant_id == ctx.merchant.id,
-                    Dispute.state.in_((D.OPEN, D.GRANTED)),
-                )
-            )
-        )
+        disputed = disputed_order_references(ctx.session, ctx.merchant.id, (D.OPEN, D.GRANTED))
         ctx.session.info[key] = disputed
     if refund.order_reference_id not in disputed:
         return None

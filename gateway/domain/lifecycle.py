@@ -6,13 +6,14 @@ notification commit or roll back together. No Flask here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import CursorResult, Table
 from sqlalchemy.orm import Session
 
+from gateway.domain.records import MerchantRecord, RefundRecord
 from gateway.errors import InvalidStateTransition
 from gateway.ids import IdGenerator
 from gateway.store.models import Dispute, Notification
@@ -38,42 +39,13 @@ class Stateful(Protocol):
     planned_reason: str | None
 
 
-class MerchantView(Protocol):
-    """What operations read of their merchant: a ``Merchant``, or a row of its table.
-
-    The signed APIs authenticate every request by a merchant lookup; reading it as a row instead
-    of an ORM object is a good part of a cheap request's cost, and those operations only read it.
-    """
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def seller_id(self) -> str: ...
-    @property
-    def access_key(self) -> str: ...
-    @property
-    def secret_key(self) -> str: ...
-    @property
-    def store_name(self) -> str: ...
-    @property
-    def settle_delay_seconds(self) -> int: ...
-    @property
-    def ipn_url(self) -> str | None: ...
-    @property
-    def ipn_signature_version(self) -> str: ...
-    @property
-    def clock_offset_seconds(self) -> float: ...
-    @property
-    def clock_frozen_at(self) -> datetime | None: ...
-
-
 @dataclass
 class Context:
     """What every operation needs: the transaction, the merchant, its simulated now, an id
     source, and the runtime's registry of kinds and due work."""
 
     session: Session
-    merchant: MerchantView
+    merchant: MerchantRecord
     now: datetime
     ids: IdGenerator
     registry: Registry
@@ -124,35 +96,38 @@ def created(ctx: Context, obj: Stateful, *, flush: bool = True) -> None:
     passes False and the row is written with the rest of the transaction (one flush fewer).
     """
     kind = ctx.registry.kind_of(type(obj))
-    _enter_initial(ctx, kind, obj)
+    _check_initial(kind, obj.state)
+    obj.last_update = ctx.now
     ctx.session.add(obj)
     if flush:
         ctx.session.flush()
     _notify(ctx, kind, obj)
 
 
-def inserted(ctx: Context, model: type[Any], record: Any) -> None:
-    """``created`` for a new row of ``model`` written at once with one INSERT (no unit of work).
+def inserted(
+    ctx: Context,
+    kind_name: str,
+    record: RefundRecord,
+    insert: Callable[[Session, RefundRecord], RefundRecord],
+) -> RefundRecord:
+    """``created`` for a record written with one INSERT by ``insert`` (no unit of work).
 
     For the hot path (every Refund): building an ORM object and flushing it cost more than the
-    rest of the request. ``record`` holds the row's values as attributes (a ``SimpleNamespace``;
-    columns it leaves out take their defaults) and gets its ``id``; it is not an ORM object, so
-    later changes to it are not written.
+    rest of the request. ``record`` is made with ``last_update`` at ``ctx.now``; the stored
+    record (with its ``id``) is returned.
     """
-    kind = ctx.registry.kind_of(model)
-    _enter_initial(ctx, kind, record)
-    table = cast(Table, model.__table__)
-    result = cast(CursorResult[Any], ctx.session.connection().execute(table.insert(), vars(record)))
-    record.id = cast(Any, result.inserted_primary_key)[0]
-    values = notification_values(ctx, kind, kind.notification, record)
+    kind = ctx.registry.kinds[kind_name]
+    _check_initial(kind, record.state)
+    stored = insert(ctx.session, record)
+    values = notification_values(ctx, kind, kind.notification, stored)
     if values is not None:
         ctx.session.add(Notification(**values))
+    return stored
 
 
-def _enter_initial(ctx: Context, kind: Kind, obj: Any) -> None:
-    if obj.state not in kind.initial:
-        raise InvalidStateTransition(f"{kind.name} cannot be created in state {obj.state}")
-    obj.last_update = ctx.now
+def _check_initial(kind: Kind, state: str) -> None:
+    if state not in kind.initial:
+        raise InvalidStateTransition(f"{kind.name} cannot be created in state {state}")
 
 
 def transition(
@@ -176,6 +151,35 @@ def transition(
     obj.last_update = ctx.now
     obj.due_at = obj.planned_state = obj.planned_reason = None
     _notify(ctx, kind, obj)
+
+
+def moved(
+    ctx: Context,
+    kind_name: str,
+    record: RefundRecord,
+    target: str,
+    reason_code: str | None = None,
+) -> tuple[RefundRecord, dict[str, Any] | None]:
+    """``transition`` for a record that set-based statements write (refund settlement).
+
+    Returns the record as it is after the change (its ``version`` still the one it was read at,
+    for the store's compare-and-set) and its outbox row, if any; the caller writes both in its
+    transaction.
+    """
+    kind = ctx.registry.kinds[kind_name]
+    if not kind.allows(record.state, target):
+        raise InvalidStateTransition(f"{kind.name} {record.amazon_id}: {record.state} -> {target}")
+    changed = replace(
+        record,
+        state=target,
+        reason_code=reason_code,
+        reason_description=None,
+        last_update=ctx.now,
+        due_at=None,
+        planned_state=None,
+        planned_reason=None,
+    )
+    return changed, notification_values(ctx, kind, kind.notification, changed)
 
 
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:

@@ -11,25 +11,15 @@ are planned on the row and applied by ``gateway.domain.settlement``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any, Protocol, cast
-
-from sqlalchemy import CursorResult, Table, bindparam, select, update
-from sqlalchemy.orm.exc import StaleDataError
+from typing import Any
 
 from gateway.domain import simulation
-from gateway.domain.idempotency import (
-    REFERENCE_ID_COLUMNS,
-    REFERENCE_IDS,
-    SAME_REFERENCE_ID,
-    claim,
-    replay_of,
-    replayed_object_id,
-)
+from gateway.domain.idempotency import claim, replay_of, replayed_object_id
 from gateway.domain.lifecycle import Context, created, inserted, plan, transition
 from gateway.domain.merchants import find_owned
 from gateway.domain.money import format_amount, parse_amount, refund_cap
 from gateway.domain.order_references import get_order_reference
+from gateway.domain.records import RefundRecord
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
@@ -43,13 +33,17 @@ from gateway.errors import (
     TransactionAmountExceeded,
     TransactionCountExceeded,
 )
-from gateway.store.models import Authorization, Capture, OrderReference, Refund
+from gateway.store import refunds
+from gateway.store.models import Authorization, Capture, OrderReference
+from gateway.store.refunds import RefundSource
 
 AUTHORIZATION_LIFETIME = timedelta(days=30)
 MAX_REFUNDS_PER_CAPTURE = 10
 MAX_CAPTURED_AUTHORIZATIONS = 10
 #: When ExpiredUnused is simulated without ExpirationTimeInMins. UNCONFIRMED default: 1 minute.
 DEFAULT_SIMULATED_EXPIRY_MINUTES = 1
+#: The RefundType of a seller's Refund request [SRC: reference/amazon-wire.md §1.6 RefundType].
+SELLER_INITIATED = "SellerInitiated"
 
 
 def _unknown(amazon_id: str) -> InvalidTransactionId:
@@ -64,59 +58,12 @@ def get_capture(ctx: Context, amazon_id: str) -> Capture:
     return find_owned(ctx.session, Capture, ctx.merchant, amazon_id, _unknown(amazon_id))
 
 
-def get_refund(ctx: Context, amazon_id: str) -> Refund:
-    return find_owned(ctx.session, Refund, ctx.merchant, amazon_id, _unknown(amazon_id))
-
-
-class RefundRecord(Protocol):
-    """What a refund's Details show: a ``Refund``, or a row of its table."""
-
-    @property
-    def amazon_id(self) -> str: ...
-    @property
-    def reference_id(self) -> str: ...
-    @property
-    def seller_note(self) -> str | None: ...
-    @property
-    def refund_type(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def amount_minor(self) -> int: ...
-    @property
-    def fee_refunded_minor(self) -> int: ...
-    @property
-    def soft_descriptor(self) -> str | None: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def last_update(self) -> datetime: ...
-    @property
-    def reason_code(self) -> str | None: ...
-    @property
-    def reason_description(self) -> str | None: ...
-
-
-_REFUNDS = cast(Table, Refund.__table__)
-_REFUND_RECORD = select(_REFUNDS).where(
-    _REFUNDS.c.amazon_id == bindparam("amazon_id"),
-    _REFUNDS.c.merchant_id == bindparam("merchant_id"),
-)
-
-
 def refund_record(ctx: Context, amazon_id: str) -> RefundRecord:
-    """The merchant's refund as a read-only row: GetRefundDetails, the most frequent read, needs
-    no ORM object (loading one cost more than the query)."""
-    row = (
-        ctx.session.connection()
-        .execute(_REFUND_RECORD, {"amazon_id": amazon_id, "merchant_id": ctx.merchant.id})
-        .first()
-    )
-    if row is None:
+    """The merchant's refund (GetRefundDetails, a replayed Refund)."""
+    found = refunds.by_amazon_id(ctx.session, ctx.merchant.id, amazon_id)
+    if found is None:
         raise _unknown(amazon_id)
-    return cast(RefundRecord, row)
+    return found
 
 
 def _check_currency(currency: str, expected: str | None, field: str) -> None:
@@ -369,46 +316,13 @@ def _after_capture(ctx: Context, oro: OrderReference) -> None:
 
 # --- Refund ------------------------------------------------------------------------------------
 
-# The Refund operation is the hot path of a merchant's test suite (and of bench/), so it runs on
-# prebuilt Core statements instead of the unit of work, whose flush cost more than the rest of
-# the request: the capture and the reference id's row (if it was used before) are read in one
-# statement, the capture is reserved with one compare-and-set UPDATE (the same version check the
-# ORM's version_id_col makes), and the refund is INSERTed by ``lifecycle.inserted`` after the same
-# transition-table check as ``created``.
-_CAPTURES = cast(Table, Capture.__table__)
-_REFUND_SOURCE = (
-    select(
-        _CAPTURES.c.id,
-        _CAPTURES.c.version,
-        _CAPTURES.c.amazon_id,
-        _CAPTURES.c.order_reference_id,
-        _CAPTURES.c.state,
-        _CAPTURES.c.reason_code,
-        _CAPTURES.c.currency,
-        _CAPTURES.c.amount_minor,
-        _CAPTURES.c.refund_reserved_minor,
-        _CAPTURES.c.refund_count,
-        _CAPTURES.c.soft_descriptor,
-        *REFERENCE_ID_COLUMNS,
-    )
-    .select_from(_CAPTURES.outerjoin(REFERENCE_IDS, SAME_REFERENCE_ID))
-    .where(
-        _CAPTURES.c.amazon_id == bindparam("amazon_id"),
-        _CAPTURES.c.merchant_id == bindparam("merchant_id"),
-    )
-)
-_RESERVE_REFUND = (
-    update(_CAPTURES)
-    .where(_CAPTURES.c.id == bindparam("b_id"), _CAPTURES.c.version == bindparam("b_version"))
-    .values(
-        refund_reserved_minor=_CAPTURES.c.refund_reserved_minor + bindparam("b_amount"),
-        refund_count=_CAPTURES.c.refund_count + 1,
-        version=_CAPTURES.c.version + 1,
-    )
-)
+# The Refund operation is the hot path of a merchant's test suite (and of bench/): it reads the
+# capture and the reference id's first use in one statement, reserves the amount on the capture
+# with one compare-and-set UPDATE and INSERTs the refund (``gateway.store.refunds``), after the
+# same transition-table check as ``created`` (``lifecycle.inserted``).
 
 
-def _order_reference_amazon_id(ctx: Context, cap: Any) -> str:
+def _order_reference_amazon_id(ctx: Context, cap: RefundSource) -> str:
     """The capture's order reference id: its own id less ``-C...`` (see ``_new_capture``).
 
     Read from the id rather than from the order reference (a query on every Refund).
@@ -437,20 +351,13 @@ def refund(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    connection = ctx.session.connection()
-    cap = connection.execute(
-        _REFUND_SOURCE,
-        {
-            "amazon_id": amazon_capture_id,
-            "merchant_id": ctx.merchant.id,
-            "reference_id": reference_id,
-        },
-    ).first()
-    if cap is None:
+    source = refunds.refund_source(ctx.session, ctx.merchant.id, amazon_capture_id, reference_id)
+    if source is None:
         raise _unknown(amazon_capture_id)
-    replay = replay_of(cap if cap.operation else None, reference_id, "Refund", params)
+    cap, use = source
+    replay = replay_of(use, reference_id, "Refund", params)
     if replay is not None:
-        return get_refund(ctx, replay)
+        return refund_record(ctx, replay)
     if cap.state != C.COMPLETED:
         detail = f"/{cap.reason_code}" if cap.reason_code else ""
         raise CaptureNotRefundable(
@@ -474,32 +381,67 @@ def refund(
         )
     # Counted now, while Pending, so concurrent refunds cannot overshoot; the version check makes
     # the losing one of two racing requests retry (``Database.run``) and see this sum.
-    reserved = connection.execute(
-        _RESERVE_REFUND, {"b_id": cap.id, "b_version": cap.version, "b_amount": amount_minor}
-    )
-    if cast(CursorResult[Any], reserved).rowcount != 1:
-        raise StaleDataError(f"capture {cap.amazon_id} changed while a refund was being made")
-    ref = SimpleNamespace(
+    refunds.reserve(ctx.session, cap, amount_minor)
+    ref = new_refund(
+        ctx,
         amazon_id=ctx.ids.child_id(_order_reference_amazon_id(ctx, cap), "R"),
-        merchant_id=ctx.merchant.id,
         capture_id=cap.id,
         order_reference_id=cap.order_reference_id,
         reference_id=reference_id,
-        refund_type="SellerInitiated",
+        refund_type=SELLER_INITIATED,
         currency=currency,
         amount_minor=amount_minor,
-        fee_refunded_minor=0,
         seller_note=seller_note,
         soft_descriptor=_descriptor(ctx, soft_descriptor)
         if soft_descriptor
         else cap.soft_descriptor,
+        due_at=ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds),
+        outcome=(R.DECLINED, directive.reason_code) if directive else (R.COMPLETED, None),
+    )
+    claim(ctx, reference_id, "Refund", params, ref.amazon_id)
+    return ref
+
+
+def new_refund(
+    ctx: Context,
+    *,
+    amazon_id: str,
+    capture_id: int,
+    order_reference_id: int,
+    reference_id: str,
+    refund_type: str,
+    currency: str,
+    amount_minor: int,
+    seller_note: str | None,
+    soft_descriptor: str | None,
+    due_at: datetime,
+    outcome: tuple[R, str | None],
+) -> RefundRecord:
+    """A new Pending refund, settled to ``outcome`` at ``due_at`` (``gateway.domain.settlement``).
+
+    The caller has counted its amount against the capture's refundable amount.
+    """
+    record = RefundRecord(
+        id=0,
+        amazon_id=amazon_id,
+        merchant_id=ctx.merchant.id,
+        capture_id=capture_id,
+        order_reference_id=order_reference_id,
+        reference_id=reference_id,
+        refund_type=refund_type,
+        currency=currency,
+        amount_minor=amount_minor,
+        fee_refunded_minor=0,
+        seller_note=seller_note,
+        soft_descriptor=soft_descriptor,
         state=R.PENDING.value,
         reason_code=None,
         reason_description=None,
+        last_update=ctx.now,
         created_at=ctx.now,
+        due_at=due_at,
+        planned_state=outcome[0].value,
+        planned_reason=outcome[1],
+        version=1,
     )
-    outcome = (R.DECLINED.value, directive.reason_code) if directive else (R.COMPLETED.value, None)
-    plan(ref, ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds), *outcome)
-    inserted(ctx, Refund, ref)
-    claim(ctx, reference_id, "Refund", params, ref.amazon_id)
-    return cast(RefundRecord, ref)
+    return inserted(ctx, "Refund", record, refunds.insert_refund)

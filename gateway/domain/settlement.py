@@ -9,23 +9,20 @@ may have got there first: the row version makes the second attempt fail and retr
 from __future__ import annotations
 
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.orm.util import identity_key
 
-from gateway.domain.lifecycle import Context, notification_values, transition
+from gateway.domain.lifecycle import Context, moved, transition
 from gateway.domain.payments import resolve_authorization
+from gateway.domain.records import RefundRecord
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
-from gateway.errors import InvalidStateTransition
 from gateway.registry import DueKind, Registry
-from gateway.store.models import Authorization, Capture, Notification, OrderReference, Refund
+from gateway.store import due, refunds
+from gateway.store.models import Authorization, Capture, OrderReference, Refund
 
 DueKey = tuple[datetime, str, int]
 
@@ -36,17 +33,7 @@ def due_items(
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
     found: list[DueKey] = []
     for name, kind in registry.due.items():
-        model = kind.model
-        rows = session.execute(
-            select(model.due_at, model.id)
-            .where(
-                model.state.in_(kind.states),
-                model.due_at <= now,
-                model.merchant_id == merchant_id,
-            )
-            .order_by(model.due_at, model.id)
-            .limit(limit)
-        ).all()
+        rows = due.due_keys(session, kind.model, kind.states, merchant_id, now, limit)
         found.extend((due_at, name, pk) for due_at, pk in rows)
     found.sort()
     return found[:limit]
@@ -62,19 +49,8 @@ def merchants_with_due_work(
     """
     found: set[int] = set()
     for kind in registry.due.values():
-        model = kind.model
-        found.update(
-            session.scalars(
-                select(model.merchant_id)
-                .where(model.state.in_(kind.states), model.due_at <= latest_now)
-                .distinct()
-            )
-        )
+        found.update(due.merchants_with_due(session, kind.model, kind.states, latest_now))
     return sorted(found)
-
-
-#: Primary keys per IN (...) when a batch is loaded (under SQLite's bound-parameter limit).
-PREFETCH_CHUNK = 500
 
 
 def prefetch(registry: Registry, session: Session, items: list[DueKey]) -> list[Any]:
@@ -89,15 +65,8 @@ def prefetch(registry: Registry, session: Session, items: list[DueKey]) -> list[
         by_kind.setdefault(name, []).append(pk)
     for name, pks in by_kind.items():
         kind = registry.due[name]
-        if kind.apply_many is not None:
-            continue
-        for low in range(0, len(pks), PREFETCH_CHUNK):
-            chunk = pks[low : low + PREFETCH_CHUNK]
-            loaded.extend(
-                session.scalars(
-                    select(kind.model).where(kind.model.id.in_(chunk)).options(*kind.load_options)
-                )
-            )
+        if kind.apply_many is None:
+            loaded.extend(due.load(session, kind.model, pks, kind.load_options))
     return loaded
 
 
@@ -107,7 +76,7 @@ def apply_due(ctx: Context, name: str, pk: int) -> bool:
     obj = ctx.session.get(kind.model, pk)
     if obj is None or obj.due_at is None or obj.due_at > ctx.now or obj.planned_state is None:
         return False
-    if obj.state not in kind.states:
+    if obj.state not in kind.states or kind.apply is None:
         return False
     kind.apply(ctx, obj)
     return True
@@ -147,167 +116,54 @@ def _apply_authorization(ctx: Context, auth: Authorization) -> None:
         _apply_planned(ctx, auth)
 
 
-def _apply_refund(ctx: Context, ref: Refund) -> None:
+def _refund_outcome(ctx: Context, ref: RefundRecord) -> tuple[str, str | None]:
     assert ref.planned_state is not None
-    _settle_refund(ctx, ref, ref.planned_state, ref.planned_reason)
-
-
-def _settle_refund(ctx: Context, ref: Refund, state: str, reason: str | None) -> None:
+    state, reason = ref.planned_state, ref.planned_reason
     for hook in ctx.registry.refund_outcome_hooks:
         override = hook(ctx, ref)
         if override is not None:
             state, reason = override
             break
-    cap = ref.capture
-    if state == R.COMPLETED:
-        cap.refunded_minor += ref.amount_minor
-    else:
-        # A declined refund no longer counts against the capture's refundable amount.
-        cap.refund_reserved_minor -= ref.amount_minor
-    transition(ctx, ref, state, reason)
+    return state, reason
 
 
-def _settle_refunds(ctx: Context, pks: list[int]) -> int:
-    """Settle many due Pending refunds with a few set-based statements.
+def settle_refunds(ctx: Context, pks: list[int]) -> int:
+    """Settle the due Pending refunds of ``pks`` (in that order) with a few set-based statements.
 
-    The same rules as ``_settle_refund`` (outcome hooks, the transition table, the capture's
-    refunded and reserved sums, one notification per refund), written as executemany UPDATEs and
-    INSERTs: the unit of work cost about a millisecond per refund, the statements a few dozen
-    microseconds. Each UPDATE is still a compare-and-set on the row's version; if another
-    transaction changed a refund or capture in between, ``StaleDataError`` makes
-    ``Database.run`` retry the whole batch, as a failed ORM flush would.
+    The one way a refund settles, one or a hundred thousand: its planned outcome (unless an
+    outcome hook overrides it), through the transition table with one notification per refund,
+    and the capture's sums (a Completed refund counts as refunded; a Declined one no longer counts
+    against the refundable amount). The unit of work cost about a millisecond per refund, the
+    statements a few dozen microseconds; a refund or capture that another transaction changed
+    in between makes the batch fail and ``Database.run`` retry it whole, as a failed flush would.
     """
-    kind = ctx.registry.kind_of(Refund)
-    if kind.extra is not None:
-        # Notification extras are computed from the ORM object: settle one by one.
-        return sum(apply_due(ctx, "Refund", pk) for pk in pks)
-    session = ctx.session
-    session.flush()  # what the batch changed through the ORM so far goes first, in order
-    refunds = cast(Table, Refund.__table__)
-    captures = cast(Table, Capture.__table__)
-    rows: list[Any] = []
-    for low in range(0, len(pks), PREFETCH_CHUNK):
-        chunk = pks[low : low + PREFETCH_CHUNK]
-        rows.extend(
-            session.execute(
-                select(
-                    refunds.c.id,
-                    refunds.c.version,
-                    refunds.c.amazon_id,
-                    refunds.c.capture_id,
-                    refunds.c.order_reference_id,
-                    refunds.c.amount_minor,
-                    refunds.c.state,
-                    refunds.c.due_at,
-                    refunds.c.planned_state,
-                    refunds.c.planned_reason,
-                ).where(refunds.c.id.in_(chunk))
-            ).all()
-        )
-    order = {pk: i for i, pk in enumerate(pks)}
-    rows.sort(key=lambda r: order[r.id])
-    refund_updates: list[dict[str, Any]] = []
+    ctx.session.flush()  # what the transaction changed through the ORM so far goes first
+    settled: list[RefundRecord] = []
     notifications: list[dict[str, Any]] = []
-    deltas: dict[int, list[int]] = {}  # capture id -> [refunded +, reserved -]
-    for row in rows:
-        if row.state != R.PENDING or row.due_at is None or row.due_at > ctx.now:
+    captures: dict[int, tuple[int, int]] = {}  # capture id -> (refunded +, reserved -)
+    for ref in refunds.by_ids(ctx.session, pks):
+        if ref.state != R.PENDING or ref.planned_state is None:
             continue
-        if row.planned_state is None:
+        if ref.due_at is None or ref.due_at > ctx.now:
             continue
-        state, reason = row.planned_state, row.planned_reason
-        for hook in ctx.registry.refund_outcome_hooks:
-            override = hook(ctx, row)
-            if override is not None:
-                state, reason = override
-                break
-        if not kind.allows(row.state, state):
-            raise InvalidStateTransition(f"Refund {row.amazon_id}: {row.state} -> {state}")
-        delta = deltas.setdefault(row.capture_id, [0, 0])
-        if state == R.COMPLETED:
-            delta[0] += row.amount_minor
+        done, notification = moved(ctx, "Refund", ref, *_refund_outcome(ctx, ref))
+        refunded, released = captures.get(ref.capture_id, (0, 0))
+        if done.state == R.COMPLETED:
+            refunded += ref.amount_minor
         else:
-            # A declined refund no longer counts against the capture's refundable amount.
-            delta[1] += row.amount_minor
-        refund_updates.append(
-            {
-                "b_id": row.id,
-                "b_version": row.version,
-                "b_new_version": row.version + 1,
-                "b_state": state,
-                "b_reason": reason,
-            }
-        )
-        changed = SimpleNamespace(
-            amazon_id=row.amazon_id, state=state, reason_code=reason, reason_description=None
-        )
-        values = notification_values(ctx, kind, kind.notification, changed)
-        if values is not None:
-            notifications.append(values)
-    if not refund_updates:
-        return 0
-    cap_versions: dict[int, int] = {}
-    cap_ids = list(deltas)
-    for low in range(0, len(cap_ids), PREFETCH_CHUNK):
-        chunk = cap_ids[low : low + PREFETCH_CHUNK]
-        found = session.execute(
-            select(captures.c.id, captures.c.version).where(captures.c.id.in_(chunk))
-        )
-        cap_versions.update((cid, version) for cid, version in found)
-    connection = session.connection()
-    done = connection.execute(
-        update(refunds)
-        .where(refunds.c.id == bindparam("b_id"), refunds.c.version == bindparam("b_version"))
-        .values(
-            state=bindparam("b_state"),
-            reason_code=bindparam("b_reason"),
-            reason_description=None,
-            last_update=ctx.now,
-            due_at=None,
-            planned_state=None,
-            planned_reason=None,
-            version=bindparam("b_new_version"),
-        ),
-        refund_updates,
-    )
-    if done.rowcount != len(refund_updates):
-        raise StaleDataError("a due refund changed while its batch was being settled")
-    capture_updates = [
-        {
-            "b_id": cid,
-            "b_version": cap_versions[cid],
-            "b_new_version": cap_versions[cid] + 1,
-            "b_refunded": refunded,
-            "b_released": released,
-        }
-        for cid, (refunded, released) in deltas.items()
-    ]
-    done = connection.execute(
-        update(captures)
-        .where(captures.c.id == bindparam("b_id"), captures.c.version == bindparam("b_version"))
-        .values(
-            refunded_minor=captures.c.refunded_minor + bindparam("b_refunded"),
-            refund_reserved_minor=captures.c.refund_reserved_minor - bindparam("b_released"),
-            version=bindparam("b_new_version"),
-        ),
-        capture_updates,
-    )
-    if done.rowcount != len(capture_updates):
-        raise StaleDataError("a capture changed while its refunds were being settled")
-    if notifications:
-        connection.execute(insert(cast(Table, Notification.__table__)), notifications)
-    # Objects of this transaction's identity map that the statements changed are reloaded on
-    # their next use rather than trusted.
-    for model, ids in ((Refund, [u["b_id"] for u in refund_updates]), (Capture, cap_ids)):
-        for pk in ids:
-            obj = session.identity_map.get(identity_key(model, pk))
-            if obj is not None:
-                session.expire(obj)
-    return len(refund_updates)
+            released += ref.amount_minor
+        captures[ref.capture_id] = (refunded, released)
+        settled.append(done)
+        if notification is not None:
+            notifications.append(notification)
+    if settled:
+        refunds.settle(ctx.session, settled, captures, notifications)
+    return len(settled)
 
 
 #: The Off-Amazon Payments objects' due work (``gateway.composition`` installs it).
 DUE_WORK = (
-    DueKind(Refund, (R.PENDING,), _apply_refund, apply_many=_settle_refunds),
+    DueKind(Refund, (R.PENDING,), apply_many=settle_refunds),
     DueKind(Authorization, (A.PENDING, A.OPEN), _apply_authorization),
     DueKind(Capture, (C.PENDING,), _apply_planned),
     DueKind(OrderReference, (O.DRAFT, O.OPEN, O.SUSPENDED), _apply_planned),

@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.fps.models import FpsAccount
+from gateway.fps import store
 
 DEFAULT_FEE_BASIS_POINTS = 290
 DEFAULT_FEE_FIXED_MINOR = 30
@@ -42,7 +41,7 @@ def _round(value: Decimal) -> int:
 
 
 def schedule_for(session: Session, merchant_id: int) -> FeeSchedule:
-    account = session.scalar(select(FpsAccount).where(FpsAccount.merchant_id == merchant_id))
+    account = store.account_of(session, merchant_id)
     if account is None:
         return FeeSchedule()
     return FeeSchedule(account.fee_basis_points, account.fee_fixed_minor)

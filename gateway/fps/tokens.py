@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from gateway.domain.lifecycle import Context, created, transition
+from gateway.fps import store
 from gateway.fps.errors import InvalidTokenId, TokenNotActive
 from gateway.fps.models import FpsToken
 from gateway.fps.states import TokenStatus, TokenType
@@ -62,20 +61,12 @@ def install_token(
 
 
 def token_by_reference(ctx: Context, caller_reference: str) -> FpsToken | None:
-    return ctx.session.scalar(
-        select(FpsToken).where(
-            FpsToken.merchant_id == ctx.merchant.id, FpsToken.caller_reference == caller_reference
-        )
-    )
+    return store.token_by_reference(ctx.session, ctx.merchant.id, caller_reference)
 
 
 def find_token(ctx: Context, token_id: str) -> FpsToken | None:
     """The caller's token with ``token_id``; None for an unknown one or another caller's."""
-    return ctx.session.scalar(
-        select(FpsToken).where(
-            FpsToken.amazon_id == token_id, FpsToken.merchant_id == ctx.merchant.id
-        )
-    )
+    return store.token(ctx.session, ctx.merchant.id, token_id)
 
 
 def get_token(ctx: Context, token_id: str) -> FpsToken:
@@ -103,14 +94,13 @@ def list_tokens(
     caller_reference: str | None = None,
     friendly_name: str | None = None,
 ) -> list[FpsToken]:
-    query = select(FpsToken).where(FpsToken.merchant_id == ctx.merchant.id)
-    if token_status is not None:
-        query = query.where(FpsToken.state == token_status)
-    if caller_reference is not None:
-        query = query.where(FpsToken.caller_reference == caller_reference)
-    if friendly_name is not None:
-        query = query.where(FpsToken.friendly_name == friendly_name)
-    return list(ctx.session.scalars(query.order_by(FpsToken.id)))
+    return store.tokens(
+        ctx.session,
+        ctx.merchant.id,
+        state=token_status,
+        caller_reference=caller_reference,
+        friendly_name=friendly_name,
+    )
 
 
 def cancel_token(ctx: Context, token_id: str, reason_text: str | None = None) -> FpsToken:

@@ -20,12 +20,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from gateway.domain.idempotency import claim, replayed_object_id
 from gateway.domain.lifecycle import Context, created, plan, transition
 from gateway.domain.money import format_amount, parse_amount
-from gateway.fps import fees
+from gateway.fps import fees, store
 from gateway.fps.errors import (
     AmountOutOfRange,
     InvalidParams,
@@ -84,12 +82,7 @@ def get_transaction(ctx: Context, transaction_id: str) -> FpsTransaction:
         raise InvalidParams(
             f"transactionId has to be a valid transaction ID. Specified value: {transaction_id}"
         )
-    txn = ctx.session.scalar(
-        select(FpsTransaction).where(
-            FpsTransaction.amazon_id == transaction_id,
-            FpsTransaction.merchant_id == ctx.merchant.id,
-        )
-    )
+    txn = store.transaction(ctx.session, ctx.merchant.id, transaction_id)
     if txn is None:
         raise InvalidTransactionId(
             f"The transaction {transaction_id} is not a transaction of this caller."

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.domain.lifecycle import CHARGEBACK_NOTIFICATION_TYPE
 from gateway.ipn.envelope import DataBuilder
 from gateway.registry import Registry
+from gateway.store import refunds
 from gateway.store.models import (
     Authorization,
     Capture,
@@ -172,7 +173,7 @@ def capture_data(session: Session, row: Notification) -> tuple[str, dict[str, An
 
 
 def refund_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
-    details = views.refund_details(_load(session, Refund, row), _status(row))
+    details = views.refund_details(refunds.as_record(_load(session, Refund, row)), _status(row))
     return "RefundNotification", {"RefundDetails": _shape(details, _REFUND)}
 
 

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain.records import MerchantRecord
 from gateway.registry import Registry
-from gateway.store.models import Dispute, Merchant, Notification
+from gateway.store import refunds
+from gateway.store.models import Dispute, Notification
 from gateway.wire import views
 
 
@@ -41,7 +43,7 @@ VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "OrderReference": views.order_reference_details,
     "Authorization": views.authorization_details,
     "Capture": views.capture_details,
-    "Refund": views.refund_details,
+    "Refund": lambda refund: views.refund_details(refunds.as_record(refund)),
     "Dispute": dispute_details,
 }
 
@@ -57,7 +59,7 @@ class Found:
 
 
 def find_object(
-    registry: Registry, session: Session, merchant: Merchant, amazon_id: str
+    registry: Registry, session: Session, merchant: MerchantRecord, amazon_id: str
 ) -> Found | None:
     """The merchant's object with this Amazon id, of any kind of the registry."""
     for kind in registry.kinds.values():

@@ -19,8 +19,8 @@ from typing import Any
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
-from gateway.domain.lifecycle import Context, MerchantView
-from gateway.domain.merchants import merchant_by_access_key
+from gateway.domain.lifecycle import Context
+from gateway.domain.records import MerchantRecord
 from gateway.errors import (
     GatewayError,
     InternalServerError,
@@ -29,6 +29,7 @@ from gateway.errors import (
 )
 from gateway.runtime import Runtime
 from gateway.signing import verify as verify_signature
+from gateway.store import merchants
 from gateway.wire.params import load
 from gateway.wire.render import render_result
 
@@ -85,9 +86,9 @@ class Service:
         return answer.http_status, self.render_error(answer, request_id)
 
 
-def secret_lookup(session: Session) -> Callable[[str], tuple[MerchantView, str] | None]:
-    def secret_for(access_key: str) -> tuple[MerchantView, str] | None:
-        merchant = merchant_by_access_key(session, access_key)
+def secret_lookup(session: Session) -> Callable[[str], tuple[MerchantRecord, str] | None]:
+    def secret_for(access_key: str) -> tuple[MerchantRecord, str] | None:
+        merchant = merchants.by_access_key(session, access_key)
         return None if merchant is None else (merchant, merchant.secret_key)
 
     return secret_for
@@ -112,12 +113,12 @@ def handle(
     operation = service.operations.get(action)
     unsendable = [name for name, value in params.items() if _NOT_XML.search(name + value)]
 
-    def authenticate(session: Session) -> tuple[Operation, str, MerchantView, dict[str, Any]]:
+    def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord, dict[str, Any]]:
         if unsendable:
             raise InvalidParameterValue(
                 f"The parameter {unsendable[0]!r} holds a character that XML cannot carry."
             )
-        merchant: MerchantView = verify_signature(
+        merchant: MerchantRecord = verify_signature(
             params,
             method=method,
             host=host,

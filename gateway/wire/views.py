@@ -11,7 +11,7 @@ from typing import Any
 
 from gateway.domain.money import format_amount
 from gateway.domain.order_references import CONSTRAINT_DESCRIPTIONS, constraints
-from gateway.domain.payments import RefundRecord
+from gateway.domain.records import RefundRecord
 from gateway.domain.states import OrderReferenceState as O
 from gateway.store.models import Authorization, Capture, OrderReference
 

@@ -9,9 +9,8 @@ retried whole by ``Database.run``).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.settlement import (
@@ -21,7 +20,7 @@ from gateway.domain.settlement import (
     prefetch,
 )
 from gateway.runtime import Runtime
-from gateway.store.models import Merchant
+from gateway.store import merchants
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +30,9 @@ BATCH_SIZE = 2000
 
 def latest_merchant_now(session: Session, runtime: Runtime) -> datetime:
     """The furthest-ahead simulated time of any merchant (an upper bound for due queries)."""
-    base = runtime.clock.now()
-    offset, frozen = session.execute(
-        select(func.max(Merchant.clock_offset_seconds), func.max(Merchant.clock_frozen_at))
-    ).one()
-    latest = base + timedelta(seconds=max(offset or 0.0, 0.0))
-    if frozen is not None:
-        # max() over the column bypasses the UTC type decorator on some backends.
-        frozen = frozen if frozen.tzinfo else frozen.replace(tzinfo=UTC)
-        latest = max(latest, frozen)
-    return latest
+    offset, frozen = merchants.furthest_clocks(session)
+    latest = runtime.clock.now() + timedelta(seconds=max(offset, 0.0))
+    return latest if frozen is None else max(latest, frozen)
 
 
 def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = BATCH_SIZE) -> int:
@@ -56,7 +48,7 @@ def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = 
         while True:
 
             def work(session: Session, mid: int = mid) -> int:
-                merchant = session.get(Merchant, mid)
+                merchant = merchants.by_id(session, mid)
                 if merchant is None:
                     return 0
                 ctx = runtime.context(session, merchant)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from gateway.composition import build_registry
-from gateway.domain.lifecycle import Context, MerchantView, inserted, transition
+from gateway.domain.lifecycle import Context, inserted, moved, transition
+from gateway.domain.records import MerchantRecord, RefundRecord
 from gateway.domain.states import (
     AuthorizationState,
     CaptureState,
@@ -27,11 +27,11 @@ from gateway.domain.states import (
     RefundState,
 )
 from gateway.errors import InvalidStateTransition
+from gateway.store import merchants, refunds
 from gateway.store.models import (
     Authorization,
     Capture,
     Dispute,
-    Merchant,
     Notification,
     OrderReference,
     Refund,
@@ -91,7 +91,7 @@ def test_tables_are_the_documented_ones():
         assert set(table) == set(STATES[kind])
 
 
-def _object(kind: str, merchant: MerchantView, state: str) -> Any:
+def _object(kind: str, merchant: MerchantRecord, state: str) -> Any:
     """An unsaved object of ``kind`` in ``state`` (transition touches only its attributes)."""
     common = {
         "amazon_id": f"S01-0000000-0000000-{kind[0]}000001",
@@ -121,7 +121,8 @@ def _notifications(session: Any) -> int:
 def context(runtime, merchant):
     """A Context in a transaction that is rolled back after the test."""
     with runtime.db.session() as session:
-        m = session.scalar(select(Merchant).where(Merchant.seller_id == merchant.seller_id))
+        m = merchants.by_seller_id(session, merchant.seller_id)
+        assert m is not None
         yield Context(session, m, NOW, runtime.ids, runtime.registry)
         session.rollback()
 
@@ -202,27 +203,43 @@ def _capture_chain(context: Context) -> Capture:
     return cap
 
 
-@pytest.mark.parametrize("state", [s.value for s in RefundState])
-def test_inserted_checks_the_initial_states(context, state):
-    """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
+def _refund_record(context: Context, state: str) -> RefundRecord:
     cap = _capture_chain(context)
-    record = SimpleNamespace(
+    return RefundRecord(
+        id=0,
         amazon_id="S01-0000000-0000001-R000001",
         merchant_id=context.merchant.id,
         capture_id=cap.id,
         order_reference_id=cap.order_reference_id,
         reference_id="r1",
+        refund_type="SellerInitiated",
         currency="USD",
         amount_minor=100,
+        fee_refunded_minor=0,
+        seller_note=None,
+        soft_descriptor=None,
         state=state,
+        reason_code=None,
+        reason_description=None,
+        last_update=NOW,
         created_at=NOW,
+        due_at=None,
+        planned_state=None,
+        planned_reason=None,
+        version=1,
     )
+
+
+@pytest.mark.parametrize("state", [s.value for s in RefundState])
+def test_inserted_checks_the_initial_states(context, state):
+    """``lifecycle.inserted`` (the Refund hot path) obeys the same table as ``created``."""
+    record = _refund_record(context, state)
     before = _notifications(context.session)
     refund = context.registry.kinds["Refund"]
     if state in refund.initial:
-        inserted(context, Refund, record)
-        row = context.session.get_one(Refund, record.id)
-        # Columns the record left out took their defaults.
+        stored = inserted(context, "Refund", record, refunds.insert_refund)
+        row = context.session.get_one(Refund, stored.id)
+        assert stored == refunds.by_id(context.session, stored.id)
         assert (row.amazon_id, row.state, row.last_update, row.version) == (
             record.amazon_id,
             state,
@@ -234,6 +251,27 @@ def test_inserted_checks_the_initial_states(context, state):
         assert written == (0 if state in refund.silent else 1)
     else:
         with pytest.raises(InvalidStateTransition):
-            inserted(context, Refund, record)
+            inserted(context, "Refund", record, refunds.insert_refund)
         assert context.session.scalar(select(func.count()).select_from(Refund)) == 0
         assert _notifications(context.session) == before
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), [(c, t) for k, c, t in PAIRS if k == "Refund"], ids="-".join
+)
+def test_moved_checks_the_table(context, current, target):
+    """``lifecycle.moved`` (refund settlement) obeys the same table as ``transition``."""
+    record = _refund_record(context, current)
+    if (current, target) in EXPECTED["Refund"]:
+        changed, notification = moved(context, "Refund", record, target, "SomeReason")
+        assert (changed.state, changed.reason_code, changed.last_update) == (
+            target,
+            "SomeReason",
+            NOW,
+        )
+        assert (changed.due_at, changed.planned_state, changed.version) == (None, None, 1)
+        assert notification is not None
+        assert (notification["object_id"], notification["state"]) == (record.amazon_id, target)
+    else:
+        with pytest.raises(InvalidStateTransition):
+            moved(context, "Refund", record, target)

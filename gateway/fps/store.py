@@ -1,0 +1,56 @@
+"""FPS queries: the caller's account, tokens and transactions (the FPS tables' ``gateway.store``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
+
+
+def account_of(session: Session, merchant_id: int) -> FpsAccount | None:
+    """The merchant's FPS account settings (None: the default fee schedule)."""
+    return session.scalar(select(FpsAccount).where(FpsAccount.merchant_id == merchant_id))
+
+
+def token(session: Session, merchant_id: int, token_id: str) -> FpsToken | None:
+    return session.scalar(
+        select(FpsToken).where(FpsToken.amazon_id == token_id, FpsToken.merchant_id == merchant_id)
+    )
+
+
+def token_by_reference(
+    session: Session, merchant_id: int, caller_reference: str
+) -> FpsToken | None:
+    return session.scalar(
+        select(FpsToken).where(
+            FpsToken.merchant_id == merchant_id, FpsToken.caller_reference == caller_reference
+        )
+    )
+
+
+def tokens(
+    session: Session,
+    merchant_id: int,
+    *,
+    state: str | None,
+    caller_reference: str | None,
+    friendly_name: str | None,
+) -> list[FpsToken]:
+    """The merchant's tokens, oldest first, with those of the given values (None: any)."""
+    query = select(FpsToken).where(FpsToken.merchant_id == merchant_id)
+    if state is not None:
+        query = query.where(FpsToken.state == state)
+    if caller_reference is not None:
+        query = query.where(FpsToken.caller_reference == caller_reference)
+    if friendly_name is not None:
+        query = query.where(FpsToken.friendly_name == friendly_name)
+    return list(session.scalars(query.order_by(FpsToken.id)))
+
+
+def transaction(session: Session, merchant_id: int, transaction_id: str) -> FpsTransaction | None:
+    return session.scalar(
+        select(FpsTransaction).where(
+            FpsTransaction.amazon_id == transaction_id, FpsTransaction.merchant_id == merchant_id
+        )
+    )

@@ -1,0 +1,61 @@
+"""Merchant rows: read as ``MerchantRecord`` (every signed request looks one up), or as the ORM
+``Merchant`` for the few places that change one (sandbox settings, the clock)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from gateway.domain.records import MerchantRecord
+from gateway.store.models import Merchant
+
+_MERCHANTS = cast(Table, Merchant.__table__)
+_FIELDS = tuple(f.name for f in fields(MerchantRecord))
+#: The record's columns in its field order, so a row becomes a record positionally.
+_RECORD = select(*(_MERCHANTS.c[name] for name in _FIELDS))
+#: Built once: constructing a select per request cost as much as running it (hot path).
+_BY_ACCESS_KEY = _RECORD.where(_MERCHANTS.c.access_key == bindparam("key"))
+_BY_SELLER_ID = _RECORD.where(_MERCHANTS.c.seller_id == bindparam("key"))
+_BY_ID = _RECORD.where(_MERCHANTS.c.id == bindparam("key"))
+
+
+def _one(session: Session, statement: Any, key: object) -> MerchantRecord | None:
+    row = session.connection().execute(statement, {"key": key}).first()
+    return None if row is None else MerchantRecord(*row)
+
+
+def by_access_key(session: Session, access_key: str) -> MerchantRecord | None:
+    return _one(session, _BY_ACCESS_KEY, access_key)
+
+
+def by_seller_id(session: Session, seller_id: str) -> MerchantRecord | None:
+    return _one(session, _BY_SELLER_ID, seller_id)
+
+
+def by_id(session: Session, merchant_id: int) -> MerchantRecord | None:
+    return _one(session, _BY_ID, merchant_id)
+
+
+def as_record(merchant: Merchant) -> MerchantRecord:
+    """The record of a merchant this transaction has just created or changed through the ORM."""
+    return MerchantRecord(*(getattr(merchant, name) for name in _FIELDS))
+
+
+def for_update(session: Session, merchant_id: int) -> Merchant:
+    """The ORM merchant, to change it in this transaction (its version checks the UPDATE)."""
+    return session.get_one(Merchant, merchant_id)
+
+
+def furthest_clocks(session: Session) -> tuple[float, datetime | None]:
+    """The largest clock offset of any merchant, and the latest instant one is frozen at."""
+    offset, frozen = session.execute(
+        select(func.max(Merchant.clock_offset_seconds), func.max(Merchant.clock_frozen_at))
+    ).one()
+    if frozen is not None and frozen.tzinfo is None:
+        # max() over the column bypasses the UTC type decorator on some backends.
+        frozen = frozen.replace(tzinfo=UTC)
+    return offset or 0.0, frozen
