@@ -7,7 +7,7 @@ notification commit or roll back together. No Flask here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -169,16 +169,7 @@ def moved(
     kind = ctx.registry.kinds[kind_name]
     if not kind.allows(record.state, target):
         raise InvalidStateTransition(f"{kind.name} {record.amazon_id}: {record.state} -> {target}")
-    changed = replace(
-        record,
-        state=target,
-        reason_code=reason_code,
-        reason_description=None,
-        last_update=ctx.now,
-        due_at=None,
-        planned_state=None,
-        planned_reason=None,
-    )
+    changed = record.moved_to(target, reason_code, ctx.now)
     return changed, notification_values(ctx, kind, kind.notification, changed)
 
 
