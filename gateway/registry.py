@@ -82,6 +82,9 @@ class Registry:
         self._due: dict[str, DueKind] = {}
         self._refund_outcome_hooks: tuple[RefundOutcomeHook, ...] = ()
         self._renderers: dict[str, Renderer] = {}
+        # Read-only views, made once: settlement reads them once per refund.
+        self._kinds_view = MappingProxyType(self._kinds)
+        self._due_view = MappingProxyType(self._due)
 
     # --- installing ------------------------------------------------------------------------------
 
@@ -109,7 +112,7 @@ class Registry:
     @property
     def kinds(self) -> Mapping[str, Kind]:
         """Every kind by name, in the order installed."""
-        return MappingProxyType(self._kinds)
+        return self._kinds_view
 
     def kind_of(self, model: type[Any]) -> Kind:
         return self._by_model[model]
@@ -120,7 +123,7 @@ class Registry:
     @property
     def due(self) -> Mapping[str, DueKind]:
         """Every kind of due work by model name."""
-        return MappingProxyType(self._due)
+        return self._due_view
 
     @property
     def refund_outcome_hooks(self) -> tuple[RefundOutcomeHook, ...]:

@@ -183,7 +183,8 @@ def by_ids(session: Session, ids: Sequence[int]) -> list[RefundRecord]:
     connection = session.connection()
     found: dict[int, RefundRecord] = {}
     for low in range(0, len(ids), CHUNK):
-        for row in connection.execute(_DUE, {"ids": ids[low : low + CHUNK]}):
+        # .all() fetches the chunk at once; iterating the result fetched row by row.
+        for row in connection.execute(_DUE, {"ids": ids[low : low + CHUNK]}).all():
             found[row.id] = RefundRecord(*row)
     return [found[pk] for pk in ids if pk in found]
 
