@@ -32,6 +32,7 @@ from clients.transport import (
     ClientBase,
     Clock,
     RetryPolicy,
+    SignedTransport,
 )
 
 #: FPS API versions the client can name (§4.1); boto's default is the first.
@@ -69,16 +70,18 @@ class FpsClient(ClientBase):
             raise ValueError(f"unsupported FPS version {version!r}; use one of {VERSIONS}")
         self.version = version
         super().__init__(
-            endpoint_url,
-            access_key,
-            secret_key,
-            method="GET",
-            session=session,
-            timeout=timeout,
-            retries=retries,
-            clock=clock,
-            signature_version=signature_version,
-            signature_method=signature_method,
+            SignedTransport(
+                endpoint_url,
+                access_key,
+                secret_key,
+                method="GET",
+                session=session,
+                timeout=timeout,
+                retries=retries or RetryPolicy(),
+                clock=clock,
+                signature_version=signature_version,
+                signature_method=signature_method,
+            )
         )
 
     def _base_params(self, action: str) -> dict[str, str]:

@@ -34,6 +34,7 @@ from clients.transport import (
     ClientBase,
     Clock,
     RetryPolicy,
+    SignedTransport,
 )
 
 #: The API version every request names (§1.1).
@@ -72,15 +73,17 @@ class OffAmazonPaymentsClient(ClientBase):
         self.seller_id = seller_id
         self._mws_auth_token = mws_auth_token
         super().__init__(
-            endpoint_url,
-            access_key,
-            secret_key,
-            method="POST",
-            session=session,
-            timeout=timeout,
-            retries=retries,
-            clock=clock,
-            signature_method=signature_method,
+            SignedTransport(
+                endpoint_url,
+                access_key,
+                secret_key,
+                method="POST",
+                session=session,
+                timeout=timeout,
+                retries=retries or RetryPolicy(),
+                clock=clock,
+                signature_method=signature_method,
+            )
         )
 
     @property

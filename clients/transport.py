@@ -153,32 +153,8 @@ class ClientBase:
     """What the API clients share: one :class:`SignedTransport`, the call of an action with the
     client's own base parameters, answer parsing, closing and ``with`` support."""
 
-    def __init__(
-        self,
-        endpoint_url: str,
-        access_key: str,
-        secret_key: str,
-        *,
-        method: str,
-        session: requests.Session | None,
-        timeout: float,
-        retries: RetryPolicy | None,
-        clock: Clock | None,
-        signature_version: str = "2",
-        signature_method: str = "HmacSHA256",
-    ) -> None:
-        self._transport = SignedTransport(
-            endpoint_url,
-            access_key,
-            secret_key,
-            method=method,
-            session=session,
-            timeout=timeout,
-            retries=retries or RetryPolicy(),
-            clock=clock,
-            signature_version=signature_version,
-            signature_method=signature_method,
-        )
+    def __init__(self, transport: SignedTransport) -> None:
+        self._transport = transport
 
     def _base_params(self, action: str) -> dict[str, str]:
         """The parameters every request of this client carries (Action, Version ...)."""
