@@ -51,11 +51,8 @@ def create_merchant(
     return as_record(merchant)
 
 
-def now_for(merchant: MerchantRecord | Merchant, base: datetime) -> datetime:
-    """The merchant's simulated time when the base clock says ``base``.
-
-    IPN delivery reads ORM merchants (it changes their notifications' rows in the same pass).
-    """
+def now_for(merchant: MerchantRecord, base: datetime) -> datetime:
+    """The merchant's simulated time when the base clock says ``base``."""
     return merchant_now(base, merchant.clock_offset_seconds, merchant.clock_frozen_at)
 
 

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from clients.ipn_signing import SNS_DIGESTS, sns_string_to_sign
+from gateway.domain.records import MerchantRecord
 from gateway.ids import IdGenerator
 from gateway.ipn.keys import SigningKey
 from gateway.registry import Registry, Renderer
-from gateway.store.models import Merchant, Notification
+from gateway.store.models import Notification
 from gateway.wire.render import document, timestamp
 
 #: Namespace of NotificationData [SRC: reference/amazon-wire.md §2.3: https and /ipn/].
@@ -53,7 +54,7 @@ class Outgoing:
 class RenderContext:
     session: Session
     notification: Notification
-    merchant: Merchant
+    merchant: MerchantRecord
     #: The merchant's simulated now (the inner Message's Timestamp, like the objects' times).
     now: datetime
     key: SigningKey

@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.merchants import now_for
+from gateway.domain.records import MerchantRecord
 from gateway.ipn import leases
 from gateway.ipn.dispatcher import Work
 from gateway.ipn.envelope import NoRenderer, RenderContext, render
@@ -33,7 +34,8 @@ from gateway.ipn.notification_data import NotifiedObjectMissing, prefetch
 from gateway.ipn.retry import next_attempt, retryable
 from gateway.ipn.transport import PostResult, Prepared, post
 from gateway.runtime import Runtime
-from gateway.store.models import Merchant, Notification, NotificationAttempt, NotificationMessage
+from gateway.store import merchants
+from gateway.store.models import Notification, NotificationAttempt, NotificationMessage
 
 log = logging.getLogger(__name__)
 
@@ -82,21 +84,9 @@ def deliver_due(runtime: Runtime, *, wait: bool = False, batch: int = BATCH_SIZE
     pool = runtime.dispatcher
     base = runtime.clock.now()
     with runtime.db.session(write=False) as session:
-        merchants = list(
-            session.scalars(
-                select(Merchant)
-                .where(
-                    Merchant.id.in_(
-                        select(Notification.merchant_id)
-                        .where(Notification.delivery_state.in_(CLAIMABLE))
-                        .distinct()
-                    )
-                )
-                .order_by(Merchant.id)
-            )
-        )
+        owners = merchants.with_notifications_in(session, CLAIMABLE)
     claimed = 0
-    for merchant in merchants:
+    for merchant in owners:
         if not merchant.ipn_url:
             now = now_for(merchant, base)
             runtime.db.run(partial(leases.park_without_endpoint, merchant.id, now, base))
@@ -122,7 +112,7 @@ def _claim_batch(
     runtime: Runtime, merchant_id: int, batch: int, session: Session
 ) -> tuple[Target | None, list[Claim]]:
     """The merchant's settings now and its next claimed batch (none without an endpoint)."""
-    merchant = session.get_one(Merchant, merchant_id)
+    merchant = merchants.one_by_id(session, merchant_id)
     if not merchant.ipn_url:
         return None, []  # the next sweep parks its rows
     base = runtime.clock.now()
@@ -198,8 +188,10 @@ def _next_batch(runtime: Runtime, merchant_id: int, batch: int) -> Work | None:
     return _deliver_batch(runtime, target, claims, batch)
 
 
-def _merchant_now(runtime: Runtime, session: Session, merchant_id: int) -> tuple[Merchant, Any]:
-    merchant = session.get_one(Merchant, merchant_id)
+def _merchant_now(
+    runtime: Runtime, session: Session, merchant_id: int
+) -> tuple[MerchantRecord, datetime]:
+    merchant = merchants.one_by_id(session, merchant_id)
     return merchant, now_for(merchant, runtime.clock.now())
 
 

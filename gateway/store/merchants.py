@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -11,9 +12,10 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.records import MerchantRecord
-from gateway.store.models import Merchant
+from gateway.store.models import Merchant, Notification
 
 _MERCHANTS = cast(Table, Merchant.__table__)
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 _FIELDS = tuple(f.name for f in fields(MerchantRecord))
 #: The record's columns in its field order, so a row becomes a record positionally.
 _RECORD = select(*(_MERCHANTS.c[name] for name in _FIELDS))
@@ -38,6 +40,21 @@ def by_seller_id(session: Session, seller_id: str) -> MerchantRecord | None:
 
 def by_id(session: Session, merchant_id: int) -> MerchantRecord | None:
     return _one(session, _BY_ID, merchant_id)
+
+
+def one_by_id(session: Session, merchant_id: int) -> MerchantRecord:
+    """The merchant of ``merchant_id``, which must exist (a row of its own refers to it)."""
+    merchant = by_id(session, merchant_id)
+    if merchant is None:
+        raise LookupError(f"no merchant with id {merchant_id}")
+    return merchant
+
+
+def with_notifications_in(session: Session, states: Sequence[str]) -> list[MerchantRecord]:
+    """The merchants that have a notification in one of ``states`` (IPN delivery), by id."""
+    owners = select(_NOTIFICATIONS.c.merchant_id).where(_NOTIFICATIONS.c.delivery_state.in_(states))
+    statement = _RECORD.where(_MERCHANTS.c.id.in_(owners.distinct())).order_by(_MERCHANTS.c.id)
+    return [MerchantRecord(*row) for row in session.connection().execute(statement)]
 
 
 def as_record(merchant: Merchant) -> MerchantRecord:
