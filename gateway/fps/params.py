@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from gateway.wire.params import Params, text
+from gateway.wire.urls import http_url
 
 _CALLER_REFERENCE = validate.Length(min=1, max=128)
 _TRANSACTION_ID = validate.Length(min=1, max=35)
@@ -82,5 +83,5 @@ class GetTokenByCallerParams(Params):
 
 
 class VerifySignatureParams(Params):
-    url_end_point = text("UrlEndPoint", required=True)
+    url_end_point = text("UrlEndPoint", required=True, validate=http_url)
     http_parameters = text("HttpParameters", required=True)
