@@ -78,17 +78,17 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def _close_if_body_unread(self, _worker: Any, req: Any) -> None:
-        """Mark a request whose body the application will not read ``Connection: close``.
+        """Mark ``Connection: close`` a request whose body may be left partly unread.
 
-        gateway.api.keepalive reads the rest of any body up to ``max_request_bytes``; a longer
-        one (refused unread, 413) or one of unknown length (chunked) would be closed by gunicorn
-        after an answer that said keep-alive. Marked here, the answer says close.
+        ``gateway.api.keepalive`` reads the rest of a body up to ``drained_body_bytes``; a body
+        declared longer, or one of unknown length (chunked), may stay on the connection, which
+        gunicorn then closes: marked here, before the application runs, the answer says so.
         """
         length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), None)
         if length is None:
             unread = any(name == "TRANSFER-ENCODING" for name, _ in req.headers)
         else:
-            unread = int(length) > self.settings.max_request_bytes
+            unread = int(length) > self.settings.drained_body_bytes
         if unread:
             req.must_close = True
 

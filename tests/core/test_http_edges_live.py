@@ -12,6 +12,7 @@ pipe.
 from __future__ import annotations
 
 import http.client
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -74,8 +75,15 @@ def _chunks(total: int) -> Iterator[bytes]:
 
 #: (what, method, path, body, content type, Connection the server must answer)
 UNREAD_BODIES = [
-    ("3.5 MB form to Off-Amazon Payments", "POST", PATH, b"a=" + b"x" * 3_500_000, FORM, "close"),
-    ("1.1 MB form to FPS", "POST", "/", b"a=" + b"x" * 1_100_000, FORM, "close"),
+    (
+        "3.5 MB form to Off-Amazon Payments",
+        "POST",
+        PATH,
+        b"a=" + b"x" * 3_500_000,
+        FORM,
+        "keep-alive",
+    ),
+    ("1.1 MB form to FPS", "POST", "/", b"a=" + b"x" * 1_100_000, FORM, "keep-alive"),
     (
         "100 kB PUT to the control API",
         "PUT",
@@ -109,6 +117,14 @@ UNREAD_BODIES = [
         "keep-alive",
     ),
     ("chunked 2 MB form", "POST", PATH, None, FORM, "close"),
+    (
+        "5 MB PUT to the control API",
+        "PUT",
+        "/sandbox/api/v1/health",
+        b"x" * 5_000_000,
+        JSON,
+        "keep-alive",
+    ),
 ]
 
 
@@ -131,6 +147,21 @@ def test_the_connection_is_kept_or_closed_as_the_answer_says(
     else:
         assert result.content_type == XML
         ElementTree.fromstring(result.body)
+
+
+def test_a_body_declared_over_16_mib_is_answered_connection_close_unread(
+    live_server: GatewayServer,
+):
+    # Only the head is sent: the server answers without waiting for the body it will not read,
+    # and says it closes (sending 20 MB would only race the close).
+    with socket.create_connection((HOST, live_server.port or 0), timeout=30) as sock:
+        head = f"POST {PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {FORM}\r\n"
+        sock.sendall((head + "Content-Length: 20000000\r\n\r\n").encode())
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        assert (answer.status, answer.getheader("Connection")) == (400, "close")
+        assert ElementTree.fromstring(answer.read()).tag == f"{NS}ErrorResponse"
+        assert sock.recv(1) == b""  # closed by the server, as announced
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "PATCH", "HEAD"])
