@@ -13,8 +13,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from gateway.values import HttpUrl
 from gateway.wire.params import Params, text
-from gateway.wire.urls import http_url
 
 _CALLER_REFERENCE = validate.Length(min=1, max=128)
 _TRANSACTION_ID = validate.Length(min=1, max=35)
@@ -83,5 +83,5 @@ class GetTokenByCallerParams(Params):
 
 
 class VerifySignatureParams(Params):
-    url_end_point = text("UrlEndPoint", required=True, validate=http_url)
+    url_end_point = HttpUrl(data_key="UrlEndPoint", required=True)
     http_parameters = text("HttpParameters", required=True)
