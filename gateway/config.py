@@ -24,7 +24,7 @@ class ConfigError(Exception):
 #: URL schemes a ``database_url`` may use (SQLAlchemy dialect, optionally ``+driver``).
 SUPPORTED_SCHEMES = ("sqlite", "postgresql")
 
-#: See ``Settings.drained_body_bytes``: reading 16 MiB that is thrown away takes a few
+#: See ``Settings.drained_body_bytes``: reading 16 MiB that is thrown away takes tens of
 #: milliseconds on loopback, and lets a client see its error instead of a reset connection.
 DRAINED_BODY_BYTES = 16 * 1024 * 1024
 
