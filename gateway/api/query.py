@@ -1,19 +1,29 @@
 """The HTTP edge of the signed-query pipeline, shared by the Off-Amazon Payments and FPS endpoints.
 
-The parameters are the form of a POST or the query string of a GET, each signed as sent
-[SRC: reference/amazon-wire.md §1.1, §4.1]. A name given twice is refused before anything else:
-the signature covers one value per name (§1.2).
+The parameters are the query string and, for a POST, the form body too, signed as sent with the
+request's own verb [SRC: reference/amazon-wire.md §1.1, §4.1]. A POST usually carries them all
+in its body; MWS clients built on the AWS query protocol send them all, the Signature included,
+in the URL of a POST with an empty body [SRC: MWS developer guide, "Signing a Query Request"].
+A name given twice, in one place or in both, is refused before anything else: the signature
+covers one value per name (§1.2).
+
+Every answer is ``Content-Type: text/xml``, exactly what MWS sends: the npm client
+``amazon-payments`` parses an answer only when the header equals ``text/xml`` and hands anything
+else back unparsed, as a success. UNCONFIRMED for FPS, whose answers' headers no source shows:
+the same, as AWS's query APIs of its time answered; boto reads the body whatever the header.
 """
 
 from __future__ import annotations
 
 from flask import Response, current_app, request
+from werkzeug.datastructures import MultiDict
 
 from gateway.errors import GatewayError, InvalidParameterValue
 from gateway.runtime import Runtime
 from gateway.wire.pipeline import Service, handle
 
-XML = "text/xml; charset=utf-8"
+#: No charset parameter: the XML declaration of every answer says UTF-8.
+XML = "text/xml"
 
 
 def _runtime() -> Runtime:
@@ -30,14 +40,27 @@ def error_response(service: Service, error: GatewayError) -> Response:
     return xml_response(*service.error_answer(error, _runtime().ids.request_id()))
 
 
+def _parameters() -> dict[str, str] | GatewayError:
+    """The request's parameters, or the error for a name given more than once."""
+    query: MultiDict[str, str] = request.args
+    body: MultiDict[str, str] = request.form if request.method == "POST" else MultiDict()
+    for name, values in [*query.lists(), *body.lists()]:
+        if len(values) > 1:
+            return InvalidParameterValue(f"The parameter {name} was given more than once.")
+    both = [name for name in query if name in body]
+    if both:
+        return InvalidParameterValue(
+            f"The parameter {both[0]} was given both in the query string and in the body; "
+            "send each parameter once."
+        )
+    return {**query.to_dict(), **body.to_dict()}
+
+
 def answer(service: Service) -> Response:
     """Run this request through the pipeline of ``service``."""
-    source = request.form if request.method == "POST" else request.args
-    repeated = [name for name, values in source.lists() if len(values) > 1]
-    if repeated:
-        return error_response(
-            service, InvalidParameterValue(f"The parameter {repeated[0]} was given more than once.")
-        )
+    params = _parameters()
+    if isinstance(params, GatewayError):
+        return error_response(service, params)
     runtime = _runtime()
     with runtime.admission:  # see Settings.active_requests
         status, body = handle(
@@ -45,7 +68,8 @@ def answer(service: Service) -> Response:
             service,
             method=request.method,
             host=request.host,
+            scheme=request.scheme,
             path=request.path,
-            params=source.to_dict(),
+            params=params,
         )
     return xml_response(status, body)

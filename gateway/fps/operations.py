@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.amazon_hosts import FPS_HOSTS
 from gateway.domain.lifecycle import Context
 from gateway.errors import GatewayError
 from gateway.fps import ipn, tokens, transactions, views
@@ -98,4 +99,5 @@ SERVICE = Service(
     # RequestIds look like "<uuid>:0" in Amazon's samples (reference §4.1); error answers'
     # RequestID are the plain id.
     request_id_suffix=":0",
+    published_hosts=FPS_HOSTS,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gateway.amazon_hosts import MWS_HOSTS
 from gateway.domain import order_references as orders
 from gateway.domain import payments
 from gateway.domain.lifecycle import Context
@@ -143,4 +144,5 @@ SERVICE = Service(
     wire_error=_same,
     render_error=render_error,
     account_parameter="SellerId",
+    published_hosts=MWS_HOSTS,
 )

@@ -74,6 +74,9 @@ class Service:
     request_id_suffix: str = ""
     #: The parameter naming the account, checked against the signer's (None: no such parameter).
     account_parameter: str | None = None
+    #: Amazon's host names for the API, accepted as the signed host whatever the Host header
+    #: says (``gateway.signing.signing_hosts``).
+    published_hosts: tuple[str, ...] = ()
 
     def error_answer(self, error: GatewayError, request_id: str) -> tuple[int, bytes]:
         """``(HTTP status, body)`` of ``error`` in this service's shape."""
@@ -95,6 +98,7 @@ def handle(
     *,
     method: str,
     host: str,
+    scheme: str,
     path: str,
     params: Mapping[str, str],
 ) -> tuple[int, bytes]:
@@ -113,10 +117,12 @@ def handle(
             params,
             method=method,
             host=host,
+            scheme=scheme,
             path=path,
             now=runtime.clock.now(),
             secret_for=secret_lookup(session),
             signature_versions=service.signature_versions,
+            published_hosts=service.published_hosts,
         )
         if operation is None:
             raise service.unknown_action(action)

@@ -35,7 +35,7 @@ def fps(app: Any, merchant: Any, clock: Any) -> FpsApi:
 
 def _xml(response: Any) -> ElementTree.Element:
     """The answer's body as XML; fails on anything that is not a well-formed document."""
-    assert response.content_type == "text/xml; charset=utf-8", response.data[:200]
+    assert response.content_type == "text/xml", response.data[:200]
     return ElementTree.fromstring(response.data)
 
 
@@ -247,7 +247,7 @@ def test_an_unknown_path_is_off_amazon_payments_invalid_address(app, method):
 @pytest.mark.parametrize("path", ["/", PATH, "/no/such/address"])
 def test_head_answers_the_headers_of_the_xml_answer(app, path):
     response = app.test_client().head(path)
-    assert response.content_type == "text/xml; charset=utf-8"
+    assert response.content_type == "text/xml"
     assert response.status_code in (400, 404)
     assert response.data == b""
 

@@ -28,7 +28,7 @@ from tests.support.servers import HEALTH_PATH, HOST, GatewayServer
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-XML = "text/xml; charset=utf-8"
+XML = "text/xml"
 
 
 @dataclass

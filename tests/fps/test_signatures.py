@@ -92,17 +92,28 @@ def test_signature_version_2_post_form_is_accepted(fps):
     assert token.encode() in response.data
 
 
-def test_signature_version_2_signed_for_another_host_is_refused(fps):
-    params = sigv2.signed_params(
+def _signed_for(fps, host):
+    return sigv2.signed_params(
         {"Action": "GetTokens", "Version": "2010-08-28"},
         access_key=fps.merchant.access_key,
         secret=fps.merchant.secret_key,
         method="GET",
-        host="fps.sandbox.amazonaws.com",
+        host=host,
         path="/",
         now=fps.clock.now(),
     )
-    assert fps.get(params).code == "SignatureDoesNotMatch"
+
+
+@pytest.mark.parametrize("host", ["shop.example.com", "mws.amazonservices.com"])
+def test_signature_version_2_signed_for_another_host_is_refused(fps, host):
+    # An Off-Amazon Payments host is not one of FPS's (gateway.signing.signing_hosts).
+    assert fps.get(_signed_for(fps, host)).code == "SignatureDoesNotMatch"
+
+
+@pytest.mark.parametrize("host", ["fps.sandbox.amazonaws.com", "fps.amazonaws.com"])
+def test_signature_version_2_signed_for_an_fps_host_is_accepted(fps, host):
+    # A client routed here by a hosts-file entry or a proxy signs Amazon's name.
+    assert fps.get(_signed_for(fps, host)).status == 200
 
 
 def test_unknown_access_key_and_stale_timestamp(fps, clock):
