@@ -22,6 +22,7 @@ from gateway.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
+    from gateway.tls import TlsFiles
 
 
 class StartupFailed(click.ClickException):
@@ -81,6 +82,16 @@ def cli(verbose: bool) -> None:
 @click.option("--threads", type=int, help="Threads per worker (default 8).")
 @click.option("--public-url", help="URL clients reach the server at, if not http://host:port.")
 @click.option(
+    "--https-port",
+    type=int,
+    help="Port of the HTTPS listener serving the same APIs (default 8443; 0: no HTTPS).",
+)
+@click.option(
+    "--tls-cert",
+    help="The HTTPS certificate, PEM (default: a self-signed one made in the data dir).",
+)
+@click.option("--tls-key", help="The private key of --tls-cert, PEM (default: in its file).")
+@click.option(
     "--no-scheduler", is_flag=True, default=None, help="Do not run due work in the background."
 )
 @click.option(
@@ -91,29 +102,33 @@ def cli(verbose: bool) -> None:
 )
 def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any) -> None:
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
-    from gateway.server import GatewayServer, listen
+    from gateway.server import GatewayServer, listen, listen_https
 
     settings = _settings(
         scheduler=False if no_scheduler else None,
         access_log=False if no_access_log else None,
         **options,
     )
-    # The port first: a busy port fails before anything else, and the banner below promises a
-    # bound port (gunicorn takes over this very socket).
+    # The ports first: a busy port fails before anything else, and the banner below promises
+    # bound ports (gunicorn takes over these very sockets).
     with _startup():
         listener = listen(settings)
+        https_listener = listen_https(settings)
     _in_child_process(lambda: _prepare(settings))
-    GatewayServer(settings, listener).run()
+    GatewayServer(settings, listener, https_listener).run()
 
 
 def _prepare(settings: Settings) -> None:
-    """Create the tables, seed, print the banner: ``serve``'s work before gunicorn starts."""
+    """Create the tables, seed, make the HTTPS certificate if needed, print the banner:
+    ``serve``'s work before gunicorn starts."""
     from gateway.runtime import Runtime
+    from gateway.tls import ensure_tls_files
 
     with _startup():
         runtime = Runtime.from_settings(settings)
         seeded = runtime.initialize()
-    _print_banner(runtime, seeded)
+        https = ensure_tls_files(settings) if settings.https_port else None
+    _print_banner(runtime, seeded, https)
     runtime.db.dispose()
 
 
@@ -265,7 +280,7 @@ def init_db(**options: Any) -> None:
     click.echo("database created and seeded" if seeded else "database already exists; left as is")
 
 
-def _print_banner(runtime: Runtime, seeded: bool) -> None:
+def _print_banner(runtime: Runtime, seeded: bool, https: tuple[TlsFiles, bool] | None) -> None:
     from sqlalchemy import select
 
     from gateway.store.models import Merchant
@@ -282,6 +297,8 @@ def _print_banner(runtime: Runtime, seeded: bool) -> None:
         f"  FPS API:                 {base}/",
         f"  sandbox control API:     {base}/sandbox/api/v1",
     ]
+    if https is not None:
+        lines += _https_banner(settings, *https)
     for merchant in merchants:
         lines += [
             f"  merchant {merchant.seller_id}:",
@@ -290,6 +307,21 @@ def _print_banner(runtime: Runtime, seeded: bool) -> None:
         ]
     click.echo("\n".join(lines))
     sys.stdout.flush()
+
+
+def _https_banner(settings: Settings, files: TlsFiles, made: bool) -> list[str]:
+    """The HTTPS listener's lines: its address, its certificate, and how to trust that."""
+    lines = [f"  HTTPS, the same APIs:    {settings.https_url}"]
+    if not files.self_signed:
+        return [*lines, f"  HTTPS certificate:       {files.cert}"]
+    state = "made now, self-signed" if made else "self-signed"
+    return [
+        *lines,
+        f"  HTTPS certificate:       {files.cert} ({state})",
+        f"    trust it in clients:   REQUESTS_CA_BUNDLE={files.cert} (Python requests),",
+        f"                           NODE_EXTRA_CA_CERTS={files.cert} (Node.js),",
+        "                           or the system store (docs/clients-in-the-wild.md)",
+    ]
 
 
 def main() -> None:

@@ -53,6 +53,13 @@ class Settings:
     access_log: bool = True
     #: The URL clients reach the server at (for SigningCertURL); empty: http://host:port.
     public_url: str = ""
+    #: Port of the HTTPS listener, beside the HTTP one and serving the same APIs (0: none).
+    https_port: int = 8443
+    #: The HTTPS listener's certificate, PEM (a chain, and the key too, may follow it); empty:
+    #: a self-signed one made in the data dir (``gateway.tls``).
+    tls_cert: str = ""
+    #: The private key of ``tls_cert``, PEM; empty: in ``tls_cert``'s own file.
+    tls_key: str = ""
     #: Off-Amazon Payments and FPS requests one process works on at once (0: no limit). The others wait
     #: in their threads: a process's threads share one interpreter lock, and more than one busy
     #: request per process made each of them slower (threads convoying on the GIL while one of
@@ -90,6 +97,11 @@ class Settings:
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def https_url(self) -> str:
+        """The HTTPS listener's base URL; empty when there is none (``https_port`` 0)."""
+        return f"https://{self.host}:{self.https_port}" if self.https_port else ""
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -1,7 +1,9 @@
 """Running the app under gunicorn (a production WSGI server, not Flask's development server).
 
 gthread workers: a few processes with threads each, so that a long wait request does not hold
-a whole process. The app is built in each worker after the fork (no preload), so no database
+a whole process. Two listeners, HTTP and HTTPS (``https_port``), bound before gunicorn starts
+and served by the same workers: ``gateway.https_worker`` wraps the HTTPS listener's connections
+in TLS, since gunicorn's own TLS settings apply to every listener of a process. The app is built in each worker after the fork (no preload), so no database
 connection crosses a fork, and the master, which only supervises, imports nothing but gunicorn
 and the settings (``gateway serve`` prepares the database in a short-lived child first): the
 application stack is resident once per worker, not once more in the master. The scheduler runs as a separate ``gateway worker`` process, started
@@ -22,38 +24,73 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from gateway.config import ConfigError, Settings
+from gateway.https_worker import HttpsThreadWorker
+from gateway.tls import TlsFiles, tls_files
 
 
 def listen(settings: Settings) -> socket.socket:
     """Bind and listen on ``host:port`` for gunicorn to serve on (it takes the socket over)."""
-    where = f"{settings.host}:{settings.port}"
+    return _bind(settings.host, settings.port, "", "pass --host/--port", "--port (or GATEWAY_PORT)")
+
+
+def listen_https(settings: Settings) -> socket.socket | None:
+    """The HTTPS listener on ``host:https_port``; None when ``https_port`` is 0."""
+    if not settings.https_port:
+        return None
+    if settings.https_port == settings.port:
+        raise ConfigError(
+            f"--https-port {settings.https_port} is the HTTP port too: pass another "
+            "--https-port (or GATEWAY_HTTPS_PORT; 0 for no HTTPS)"
+        )
+    option = "--https-port (or GATEWAY_HTTPS_PORT; 0 for no HTTPS)"
+    return _bind(settings.host, settings.https_port, "HTTPS ", f"pass --host/{option}", option)
+
+
+def _bind(host: str, port: int, what: str, hint: str, port_option: str) -> socket.socket:
+    where = f"{host}:{port}"
     try:
-        family = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(
-                f"port {where} is already in use (another gateway serve?): stop that server or "
-                "pass --port (or GATEWAY_PORT)"
+                f"{what}port {where} is already in use (another gateway serve?): stop that "
+                f"server or pass {port_option}"
             ) from None
         reason = exc.strerror or str(exc)
-        raise ConfigError(f"cannot listen on {where}: {reason}; pass --host/--port") from None
+        raise ConfigError(f"cannot listen on {where}: {reason}; {hint}") from None
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, listener: socket.socket) -> None:
+    """gunicorn serving the app on the HTTP listener and, if given, the HTTPS listener: one
+    arbiter and one set of workers for both (``gateway.https_worker``)."""
+
+    #: The HTTPS listener's address and certificate files, read by each worker; None: no HTTPS.
+    https_address: Any = None
+    tls_files: TlsFiles | None = None
+
+    def __init__(
+        self,
+        settings: Settings,
+        listener: socket.socket,
+        https_listener: socket.socket | None = None,
+    ) -> None:
         self.settings = settings
-        # gunicorn adopts the descriptor (``bind = fd://N``) and closes it once it has its own.
-        self.listener_fd = listener.detach()
+        # gunicorn adopts the descriptors (``bind = fd://N``) and closes them once it has its own.
+        self.listener_fds = [listener.detach()]
+        if https_listener is not None:
+            self.https_address = https_listener.getsockname()
+            self.tls_files = tls_files(settings)  # made and checked by gateway serve already
+            self.listener_fds.append(https_listener.detach())
         super().__init__()
 
     def load_config(self) -> None:
         s = self.settings
         options: dict[str, Any] = {
-            "bind": f"fd://{self.listener_fd}",
+            "bind": [f"fd://{fd}" for fd in self.listener_fds],
             "workers": s.workers,
             "threads": s.threads,
-            "worker_class": "gthread",
+            "worker_class": HttpsThreadWorker,
             "timeout": 120,
             # Idle keep-alive connections hold a gthread worker until this runs out on shutdown.
             "graceful_timeout": 2,

@@ -75,7 +75,7 @@ COMMANDS = ["serve", "worker", "init-db"]
 
 def command_args(command: str, tmp_path: Path) -> list[str]:
     if command == "serve":
-        return ["serve", "--port", str(free_port()), "--no-scheduler"]
+        return ["serve", "--port", str(free_port()), "--https-port", "0", "--no-scheduler"]
     return [command]
 
 

@@ -160,6 +160,9 @@ class GatewayServer(ServerProcess):
     when a merchant's clock is advanced through the sandbox API (which answers once it is done);
     True: a ``gateway worker`` sweeps every ``sweep_interval`` seconds and delivers IPNs.
     ``seeded`` True: a new database gets the default seed (``sandbox_data/``), as a reader's does.
+    ``https`` True: the HTTPS listener too, on a free port, with the self-signed certificate made
+    in the data dir (``tls_cert``); False: none (``--https-port 0``), so that no test binds the
+    default 8443.
     """
 
     def __init__(
@@ -174,12 +177,14 @@ class GatewayServer(ServerProcess):
         threads: int | None = None,
         access_log: bool = True,
         seeded: bool = False,
+        https: bool = False,
         log_path: Path | None = None,
     ) -> None:
         self.data_dir, self.database_url = data_dir, database_url
         port = port or free_port()
+        self.https_port = free_port() if https else None
         argv = [sys.executable, "-m", "gateway", "serve", "--data-dir", str(data_dir)]
-        argv += ["--port", str(port)]
+        argv += ["--port", str(port), "--https-port", str(self.https_port or 0)]
         if database_url:
             argv += ["--database-url", database_url]
         if not scheduler:
@@ -210,6 +215,16 @@ class GatewayServer(ServerProcess):
     def endpoint(self) -> str:
         """The Off-Amazon Payments sandbox endpoint."""
         return f"{self.url}/OffAmazonPayments_Sandbox/2013-01-01"
+
+    @property
+    def https_url(self) -> str:
+        assert self.https_port is not None, "started without https=True"
+        return f"https://{HOST}:{self.https_port}"
+
+    @property
+    def tls_cert(self) -> Path:
+        """The self-signed certificate the server made in its data dir, to trust."""
+        return self.data_dir / "tls-cert.pem"
 
     def sandbox(self, method: str, path: str, *, status: int | None = None, **body: Any) -> Any:
         """One call of the sandbox control API (``path`` below ``/sandbox/api/v1``), asserted
