@@ -42,6 +42,13 @@ VALIDITY = timedelta(days=825)
 #: Backdated, so a client whose clock runs behind still finds it valid.
 BACKDATE = timedelta(days=1)
 
+#: OpenSSL's reasons for refusing a pair, in words (``""``: no reason given, as for a file
+#: that is not PEM at all).
+_REASONS = {
+    "": "not PEM files holding a certificate and its private key",
+    "KEY_VALUES_MISMATCH": "the key is not the certificate's",
+}
+
 _HINT = "pass --tls-cert/--tls-key (PEM files), or neither for a self-signed one in the data dir"
 
 
@@ -84,12 +91,19 @@ def server_context(files: TlsFiles) -> ssl.SSLContext:
     """The TLS server context of the HTTPS listener (TLS 1.2 and later, HTTP/1.1)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    for path in (files.cert, files.key):
+        if not path.is_file():
+            raise ConfigError(f"no TLS file {path}; {_HINT}")
     try:
         context.load_cert_chain(certfile=files.cert, keyfile=files.key)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"no TLS file {exc.filename}; {_HINT}") from None
-    except (ssl.SSLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+    except ssl.SSLError as exc:
+        reason = _REASONS.get(exc.reason or "", exc.reason or _REASONS[""])
+        raise ConfigError(
+            f"cannot serve HTTPS with certificate {files.cert} and key {files.key} ({reason}); "
+            f"{_HINT}"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise ConfigError(
             f"cannot serve HTTPS with certificate {files.cert} and key {files.key} ({reason}); "
             f"{_HINT}"
