@@ -238,7 +238,10 @@ def test_a_fault_while_posting_fails_the_row_with_its_reason(
     row = only_row(runtime)
     assert (row.delivery_state, row.attempt_count) == ("failed", 1)
     (attempt,) = attempts(runtime, row.id)
-    assert (attempt.outcome, attempt.error) == ("failed", "cannot post: RuntimeError: a bug of ours")
+    assert (attempt.outcome, attempt.error) == (
+        "failed",
+        "cannot post: RuntimeError: a bug of ours",
+    )
     clock.advance(runtime.settings.ipn_claim_lease_seconds + 1)
     assert deliver() == 0  # not claimed again at the lease's end
     assert receiver.received == []
