@@ -2,8 +2,12 @@
 
 ``Database.run(work, write=True)`` runs ``work(session)`` in one transaction and retries it when a
 concurrent writer won a compare-and-set (``StaleDataError``), a unique insert
-(``IntegrityError``) or, on SQLite, the write lock (``database is locked``). Work functions are
-therefore written to be re-runnable: they read, validate, then change.
+(``IntegrityError``), on SQLite the write lock (``database is locked``), or on PostgreSQL a
+deadlock the server broke. Work functions are therefore written to be re-runnable: they read,
+validate, then change. Requests do not lose races on contended rows in the first place: on
+PostgreSQL they read what they change ``FOR UPDATE`` (``gateway.store.owned``,
+``gateway.store.refunds``), so a concurrent writer waits instead of failing; on SQLite writers
+take turns. A retry is for the rare writer that did not lock (the scheduler's due work).
 
 SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so that two
 processes never deadlock upgrading a read lock; read transactions use a plain ``BEGIN``.
@@ -212,8 +216,21 @@ class Database:
                     raise
                 log.debug("unit of work lost a race (%s); retrying", type(exc).__name__)
             except OperationalError as exc:
-                if attempt == MAX_ATTEMPTS or "locked" not in str(exc).lower():
+                if attempt == MAX_ATTEMPTS or not _lost_to_another_writer(exc):
                     raise
-                log.debug("database locked; retrying")
+                log.debug("database locked, or a deadlock was broken; retrying")
             time.sleep(0.001 * attempt)
         raise AssertionError("unreachable")
+
+
+#: PostgreSQL's SQLSTATEs for a transaction it rolled back because of another one: a deadlock it
+#: broke (two transactions locking rows in opposite orders, e.g. the scheduler settling an
+#: authorization while a request captures it) and a serialization failure.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _lost_to_another_writer(exc: OperationalError) -> bool:
+    """SQLite's write lock held too long, or a PostgreSQL deadlock or serialization failure."""
+    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return "locked" in str(exc).lower()
