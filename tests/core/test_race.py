@@ -147,7 +147,8 @@ def _advance(api: SignedApi, _fps: FpsApi, seller_id: str) -> tuple[int, str | N
 
 
 def _advance_first(ctx: Context, _seller_id: str) -> None:
-    clock_control.advance(store_merchants.for_update(ctx.session, ctx.merchant.id), 1)
+    merchant = store_merchants.for_update(ctx.session, ctx.merchant.id)
+    clock_control.advance(merchant, 1, ctx.now)  # base: only checked against the end of time
 
 
 def _paid(_api: SignedApi, fps: FpsApi) -> str:
