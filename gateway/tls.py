@@ -27,6 +27,7 @@ from pathlib import Path
 
 from gateway.amazon_hosts import FPS_HOSTS, MWS_HOSTS, PAY_API_HOSTS
 from gateway.config import ConfigError, Settings
+from gateway.private_files import private_file
 
 CERT_FILE = "tls-cert.pem"
 KEY_FILE = "tls-key.pem"
@@ -122,6 +123,7 @@ def _ensure_self_signed(files: TlsFiles) -> bool:
         fcntl.flock(lock, fcntl.LOCK_EX)
         now = datetime.now(UTC)
         if _valid_until(files.cert) > now and _is_pair(files):
+            private_file(files.key)  # one an older version, or a copy, left readable by others
             return False
         key_pem, cert_pem = _self_signed_pair(now)
         _write(files.key, key_pem, 0o600)
