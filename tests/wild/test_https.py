@@ -25,7 +25,7 @@ from gateway.config import ConfigError, Settings
 from tests.core.test_startup_errors import assert_one_line_failure, run_gateway
 from tests.support.servers import HOST, GatewayServer, free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sdk]
 
 PATH = "/OffAmazonPayments_Sandbox/2013-01-01"
 

@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.servers import GatewayServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sdk]
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 INSTALL = "run `npm ci` in tests/node (.ci/run does)"
