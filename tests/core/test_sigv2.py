@@ -322,3 +322,25 @@ def test_another_method_is_an_xml_error(api):
     response = api.client.put(PATH, data=signed_form(api), headers={"Host": HOST})
     assert response.status_code == 405
     assert "<Code>InvalidAddress</Code>" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("host", "scheme", "expected"),
+    [
+        ("127.0.0.1:8080", "http", ["127.0.0.1:8080", "127.0.0.1"]),
+        ("LocalHost", "https", ["localhost", "localhost:443"]),
+        ("[::1]:8443", "https", ["[::1]:8443", "[::1]"]),
+        ("[::1]", "http", ["[::1]", "[::1]:80"]),
+        (
+            "mws.amazonservices.com",
+            "https",
+            ["mws.amazonservices.com", "mws.amazonservices.com:443"],
+        ),
+    ],
+)
+def test_the_hosts_a_signature_may_be_over(host, scheme, expected):
+    from gateway.signing import signing_hosts
+
+    published = ("mws.amazonservices.com", "mws.amazonservices.jp")
+    hosts = signing_hosts(host, scheme, published)
+    assert hosts == list(dict.fromkeys([*expected, *published]))  # the Host as sent first, once
