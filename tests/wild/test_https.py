@@ -109,12 +109,17 @@ def test_a_name_the_certificate_does_not_hold_is_refused(https_server: GatewaySe
         context.wrap_socket(raw, server_hostname="shop.example.com")
 
 
-def test_plain_http_on_the_https_port_is_refused_and_serving_goes_on(
+def test_plain_http_on_the_https_port_is_told_where_to_go_and_serving_goes_on(
     https_server: GatewayServer,
 ) -> None:
     assert https_server.https_port is not None
-    with pytest.raises(requests.exceptions.ConnectionError):
-        requests.get(f"http://{HOST}:{https_server.https_port}/sandbox/api/v1/health", timeout=30)
+    plain = f"http://{HOST}:{https_server.https_port}/OffAmazonPayments_Sandbox/2013-01-01"
+    answer = requests.post(plain, data={"Action": "GetServiceStatus"}, timeout=30)
+    assert (answer.status_code, answer.headers["Connection"]) == (400, "close")
+    assert answer.text == (
+        "This is the HTTPS port of the Amazon Pay simulator: send HTTPS here, "
+        f"or plain HTTP to port {https_server.port}.\n"
+    )
     url = f"{https_server.https_url}/sandbox/api/v1/health"
     assert requests.get(url, verify=str(https_server.tls_cert), timeout=30).ok
 
