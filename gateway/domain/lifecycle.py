@@ -173,6 +173,16 @@ def moved(
     return changed, notification_values(ctx, kind, kind.notification, changed)
 
 
+def announce(ctx: Context, obj: Stateful, extra: dict[str, Any]) -> None:
+    """Notify ``obj`` as it is, without a change of state (a billing agreement's
+    PaymentMethodUpdated event): the row a transition would write, with ``extra`` in place of the
+    kind's. Nothing is sent while ``obj`` is in a silent state."""
+    kind = ctx.registry.kind_of(type(obj))
+    values = notification_values(ctx, kind, notification_type(kind, obj), obj)
+    if values is not None:
+        ctx.session.add(Notification(**{**values, "extra": extra}))
+
+
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
     """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
     obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code

@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from gateway.domain.order_lists import MAX_PAGE_SIZE
+from gateway.domain.states import OrderReferenceState
 from gateway.errors import InvalidParameterValue, MissingParameter
+from gateway.store.models import BillingAgreement, OrderReference
+from gateway.values import Text
 
 _REFERENCE_ID = validate.Regexp(
     r"^[A-Za-z0-9_-]{1,32}$", error="must be 1 to 32 letters, digits, '-' or '_'"
@@ -133,6 +137,190 @@ class RefundIdParams(Params):
 
 class NoParams(Params):
     pass
+
+
+# --- billing agreements, SetOrderAttributes, ListOrderReference ---------------------------------
+# Wire names as amazon_pay 2.7.1 sends them (client.py); lengths from the columns that keep the
+# values, or Amazon's where it documents one (ClosureReason of an agreement: 1024).
+
+
+def wire_text(key: str, *, required: bool = False, **kw: Any) -> Text:
+    """A string parameter named ``key`` on the wire, without control characters, bounded by
+    ``column`` or ``max_length``."""
+    return Text(data_key=key, required=required, **kw)
+
+
+def enumerated(data: Mapping[str, Any], prefix: str, item: fields.Field[Any]) -> list[Any]:
+    """The values of ``prefix.1``, ``prefix.2`` ... in order, each checked by ``item``: how the
+    official SDK sends a list (``AmazonPayClient._enumerate``). A bad member is reported under
+    its own wire name."""
+    numbered = []
+    for key in data:
+        if key.startswith(prefix):
+            suffix = key[len(prefix) :]
+            if not (suffix.isascii() and suffix.isdigit() and int(suffix) >= 1):
+                raise ValidationError({key: ["is not a numbered member (.1, .2, ...)"]})
+            numbered.append((int(suffix), key))
+    values = []
+    for _, key in sorted(numbered):
+        try:
+            values.append(item.deserialize(data[key]))
+        except ValidationError as exc:
+            raise ValidationError({key: exc.messages}) from None
+    return values
+
+
+class BillingAgreementIdParams(Params):
+    amazon_billing_agreement_id = wire_text(
+        "AmazonBillingAgreementId", required=True, validate=_AMAZON_ID
+    )
+
+
+class GetBillingAgreementDetailsParams(BillingAgreementIdParams):
+    address_consent_token = wire_text("AddressConsentToken")
+
+
+class SetBillingAgreementDetailsParams(BillingAgreementIdParams):
+    platform_id = wire_text(
+        "BillingAgreementAttributes.PlatformId", column=BillingAgreement.platform_id
+    )
+    seller_note = wire_text("BillingAgreementAttributes.SellerNote", max_length=1024)
+    seller_billing_agreement_id = wire_text(
+        "BillingAgreementAttributes.SellerBillingAgreementAttributes.SellerBillingAgreementId",
+        column=BillingAgreement.seller_billing_agreement_id,
+    )
+    store_name = wire_text(
+        "BillingAgreementAttributes.SellerBillingAgreementAttributes.StoreName",
+        column=BillingAgreement.store_name,
+    )
+    custom_information = wire_text(
+        "BillingAgreementAttributes.SellerBillingAgreementAttributes.CustomInformation",
+        max_length=1024,
+    )
+
+
+class CloseBillingAgreementParams(BillingAgreementIdParams):
+    # 1024 for an agreement [SRC: Amazon Pay API reference, CloseBillingAgreement].
+    reason = wire_text("ClosureReason", max_length=1024)
+
+
+class AuthorizeOnBillingAgreementParams(BillingAgreementIdParams):
+    reference_id = wire_text("AuthorizationReferenceId", required=True, validate=_REFERENCE_ID)
+    amount = wire_text("AuthorizationAmount.Amount", required=True, max_length=32)
+    currency = wire_text("AuthorizationAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    transaction_timeout = fields.Integer(
+        data_key="TransactionTimeout", load_default=1440, validate=validate.Range(0, 1440)
+    )
+    capture_now = fields.Boolean(data_key="CaptureNow", load_default=False)
+    seller_authorization_note = wire_text("SellerAuthorizationNote", max_length=255)
+    soft_descriptor = wire_text("SoftDescriptor", max_length=16)
+    seller_note = wire_text("SellerNote", max_length=1024)
+    platform_id = wire_text("PlatformId", column=OrderReference.platform_id)
+    inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
+    seller_order_id = wire_text(
+        "SellerOrderAttributes.SellerOrderId", column=OrderReference.seller_order_id
+    )
+    store_name = wire_text("SellerOrderAttributes.StoreName", column=OrderReference.store_name)
+    custom_information = wire_text("SellerOrderAttributes.CustomInformation", max_length=1024)
+    supplementary_data = wire_text("SellerOrderAttributes.SupplementaryData", max_length=1024)
+
+
+class CreateOrderReferenceForIdParams(Params):
+    object_id = wire_text("Id", required=True, validate=_AMAZON_ID)
+    object_id_type = wire_text("IdType", required=True, max_length=32)
+    amount = wire_text("OrderReferenceAttributes.OrderTotal.Amount", required=True, max_length=32)
+    currency = wire_text(
+        "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
+    )
+    inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
+    confirm_now = fields.Boolean(data_key="ConfirmNow", load_default=False)
+    platform_id = wire_text(
+        "OrderReferenceAttributes.PlatformId", column=OrderReference.platform_id
+    )
+    seller_note = wire_text("OrderReferenceAttributes.SellerNote", max_length=1024)
+    seller_order_id = wire_text(
+        "OrderReferenceAttributes.SellerOrderAttributes.SellerOrderId",
+        column=OrderReference.seller_order_id,
+    )
+    store_name = wire_text(
+        "OrderReferenceAttributes.SellerOrderAttributes.StoreName",
+        column=OrderReference.store_name,
+    )
+    custom_information = wire_text(
+        "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation", max_length=1024
+    )
+    # The SDK sends it here, not under SellerOrderAttributes as SetOrderReferenceDetails does.
+    supplementary_data = wire_text("OrderReferenceAttributes.SupplementaryData", max_length=1024)
+
+
+#: OrderAttributes.SellerOrderAttributes.OrderItemCategories.OrderItemCategory.N
+_ITEM_CATEGORY = "OrderAttributes.SellerOrderAttributes.OrderItemCategories.OrderItemCategory."
+#: Where the collected list is kept while loading (no wire parameter has this name).
+_ITEM_CATEGORIES = "OrderAttributes.SellerOrderAttributes.OrderItemCategories"
+
+
+class SetOrderAttributesParams(OrderReferenceIdParams):
+    amount = wire_text("OrderAttributes.OrderTotal.Amount", max_length=32)
+    currency = wire_text("OrderAttributes.OrderTotal.CurrencyCode", validate=_CURRENCY)
+    seller_note = wire_text("OrderAttributes.SellerNote", max_length=1024)
+    platform_id = wire_text("OrderAttributes.PlatformId", column=OrderReference.platform_id)
+    request_payment_authorization = fields.Boolean(
+        data_key="OrderAttributes.RequestPaymentAuthorization"
+    )
+    seller_order_id = wire_text(
+        "OrderAttributes.SellerOrderAttributes.SellerOrderId", column=OrderReference.seller_order_id
+    )
+    store_name = wire_text(
+        "OrderAttributes.SellerOrderAttributes.StoreName", column=OrderReference.store_name
+    )
+    custom_information = wire_text(
+        "OrderAttributes.SellerOrderAttributes.CustomInformation", max_length=1024
+    )
+    supplementary_data = wire_text(
+        "OrderAttributes.SellerOrderAttributes.SupplementaryData", max_length=1024
+    )
+    payment_service_provider_id = wire_text(
+        "OrderAttributes.PaymentServiceProviderAttributes.PaymentServiceProviderId",
+        column=OrderReference.payment_service_provider_id,
+    )
+    payment_service_provider_order_id = wire_text(
+        "OrderAttributes.PaymentServiceProviderAttributes.PaymentServiceProviderOrderId",
+        column=OrderReference.payment_service_provider_order_id,
+    )
+    order_item_categories = fields.List(fields.String(), data_key=_ITEM_CATEGORIES)
+
+    @pre_load
+    def _categories(self, data: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        # UNCONFIRMED: Amazon's length limit of a category; 64 characters here.
+        found = enumerated(data, _ITEM_CATEGORY, Text(max_length=64))
+        loaded = {k: v for k, v in data.items() if k != _ITEM_CATEGORIES}
+        return {**loaded, _ITEM_CATEGORIES: found} if found else loaded
+
+
+_STATUS_FILTER = "OrderReferenceStatusListFilter.OrderReferenceStatus."
+_STATUS_FILTERS = "OrderReferenceStatusListFilter"
+
+
+class ListOrderReferenceParams(Params):
+    query_id = wire_text("QueryId", required=True, column=OrderReference.seller_order_id)
+    query_id_type = wire_text("QueryIdType", required=True, max_length=32)
+    payment_domain = wire_text("PaymentDomain", required=True, max_length=16)
+    start_time = wire_text("CreatedTimeRange.StartTime", max_length=64)
+    end_time = wire_text("CreatedTimeRange.EndTime", max_length=64)
+    sort_order = wire_text("SortOrder", max_length=16)
+    page_size = fields.Integer(data_key="PageSize", validate=validate.Range(1, MAX_PAGE_SIZE))
+    states = fields.List(fields.String(), data_key=_STATUS_FILTERS)
+
+    @pre_load
+    def _states(self, data: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        state = Text(validate=validate.OneOf([s.value for s in OrderReferenceState]))
+        found = enumerated(data, _STATUS_FILTER, state)
+        loaded = {k: v for k, v in data.items() if k != _STATUS_FILTERS}
+        return {**loaded, _STATUS_FILTERS: found} if found else loaded
+
+
+class NextPageTokenParams(Params):
+    next_page_token = wire_text("NextPageToken", required=True, max_length=4096)
 
 
 def load(schema: Schema, params: Mapping[str, str]) -> dict[str, Any]:
