@@ -196,17 +196,16 @@ SUCCESS, FAILURE = "Success", "Failure"
 def validate_billing_agreement(
     ctx: Context, amazon_billing_agreement_id: str
 ) -> tuple[str, str | None, BillingAgreement]:
-    """``(ValidationResult, FailureReasonCode, agreement)``. A payment method that is missing or
-    has a problem fails InvalidPaymentMethod and suspends an Open agreement. ValidationTimedOut
-    is not simulated. UNCONFIRMED: the answer in Draft, Canceled and Closed (an error here)."""
+    """``(ValidationResult, FailureReasonCode, agreement)``: Failure/InvalidPaymentMethod while a
+    payment method problem remains (the agreement is Suspended by it), else Success.
+    ValidationTimedOut is not simulated. UNCONFIRMED: the answer in Draft, Canceled and Closed
+    (an error here)."""
     agreement = get_billing_agreement(ctx, amazon_billing_agreement_id)
     if agreement.state not in (B.OPEN, B.SUSPENDED):
         raise _status_error(agreement, "ValidateBillingAgreement", "Open or Suspended")
-    if agreement.payment_method is not None and not agreement.buyer_constraints:
-        return SUCCESS, None, agreement
-    if agreement.state == B.OPEN:
-        transition(ctx, agreement, B.SUSPENDED, INVALID_PAYMENT_METHOD)
-    return FAILURE, INVALID_PAYMENT_METHOD, agreement
+    if agreement.buyer_constraints:
+        return FAILURE, INVALID_PAYMENT_METHOD, agreement
+    return SUCCESS, None, agreement
 
 
 def close_billing_agreement(

@@ -252,7 +252,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "ConfirmBillingAgreement": Operation(p.BillingAgreementIdParams(), _confirm_billing_agreement),
     "ValidateBillingAgreement": Operation(
-        p.BillingAgreementIdParams(), _validate_billing_agreement
+        p.BillingAgreementIdParams(), _validate_billing_agreement, writes=False
     ),
     "AuthorizeOnBillingAgreement": Operation(
         p.AuthorizeOnBillingAgreementParams(), _authorize_on_billing_agreement
