@@ -3,6 +3,8 @@ the notifications each change writes (``gateway.domain.billing_agreements``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.worker.jobs import run_due_work
@@ -36,7 +38,7 @@ def test_each_constraint_keeps_the_agreement_from_being_confirmed(agreements, bo
     )
     assert constraint in (answer.find("Error/Message") or "")
     assert agreements.state(agreement) == ("Draft", None)
-    fix = {
+    fix: dict[str, Any] = {
         "BuyerConsentNotSet": {"consent": True},
         "PaymentPlanNotSet": {"payment_method": {"name": "MasterCard"}},
         "ShippingAddressNotSet": {"destination": {"city": "Portland"}},
