@@ -38,12 +38,12 @@ def test_each_constraint_keeps_the_agreement_from_being_confirmed(agreements, bo
     )
     assert constraint in (answer.find("Error/Message") or "")
     assert agreements.state(agreement) == ("Draft", None)
-    fix: dict[str, Any] = {
+    fixes: dict[str, dict[str, Any]] = {
         "BuyerConsentNotSet": {"consent": True},
         "PaymentPlanNotSet": {"payment_method": {"name": "MasterCard"}},
         "ShippingAddressNotSet": {"destination": {"city": "Portland"}},
-    }[constraint]
-    agreements.control("PATCH", f"/{agreement}", **fix)
+    }
+    agreements.control("PATCH", f"/{agreement}", **fixes[constraint])
     assert constraint_ids(agreements, agreement) == []
     agreements.api.ok("ConfirmBillingAgreement", AmazonBillingAgreementId=agreement)
     assert agreements.state(agreement) == ("Open", None)
