@@ -1,8 +1,10 @@
-"""Request parameters of each Off-Amazon Payments operation, one marshmallow schema each.
+"""Request parameters of each Off-Amazon Payments operation, one marshmallow schema each, and
+the one place parameters are checked and loaded (for FPS too).
 
 ``data_key`` is the wire name [SRC: reference/amazon-wire.md §1.5]; Python names are snake_case.
 Limits [same section]: notes 255, SellerNote 1024, SoftDescriptor 16, reference ids
-``[A-Za-z0-9_-]{1,32}``, TransactionTimeout 0..1440 minutes. marshmallow's ValidationError is
+``[A-Za-z0-9_-]{1,32}``, TransactionTimeout 0..1440 minutes; a value kept in a column of its own
+is no longer than the column (``gateway.values.Text``). marshmallow's ValidationError is
 translated here and only here.
 """
 
@@ -17,20 +19,22 @@ from gateway.domain.order_lists import MAX_PAGE_SIZE
 from gateway.domain.states import OrderReferenceState
 from gateway.errors import InvalidParameterValue, MissingParameter
 from gateway.store.models import BillingAgreement, OrderReference
-from gateway.values import Text
+from gateway.values import Text, first_unreadable
 
 _REFERENCE_ID = validate.Regexp(
-    r"^[A-Za-z0-9_-]{1,32}$", error="must be 1 to 32 letters, digits, '-' or '_'"
+    r"^[A-Za-z0-9_-]{1,32}\Z", error="must be 1 to 32 letters, digits, '-' or '_'"
 )
-_CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a three-letter ISO 4217 code")
-_NOTE = validate.Length(max=255)
-_DESCRIPTOR = validate.Length(max=16)
+_CURRENCY = validate.Regexp(r"^[A-Z]{3}\Z", error="must be a three-letter ISO 4217 code")
+_NOTE = 255
+_SELLER_NOTE = 1024
+_DESCRIPTOR = 16
 _AMAZON_ID = validate.Length(min=1, max=64)
 
 
-def text(key: str, *, required: bool = False, **kw: Any) -> fields.String:
-    """A string parameter named ``key`` on the wire."""
-    return fields.String(data_key=key, required=required, **kw)
+def text(key: str, *, required: bool = False, **kw: Any) -> Text:
+    """A string parameter named ``key`` on the wire (``gateway.values.Text``: ``column`` or
+    ``max_length`` bound its length)."""
+    return Text(data_key=key, required=required, **kw)
 
 
 class Params(Schema):
@@ -54,23 +58,23 @@ class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
     currency = text(
         "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
     )
-    platform_id = text("OrderReferenceAttributes.PlatformId", validate=validate.Length(max=64))
-    seller_note = text("OrderReferenceAttributes.SellerNote", validate=validate.Length(max=1024))
+    platform_id = text("OrderReferenceAttributes.PlatformId", column=OrderReference.platform_id)
+    seller_note = text("OrderReferenceAttributes.SellerNote", max_length=_SELLER_NOTE)
     seller_order_id = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SellerOrderId",
-        validate=validate.Length(max=128),
+        column=OrderReference.seller_order_id,
     )
     store_name = text(
         "OrderReferenceAttributes.SellerOrderAttributes.StoreName",
-        validate=validate.Length(max=128),
+        column=OrderReference.store_name,
     )
     custom_information = text(
         "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation",
-        validate=validate.Length(max=1024),
+        max_length=_SELLER_NOTE,
     )
     supplementary_data = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SupplementaryData",
-        validate=validate.Length(max=1024),
+        max_length=_SELLER_NOTE,
     )
 
 
@@ -84,11 +88,11 @@ class ConfirmOrderReferenceParams(OrderReferenceIdParams):
 
 class CancelOrderReferenceParams(OrderReferenceIdParams):
     # "CancelationReason" with one "l" is Amazon's spelling (reference §1.5).
-    reason = text("CancelationReason", validate=_NOTE)
+    reason = text("CancelationReason", max_length=_NOTE)
 
 
 class CloseOrderReferenceParams(OrderReferenceIdParams):
-    reason = text("ClosureReason", validate=_NOTE)
+    reason = text("ClosureReason", max_length=_NOTE)
 
 
 class AuthorizeParams(OrderReferenceIdParams):
@@ -99,8 +103,8 @@ class AuthorizeParams(OrderReferenceIdParams):
         data_key="TransactionTimeout", load_default=1440, validate=validate.Range(0, 1440)
     )
     capture_now = fields.Boolean(data_key="CaptureNow", load_default=False)
-    seller_note = text("SellerAuthorizationNote", validate=_NOTE)
-    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerAuthorizationNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
 
 
 class AuthorizationIdParams(Params):
@@ -108,15 +112,15 @@ class AuthorizationIdParams(Params):
 
 
 class CloseAuthorizationParams(AuthorizationIdParams):
-    reason = text("ClosureReason", validate=_NOTE)
+    reason = text("ClosureReason", max_length=_NOTE)
 
 
 class CaptureParams(AuthorizationIdParams):
     reference_id = text("CaptureReferenceId", required=True, validate=_REFERENCE_ID)
     amount = text("CaptureAmount.Amount", required=True)
     currency = text("CaptureAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    seller_note = text("SellerCaptureNote", validate=_NOTE)
-    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerCaptureNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
 
 
 class CaptureIdParams(Params):
@@ -127,8 +131,8 @@ class RefundParams(CaptureIdParams):
     reference_id = text("RefundReferenceId", required=True, validate=_REFERENCE_ID)
     amount = text("RefundAmount.Amount", required=True)
     currency = text("RefundAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    seller_note = text("SellerRefundNote", validate=_NOTE)
-    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerRefundNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
 
 
 class RefundIdParams(Params):
@@ -142,12 +146,6 @@ class NoParams(Params):
 # --- billing agreements, SetOrderAttributes, ListOrderReference ---------------------------------
 # Wire names as amazon_pay 2.7.1 sends them (client.py); lengths from the columns that keep the
 # values, or Amazon's where it documents one (ClosureReason of an agreement: 1024).
-
-
-def wire_text(key: str, *, required: bool = False, **kw: Any) -> Text:
-    """A string parameter named ``key`` on the wire, without control characters, bounded by
-    ``column`` or ``max_length``."""
-    return Text(data_key=key, required=required, **kw)
 
 
 def enumerated(data: Mapping[str, Any], prefix: str, item: fields.Field[Any]) -> list[Any]:
@@ -171,86 +169,82 @@ def enumerated(data: Mapping[str, Any], prefix: str, item: fields.Field[Any]) ->
 
 
 class BillingAgreementIdParams(Params):
-    amazon_billing_agreement_id = wire_text(
+    amazon_billing_agreement_id = text(
         "AmazonBillingAgreementId", required=True, validate=_AMAZON_ID
     )
 
 
 class GetBillingAgreementDetailsParams(BillingAgreementIdParams):
-    address_consent_token = wire_text("AddressConsentToken")
+    address_consent_token = text("AddressConsentToken")
 
 
 class SetBillingAgreementDetailsParams(BillingAgreementIdParams):
-    platform_id = wire_text(
-        "BillingAgreementAttributes.PlatformId", column=BillingAgreement.platform_id
-    )
-    seller_note = wire_text("BillingAgreementAttributes.SellerNote", max_length=1024)
-    seller_billing_agreement_id = wire_text(
+    platform_id = text("BillingAgreementAttributes.PlatformId", column=BillingAgreement.platform_id)
+    seller_note = text("BillingAgreementAttributes.SellerNote", max_length=_SELLER_NOTE)
+    seller_billing_agreement_id = text(
         "BillingAgreementAttributes.SellerBillingAgreementAttributes.SellerBillingAgreementId",
         column=BillingAgreement.seller_billing_agreement_id,
     )
-    store_name = wire_text(
+    store_name = text(
         "BillingAgreementAttributes.SellerBillingAgreementAttributes.StoreName",
         column=BillingAgreement.store_name,
     )
-    custom_information = wire_text(
+    custom_information = text(
         "BillingAgreementAttributes.SellerBillingAgreementAttributes.CustomInformation",
-        max_length=1024,
+        max_length=_SELLER_NOTE,
     )
 
 
 class CloseBillingAgreementParams(BillingAgreementIdParams):
     # 1024 for an agreement [SRC: Amazon Pay API reference, CloseBillingAgreement].
-    reason = wire_text("ClosureReason", max_length=1024)
+    reason = text("ClosureReason", max_length=1024)
 
 
 class AuthorizeOnBillingAgreementParams(BillingAgreementIdParams):
-    reference_id = wire_text("AuthorizationReferenceId", required=True, validate=_REFERENCE_ID)
-    amount = wire_text("AuthorizationAmount.Amount", required=True, max_length=32)
-    currency = wire_text("AuthorizationAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    reference_id = text("AuthorizationReferenceId", required=True, validate=_REFERENCE_ID)
+    amount = text("AuthorizationAmount.Amount", required=True, max_length=32)
+    currency = text("AuthorizationAmount.CurrencyCode", required=True, validate=_CURRENCY)
     transaction_timeout = fields.Integer(
         data_key="TransactionTimeout", load_default=1440, validate=validate.Range(0, 1440)
     )
     capture_now = fields.Boolean(data_key="CaptureNow", load_default=False)
-    seller_authorization_note = wire_text("SellerAuthorizationNote", max_length=255)
-    soft_descriptor = wire_text("SoftDescriptor", max_length=16)
-    seller_note = wire_text("SellerNote", max_length=1024)
-    platform_id = wire_text("PlatformId", column=OrderReference.platform_id)
+    seller_authorization_note = text("SellerAuthorizationNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
+    seller_note = text("SellerNote", max_length=_SELLER_NOTE)
+    platform_id = text("PlatformId", column=OrderReference.platform_id)
     inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
-    seller_order_id = wire_text(
+    seller_order_id = text(
         "SellerOrderAttributes.SellerOrderId", column=OrderReference.seller_order_id
     )
-    store_name = wire_text("SellerOrderAttributes.StoreName", column=OrderReference.store_name)
-    custom_information = wire_text("SellerOrderAttributes.CustomInformation", max_length=1024)
-    supplementary_data = wire_text("SellerOrderAttributes.SupplementaryData", max_length=1024)
+    store_name = text("SellerOrderAttributes.StoreName", column=OrderReference.store_name)
+    custom_information = text("SellerOrderAttributes.CustomInformation", max_length=_SELLER_NOTE)
+    supplementary_data = text("SellerOrderAttributes.SupplementaryData", max_length=_SELLER_NOTE)
 
 
 class CreateOrderReferenceForIdParams(Params):
-    object_id = wire_text("Id", required=True, validate=_AMAZON_ID)
-    object_id_type = wire_text("IdType", required=True, max_length=32)
-    amount = wire_text("OrderReferenceAttributes.OrderTotal.Amount", required=True, max_length=32)
-    currency = wire_text(
+    object_id = text("Id", required=True, validate=_AMAZON_ID)
+    object_id_type = text("IdType", required=True, max_length=32)
+    amount = text("OrderReferenceAttributes.OrderTotal.Amount", required=True, max_length=32)
+    currency = text(
         "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
     )
     inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
     confirm_now = fields.Boolean(data_key="ConfirmNow", load_default=False)
-    platform_id = wire_text(
-        "OrderReferenceAttributes.PlatformId", column=OrderReference.platform_id
-    )
-    seller_note = wire_text("OrderReferenceAttributes.SellerNote", max_length=1024)
-    seller_order_id = wire_text(
+    platform_id = text("OrderReferenceAttributes.PlatformId", column=OrderReference.platform_id)
+    seller_note = text("OrderReferenceAttributes.SellerNote", max_length=_SELLER_NOTE)
+    seller_order_id = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SellerOrderId",
         column=OrderReference.seller_order_id,
     )
-    store_name = wire_text(
+    store_name = text(
         "OrderReferenceAttributes.SellerOrderAttributes.StoreName",
         column=OrderReference.store_name,
     )
-    custom_information = wire_text(
-        "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation", max_length=1024
+    custom_information = text(
+        "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation", max_length=_SELLER_NOTE
     )
     # The SDK sends it here, not under SellerOrderAttributes as SetOrderReferenceDetails does.
-    supplementary_data = wire_text("OrderReferenceAttributes.SupplementaryData", max_length=1024)
+    supplementary_data = text("OrderReferenceAttributes.SupplementaryData", max_length=_SELLER_NOTE)
 
 
 #: OrderAttributes.SellerOrderAttributes.OrderItemCategories.OrderItemCategory.N
@@ -260,30 +254,30 @@ _ITEM_CATEGORIES = "OrderAttributes.SellerOrderAttributes.OrderItemCategories"
 
 
 class SetOrderAttributesParams(OrderReferenceIdParams):
-    amount = wire_text("OrderAttributes.OrderTotal.Amount", max_length=32)
-    currency = wire_text("OrderAttributes.OrderTotal.CurrencyCode", validate=_CURRENCY)
-    seller_note = wire_text("OrderAttributes.SellerNote", max_length=1024)
-    platform_id = wire_text("OrderAttributes.PlatformId", column=OrderReference.platform_id)
+    amount = text("OrderAttributes.OrderTotal.Amount", max_length=32)
+    currency = text("OrderAttributes.OrderTotal.CurrencyCode", validate=_CURRENCY)
+    seller_note = text("OrderAttributes.SellerNote", max_length=_SELLER_NOTE)
+    platform_id = text("OrderAttributes.PlatformId", column=OrderReference.platform_id)
     request_payment_authorization = fields.Boolean(
         data_key="OrderAttributes.RequestPaymentAuthorization"
     )
-    seller_order_id = wire_text(
+    seller_order_id = text(
         "OrderAttributes.SellerOrderAttributes.SellerOrderId", column=OrderReference.seller_order_id
     )
-    store_name = wire_text(
+    store_name = text(
         "OrderAttributes.SellerOrderAttributes.StoreName", column=OrderReference.store_name
     )
-    custom_information = wire_text(
-        "OrderAttributes.SellerOrderAttributes.CustomInformation", max_length=1024
+    custom_information = text(
+        "OrderAttributes.SellerOrderAttributes.CustomInformation", max_length=_SELLER_NOTE
     )
-    supplementary_data = wire_text(
-        "OrderAttributes.SellerOrderAttributes.SupplementaryData", max_length=1024
+    supplementary_data = text(
+        "OrderAttributes.SellerOrderAttributes.SupplementaryData", max_length=_SELLER_NOTE
     )
-    payment_service_provider_id = wire_text(
+    payment_service_provider_id = text(
         "OrderAttributes.PaymentServiceProviderAttributes.PaymentServiceProviderId",
         column=OrderReference.payment_service_provider_id,
     )
-    payment_service_provider_order_id = wire_text(
+    payment_service_provider_order_id = text(
         "OrderAttributes.PaymentServiceProviderAttributes.PaymentServiceProviderOrderId",
         column=OrderReference.payment_service_provider_order_id,
     )
@@ -302,12 +296,12 @@ _STATUS_FILTERS = "OrderReferenceStatusListFilter"
 
 
 class ListOrderReferenceParams(Params):
-    query_id = wire_text("QueryId", required=True, column=OrderReference.seller_order_id)
-    query_id_type = wire_text("QueryIdType", required=True, max_length=32)
-    payment_domain = wire_text("PaymentDomain", required=True, max_length=16)
-    start_time = wire_text("CreatedTimeRange.StartTime", max_length=64)
-    end_time = wire_text("CreatedTimeRange.EndTime", max_length=64)
-    sort_order = wire_text("SortOrder", max_length=16)
+    query_id = text("QueryId", required=True, column=OrderReference.seller_order_id)
+    query_id_type = text("QueryIdType", required=True, max_length=32)
+    payment_domain = text("PaymentDomain", required=True, max_length=16)
+    start_time = text("CreatedTimeRange.StartTime", max_length=64)
+    end_time = text("CreatedTimeRange.EndTime", max_length=64)
+    sort_order = text("SortOrder", max_length=16)
     page_size = fields.Integer(data_key="PageSize", validate=validate.Range(1, MAX_PAGE_SIZE))
     states = fields.List(fields.String(), data_key=_STATUS_FILTERS)
 
@@ -320,7 +314,21 @@ class ListOrderReferenceParams(Params):
 
 
 class NextPageTokenParams(Params):
-    next_page_token = wire_text("NextPageToken", required=True, max_length=4096)
+    next_page_token = text("NextPageToken", required=True, max_length=4096)
+
+
+def refuse_unreadable(params: Mapping[str, str]) -> None:
+    """InvalidParameterValue naming the first parameter whose name or value holds a control
+    character. Run on every parameter of a request before anything reads one: the access key is
+    looked up in the database (PostgreSQL refuses NUL in a query) and answers echo values (XML
+    cannot carry C0 controls). ``load`` then checks each declared value again, as the control
+    API's bodies are checked."""
+    problem = first_unreadable(params)
+    if problem is not None:
+        name, message = problem
+        raise InvalidParameterValue(
+            f"Value {_shown(params[name])} for parameter {name!r} is invalid: {message}"
+        )
 
 
 def load(schema: Schema, params: Mapping[str, str]) -> dict[str, Any]:
@@ -339,4 +347,18 @@ def _wire_error(exc: ValidationError, params: Mapping[str, str]) -> Exception:
     text = "; ".join(problem) if isinstance(problem, list) else str(problem)
     if name not in params:
         return MissingParameter(f"The parameter {name} is required but was not supplied.")
-    return InvalidParameterValue(f"Value {params[name]!r} for parameter {name} is invalid: {text}")
+    return InvalidParameterValue(
+        f"Value {_shown(params[name])} for parameter {name} is invalid: {text}"
+    )
+
+
+#: The most characters of a refused value an error message repeats.
+_SHOWN = 64
+
+
+def _shown(value: str) -> str:
+    """``value`` as an error message quotes it: its start only when it is long (a refused value
+    may be megabytes)."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return f"{value[:_SHOWN]!r}... ({len(value)} characters)"
