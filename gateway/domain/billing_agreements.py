@@ -23,7 +23,7 @@ from typing import Any
 from gateway.domain import simulation
 from gateway.domain.agreement_payments import INVALID_PAYMENT_METHOD
 from gateway.domain.idempotency import claim, replayed_object_id
-from gateway.domain.lifecycle import Context, announce, created, plan, transition
+from gateway.domain.lifecycle import Context, announce, created, plan, transition, unplan
 from gateway.domain.merchants import find_owned
 from gateway.domain.money import exponent, parse_amount
 from gateway.domain.order_references import confirm_order_reference, create_order_reference
@@ -383,6 +383,10 @@ def choose_payment_method(
     agreement = get_billing_agreement(ctx, amazon_billing_agreement_id)
     _buyer_may_change(agreement, "Choosing a payment method")
     _payment_method_updated(ctx, agreement, payment_method)
+    if agreement.planned_state == B.OPEN:
+        # The buyer did what a simulated decline's PaymentMethodUpdateTimeInMins stands for:
+        # the agreement now waits for the seller's confirmation instead.
+        unplan(agreement)
     return agreement
 
 

@@ -149,7 +149,7 @@ def transition(
     obj.reason_code = reason_code
     obj.reason_description = reason_description
     obj.last_update = ctx.now
-    obj.due_at = obj.planned_state = obj.planned_reason = None
+    unplan(obj)
     _notify(ctx, kind, obj)
 
 
@@ -186,3 +186,8 @@ def announce(ctx: Context, obj: Stateful, extra: dict[str, Any]) -> None:
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
     """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
     obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code
+
+
+def unplan(obj: Stateful) -> None:
+    """Drop the work planned on ``obj`` (what it stood for happened another way)."""
+    obj.due_at = obj.planned_state = obj.planned_reason = None

@@ -306,6 +306,26 @@ def test_invalid_payment_method_suspends_the_agreement_until_the_buyer_updates(
     ]
 
 
+def test_a_buyer_who_updates_first_leaves_the_reopening_to_the_seller(agreements, runtime, clock):
+    agreement = agreements.opened()
+    agreements.authorize(
+        agreement,
+        "10.00",
+        SellerAuthorizationNote=sim(
+            State="Declined", ReasonCode="InvalidPaymentMethod", PaymentMethodUpdateTimeInMins=5
+        ),
+    )
+    agreements.control("PATCH", f"/{agreement}", payment_method={"name": "Discover"})
+    clock.advance(5 * 60)
+    run_due_work(runtime)
+    assert agreements.state(agreement) == ("Suspended", "InvalidPaymentMethod")
+    agreements.api.ok("ConfirmBillingAgreement", AmazonBillingAgreementId=agreement)
+    assert agreements.state(agreement) == ("Open", None)
+    assert [event for *_, event in agreements.notifications(agreement)].count(
+        "PaymentMethodUpdated"
+    ) == 1
+
+
 def test_an_unknown_simulation_names_the_operation(agreements):
     agreement = agreements.opened()
     answer = agreements.authorize(
