@@ -4,8 +4,8 @@ references and authorizations made on them. No Flask here.
 Rules [SRC: Amazon Pay API reference: "Billing agreement states and reason codes", "Billing
 agreement constraints", the pages of the operations; reference/amazon-wire.md §1.9, §2.3]:
 details may be set only in Draft (BillingAgreementNotModifiable); confirming needs no
-constraints (BillingAgreementConsentNotSet in Amazon's words is the BuyerConsentNotSet
-constraint; BillingAgreementConstraintsExist); a Draft not confirmed in 3 hours becomes
+constraints (BuyerConsentNotSet, PaymentPlanNotSet, ShippingAddressNotSet; otherwise
+BillingAgreementConstraintsExist); a Draft not confirmed in 3 hours becomes
 Canceled/Stale; order references and authorizations only on an Open agreement, within its limit
 per calendar month (``agreement_payments``); a payment method problem after confirmation
 suspends it until the buyer chooses another and the seller confirms again.
