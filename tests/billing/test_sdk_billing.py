@@ -614,3 +614,34 @@ def test_list_order_reference_pages_through_250_orders(live_server: GatewayServe
 def test_get_merchant_account_status(shop: Subscriptions) -> None:
     answer = shop.client.get_merchant_account_status()
     assert result(answer) == {"AccountStatus": "ACTIVE"}
+
+
+# --- the one method that is not ours ---------------------------------------------------------------
+
+
+class _Called(Exception):
+    """Raised instead of a network call, carrying where it went."""
+
+
+def test_get_login_profile_goes_to_login_with_amazon_whatever_the_endpoint(monkeypatch) -> None:
+    """docs/limitations.md: the SDK builds Login with Amazon's address inside the method, from its
+    own table of regions, so no setting of the client reaches it (the simulator serves none)."""
+    from amazon_pay import login_with_amazon
+    from amazon_pay.client import AmazonPayClient
+
+    def called(url: str, **_: Any) -> None:
+        raise _Called(url)
+
+    monkeypatch.setattr(login_with_amazon.requests, "get", called)
+    client = AmazonPayClient(
+        mws_access_key="AKIA",
+        mws_secret_key="secret",
+        merchant_id="A1",
+        region="us",
+        currency_code="USD",
+        sandbox=True,
+    )
+    client._mws_endpoint = "http://127.0.0.1:8080/OffAmazonPayments_Sandbox/2013-01-01"
+    with pytest.raises(_Called) as went:
+        client.get_login_profile(access_token="Atza|token", client_id="amzn1.application")
+    assert str(went.value) == "https://api.sandbox.amazon.com/auth/o2/tokeninfo"
