@@ -53,7 +53,10 @@ class GetOrderReferenceDetailsParams(OrderReferenceIdParams):
     access_token = text("AccessToken")
 
 
-class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
+class OrderReferenceAttributesParams(Params):
+    """``OrderReferenceAttributes``: of SetOrderReferenceDetails, and of the order reference
+    CreateOrderReferenceForId makes."""
+
     amount = text("OrderReferenceAttributes.OrderTotal.Amount", required=True)
     currency = text(
         "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
@@ -72,6 +75,9 @@ class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
         "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation",
         max_length=_SELLER_NOTE,
     )
+
+
+class SetOrderReferenceDetailsParams(OrderReferenceIdParams, OrderReferenceAttributesParams):
     supplementary_data = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SupplementaryData",
         max_length=_SELLER_NOTE,
@@ -221,28 +227,11 @@ class AuthorizeOnBillingAgreementParams(BillingAgreementIdParams):
     supplementary_data = text("SellerOrderAttributes.SupplementaryData", max_length=_SELLER_NOTE)
 
 
-class CreateOrderReferenceForIdParams(Params):
+class CreateOrderReferenceForIdParams(OrderReferenceAttributesParams):
     object_id = text("Id", required=True, validate=_AMAZON_ID)
     object_id_type = text("IdType", required=True, max_length=32)
-    amount = text("OrderReferenceAttributes.OrderTotal.Amount", required=True, max_length=32)
-    currency = text(
-        "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
-    )
     inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
     confirm_now = fields.Boolean(data_key="ConfirmNow", load_default=False)
-    platform_id = text("OrderReferenceAttributes.PlatformId", column=OrderReference.platform_id)
-    seller_note = text("OrderReferenceAttributes.SellerNote", max_length=_SELLER_NOTE)
-    seller_order_id = text(
-        "OrderReferenceAttributes.SellerOrderAttributes.SellerOrderId",
-        column=OrderReference.seller_order_id,
-    )
-    store_name = text(
-        "OrderReferenceAttributes.SellerOrderAttributes.StoreName",
-        column=OrderReference.store_name,
-    )
-    custom_information = text(
-        "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation", max_length=_SELLER_NOTE
-    )
     # The SDK sends it here, not under SellerOrderAttributes as SetOrderReferenceDetails does.
     supplementary_data = text("OrderReferenceAttributes.SupplementaryData", max_length=_SELLER_NOTE)
 
