@@ -97,14 +97,11 @@ def server_context(files: TlsFiles) -> ssl.SSLContext:
             raise ConfigError(f"no TLS file {path}; {_HINT}")
     try:
         context.load_cert_chain(certfile=files.cert, keyfile=files.key)
-    except ssl.SSLError as exc:
-        reason = _REASONS.get(exc.reason or "", exc.reason or _REASONS[""])
-        raise ConfigError(
-            f"cannot serve HTTPS with certificate {files.cert} and key {files.key} ({reason}); "
-            f"{_HINT}"
-        ) from None
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
+    except OSError as exc:  # ssl.SSLError is one too
+        if isinstance(exc, ssl.SSLError):
+            reason = _REASONS.get(exc.reason or "") or exc.reason
+        else:
+            reason = exc.strerror or str(exc)
         raise ConfigError(
             f"cannot serve HTTPS with certificate {files.cert} and key {files.key} ({reason}); "
             f"{_HINT}"
