@@ -30,28 +30,35 @@ def create_app(
     """
     from gateway.api import (
         access_log,
+        auth,
         control,
         fps,
         fps_sandbox,
+        merchants,
         notifications,
         offamazon,
-        sandbox,
+        openapi,
+        orders,
     )
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
     if initialize:
         runtime.initialize()
-    app = Flask(__name__)
+    # Static files (the vendored Swagger UI) under /sandbox: every other path is an API's.
+    app = Flask(__name__, static_url_path="/sandbox/static")
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     app.extensions["gateway"] = runtime
     app.register_blueprint(offamazon.bp)
-    app.register_blueprint(sandbox.bp)
+    app.register_blueprint(merchants.bp)
+    app.register_blueprint(orders.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
+    app.register_blueprint(openapi.bp)
     app.register_error_handler(HTTPException, _unrouted)
+    auth.install(app)
     if runtime.settings.access_log:
         access_log.install(app)
     return app

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
+from gateway.store.paging import Key, Page, page
 
 
 def account_of(session: Session, merchant_id: int) -> FpsAccount | None:
@@ -53,4 +54,19 @@ def transaction(session: Session, merchant_id: int, transaction_id: str) -> FpsT
         select(FpsTransaction).where(
             FpsTransaction.amazon_id == transaction_id, FpsTransaction.merchant_id == merchant_id
         )
+    )
+
+
+def token_page(
+    session: Session, merchant_id: int, *, cursor: str | None, limit: int
+) -> Page[FpsToken]:
+    """A merchant's tokens, newest first, one page (the sandbox API's list)."""
+    return page(
+        session,
+        select(FpsToken).where(FpsToken.merchant_id == merchant_id),
+        Key((FpsToken.id,), (int,)),
+        cursor=cursor,
+        limit=limit,
+        build=lambda row: row[0],
+        key_of=lambda token: (token.id,),
     )
