@@ -51,10 +51,9 @@ class AdvanceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    #: At most 100 years at once (a clock far beyond that leaves the calendar).
     seconds = fields.Float(
         required=True,
-        validate=validate.Range(0, 100 * 366 * 86400),
+        validate=validate.Range(0, clock_control.MAX_ADVANCE_SECONDS),
         metadata={"description": "Simulated seconds to move this merchant's clock forward."},
     )
 

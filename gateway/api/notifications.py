@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from gateway.api.auth import public
 from gateway.api.sandbox import (
     ControlError,
     NoBodySchema,
@@ -148,22 +147,10 @@ class ReachedSchema(Schema):
 
 
 @bp.get(CERTIFICATE_PATH)
-@public
 def certificate() -> ResponseReturnValue:
-    """The certificate behind every IPN's SigningCertURL (PEM).
-
-    Public: IPN receivers fetch it to check signatures.
-    ---
-    tags: [notifications]
-    responses:
-      200:
-        description: The X.509 certificate, PEM.
-        content:
-          application/x-pem-file:
-            schema:
-              type: string
-    """
-    # Read without loading cryptography: a web worker never signs an IPN.
+    """The certificate behind every IPN's ``SigningCertURL`` (read without loading cryptography:
+    a web worker never signs an IPN). Outside ``/sandbox/api/v1``: receivers fetch it without a
+    token."""
     pem = runtime().certificate_pem
     return Response(pem, mimetype="application/x-pem-file")
 

@@ -59,7 +59,7 @@ _PATH_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
-def _openapi_path(rule: Rule) -> str:
+def openapi_path(rule: Rule) -> str:
     return _PATH_ARGUMENT.sub(r"{\1}", rule.rule)
 
 
@@ -146,7 +146,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     paths: dict[str, tuple[Rule, dict[str, Any]]] = {}
     for rule in control_rules(app):
         view = app.view_functions[rule.endpoint]
-        path = _openapi_path(rule)
+        path = openapi_path(rule)
         _, operations = paths.setdefault(path, (rule, {}))
         for method in sorted((rule.methods or set()) - _IGNORED_METHODS):
             operations[method.lower()] = operation_of(view, rule, method)

@@ -398,6 +398,23 @@ def payment_summary_json(row: PaymentRow) -> dict[str, Any]:
     return result
 
 
+def _payment_list(
+    seller_id: str, listing: Any, args: dict[str, Any], **filters: Any
+) -> ResponseReturnValue:
+    def rows(session: Session) -> Any:
+        return listing(
+            session,
+            merchant_or_404(session, seller_id).id,
+            states=args.get("state", ()),
+            order_id=args.get("amazon_order_reference_id"),
+            cursor=args.get("cursor"),
+            limit=args["limit"],
+            **filters,
+        )
+
+    return jsonify(paged(rows, lambda _session, row: payment_summary_json(row)))
+
+
 @bp.get("/authorizations")
 def list_authorizations(seller_id: str) -> ResponseReturnValue:
     """List a merchant's authorizations, newest first.
@@ -414,18 +431,7 @@ def list_authorizations(seller_id: str) -> ResponseReturnValue:
             schema: AuthorizationPageSchema
     """
     args = query(AuthorizationListQuerySchema)
-
-    def rows(session: Session) -> Any:
-        return listings.authorizations(
-            session,
-            merchant_or_404(session, seller_id).id,
-            states=args.get("state", ()),
-            order_id=args.get("amazon_order_reference_id"),
-            cursor=args.get("cursor"),
-            limit=args["limit"],
-        )
-
-    return jsonify(paged(rows, lambda _session, row: payment_summary_json(row)))
+    return _payment_list(seller_id, listings.authorizations, args)
 
 
 @bp.get("/captures")
@@ -444,18 +450,7 @@ def list_captures(seller_id: str) -> ResponseReturnValue:
             schema: CapturePageSchema
     """
     args = query(CaptureListQuerySchema)
-
-    def rows(session: Session) -> Any:
-        return listings.captures(
-            session,
-            merchant_or_404(session, seller_id).id,
-            states=args.get("state", ()),
-            order_id=args.get("amazon_order_reference_id"),
-            cursor=args.get("cursor"),
-            limit=args["limit"],
-        )
-
-    return jsonify(paged(rows, lambda _session, row: payment_summary_json(row)))
+    return _payment_list(seller_id, listings.captures, args)
 
 
 @bp.get("/refunds")
@@ -474,16 +469,6 @@ def list_refunds(seller_id: str) -> ResponseReturnValue:
             schema: RefundPageSchema
     """
     args = query(RefundListQuerySchema)
-
-    def rows(session: Session) -> Any:
-        return listings.refunds(
-            session,
-            merchant_or_404(session, seller_id).id,
-            states=args.get("state", ()),
-            order_id=args.get("amazon_order_reference_id"),
-            capture_id=args.get("amazon_capture_id"),
-            cursor=args.get("cursor"),
-            limit=args["limit"],
-        )
-
-    return jsonify(paged(rows, lambda _session, row: payment_summary_json(row)))
+    return _payment_list(
+        seller_id, listings.refunds, args, capture_id=args.get("amazon_capture_id")
+    )

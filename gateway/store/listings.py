@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, null, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
@@ -261,11 +261,15 @@ def _captured_and_refunded(session: Session, order_ids: list[int]) -> dict[int, 
 # --- authorizations, captures, refunds -----------------------------------------------------------
 
 
+_Payment = type[Authorization] | type[Capture] | type[Refund]
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentRow:
     """An authorization, capture or refund as a list shows it. ``settled_minor`` is what an
     authorization has captured, what a capture has refunded; None for a refund."""
 
+    id: int
     kind: str
     amazon_id: str
     amazon_order_reference_id: str
@@ -282,6 +286,22 @@ class PaymentRow:
     last_update: datetime
 
 
+@dataclass(frozen=True)
+class _PaymentKind:
+    name: str
+    model: _Payment
+    #: The object it belongs to (below its order reference) and the column pointing at it.
+    parent: type[Authorization] | type[Capture] | None
+    parent_column: str | None
+    #: What ``PaymentRow.settled_minor`` shows of it.
+    settled_column: str | None
+
+
+_AUTHORIZATIONS = _PaymentKind("Authorization", Authorization, None, None, "captured_minor")
+_CAPTURES = _PaymentKind("Capture", Capture, Authorization, "authorization_id", "refunded_minor")
+_REFUNDS = _PaymentKind("Refund", Refund, Capture, "capture_id", None)
+
+
 def authorizations(
     session: Session,
     merchant_id: int,
@@ -292,43 +312,7 @@ def authorizations(
     limit: int,
 ) -> Page[PaymentRow]:
     """A merchant's authorizations, newest first; of one order reference if ``order_id``."""
-    a = Authorization
-    statement: AnySelect = select(
-        a.id,
-        a.amazon_id,
-        OrderReference.amazon_id.label("order_amazon_id"),
-        a.reference_id,
-        a.state,
-        a.reason_code,
-        a.currency,
-        a.amount_minor,
-        a.captured_minor,
-        a.created_at,
-        a.last_update,
-    ).join(OrderReference, OrderReference.id == a.order_reference_id)
-    statement = _payments_filter(statement, a, merchant_id, states, order_id)
-    return _payments_page(
-        session,
-        statement,
-        a,
-        cursor,
-        limit,
-        lambda r: PaymentRow(
-            "Authorization",
-            r.amazon_id,
-            r.order_amazon_id,
-            None,
-            r.reference_id,
-            r.state,
-            r.reason_code,
-            r.currency,
-            r.amount_minor,
-            r.captured_minor,
-            None,
-            r.created_at,
-            r.last_update,
-        ),
-    )
+    return _payments(session, _AUTHORIZATIONS, merchant_id, states, order_id, None, cursor, limit)
 
 
 def captures(
@@ -341,49 +325,7 @@ def captures(
     limit: int,
 ) -> Page[PaymentRow]:
     """A merchant's captures, newest first; of one order reference if ``order_id``."""
-    c = Capture
-    auth = aliased(Authorization)
-    statement: AnySelect = (
-        select(
-            c.id,
-            c.amazon_id,
-            OrderReference.amazon_id.label("order_amazon_id"),
-            auth.amazon_id.label("parent_amazon_id"),
-            c.reference_id,
-            c.state,
-            c.reason_code,
-            c.currency,
-            c.amount_minor,
-            c.refunded_minor,
-            c.created_at,
-            c.last_update,
-        )
-        .join(OrderReference, OrderReference.id == c.order_reference_id)
-        .join(auth, auth.id == c.authorization_id)
-    )
-    statement = _payments_filter(statement, c, merchant_id, states, order_id)
-    return _payments_page(
-        session,
-        statement,
-        c,
-        cursor,
-        limit,
-        lambda r: PaymentRow(
-            "Capture",
-            r.amazon_id,
-            r.order_amazon_id,
-            r.parent_amazon_id,
-            r.reference_id,
-            r.state,
-            r.reason_code,
-            r.currency,
-            r.amount_minor,
-            r.refunded_minor,
-            None,
-            r.created_at,
-            r.last_update,
-        ),
-    )
+    return _payments(session, _CAPTURES, merchant_id, states, order_id, None, cursor, limit)
 
 
 def refunds(
@@ -397,37 +339,54 @@ def refunds(
     limit: int,
 ) -> Page[PaymentRow]:
     """A merchant's refunds, newest first; of one order reference or capture if given."""
-    r = Refund
-    cap = aliased(Capture)
-    statement: AnySelect = (
-        select(
-            r.id,
-            r.amazon_id,
-            OrderReference.amazon_id.label("order_amazon_id"),
-            cap.amazon_id.label("parent_amazon_id"),
-            r.reference_id,
-            r.refund_type,
-            r.state,
-            r.reason_code,
-            r.currency,
-            r.amount_minor,
-            r.created_at,
-            r.last_update,
-        )
-        .join(OrderReference, OrderReference.id == r.order_reference_id)
-        .join(cap, cap.id == r.capture_id)
-    )
-    statement = _payments_filter(statement, r, merchant_id, states, order_id)
-    if capture_id:
-        statement = statement.where(cap.amazon_id == capture_id)
-    return _payments_page(
+    return _payments(session, _REFUNDS, merchant_id, states, order_id, capture_id, cursor, limit)
+
+
+def _payments(
+    session: Session,
+    kind: _PaymentKind,
+    merchant_id: int,
+    states: Sequence[str],
+    order_id: str | None,
+    parent_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[PaymentRow]:
+    model = kind.model
+    parent = aliased(kind.parent) if kind.parent is not None else None
+    statement: AnySelect = select(
+        model.id,
+        model.amazon_id,
+        OrderReference.amazon_id.label("order_amazon_id"),
+        (parent.amazon_id if parent is not None else null()).label("parent_amazon_id"),
+        model.reference_id,
+        model.state,
+        model.reason_code,
+        model.currency,
+        model.amount_minor,
+        (getattr(model, kind.settled_column) if kind.settled_column else null()).label("settled"),
+        (Refund.refund_type if model is Refund else null()).label("refund_type"),
+        model.created_at,
+        model.last_update,
+    ).join(OrderReference, OrderReference.id == model.order_reference_id)
+    if parent is not None and kind.parent_column is not None:
+        statement = statement.join(parent, parent.id == getattr(model, kind.parent_column))
+    statement = statement.where(model.merchant_id == merchant_id)
+    if states:
+        statement = statement.where(model.state.in_(states))
+    if order_id:
+        statement = statement.where(OrderReference.amazon_id == order_id)
+    if parent_id and parent is not None:
+        statement = statement.where(parent.amazon_id == parent_id)
+    return page(
         session,
         statement,
-        r,
-        cursor,
-        limit,
-        lambda row: PaymentRow(
-            "Refund",
+        Key((model.id,), (int,)),
+        cursor=cursor,
+        limit=limit,
+        build=lambda row: PaymentRow(
+            row.id,
+            kind.name,
             row.amazon_id,
             row.order_amazon_id,
             row.parent_amazon_id,
@@ -436,50 +395,13 @@ def refunds(
             row.reason_code,
             row.currency,
             row.amount_minor,
-            None,
+            row.settled,
             row.refund_type,
             row.created_at,
             row.last_update,
         ),
-    )
-
-
-_Payment = type[Authorization] | type[Capture] | type[Refund]
-
-
-def _payments_filter(
-    statement: AnySelect,
-    model: _Payment,
-    merchant_id: int,
-    states: Sequence[str],
-    order_id: str | None,
-) -> AnySelect:
-    statement = statement.where(model.merchant_id == merchant_id)
-    if states:
-        statement = statement.where(model.state.in_(states))
-    if order_id:
-        statement = statement.where(OrderReference.amazon_id == order_id)
-    return statement
-
-
-def _payments_page(
-    session: Session,
-    statement: AnySelect,
-    model: _Payment,
-    cursor: str | None,
-    limit: int,
-    build: Any,
-) -> Page[PaymentRow]:
-    rows = page(
-        session,
-        statement,
-        Key((model.id,), (int,)),
-        cursor=cursor,
-        limit=limit,
-        build=lambda row: row,
         key_of=lambda row: (row.id,),
     )
-    return Page([build(row) for row in rows.items], rows.next)
 
 
 # --- disputes and notifications ------------------------------------------------------------------
