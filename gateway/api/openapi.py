@@ -11,8 +11,8 @@ documented without wiring of its own.
 
 What the builder adds so docstrings stay short: path parameters from the rule (``<int(...)>``
 becomes an integer with its bounds), the security requirement from the view's access
-(``gateway.api.auth``), and the error answers every such operation can give (400 for a body or
-query, 401/403 for tokens, 404 for a path with parameters, 415 for a body), each with the one
+(``gateway.api.auth``), and the error answers every such operation can give (400 for a body, a
+query or a value the domain refuses, 401/403 for tokens, 404 for a path with parameters, 415 for a body), each with the one
 error schema. A response given with a description only, for a status of 400 or more, gets the
 error schema too.
 
@@ -103,12 +103,14 @@ def operation_of(view: Any, rule: Rule, method: str) -> dict[str, Any]:
         if int(status) >= 400 and "content" not in response:
             responses[status] = _error_response(response.get("description", ""))
     standard: dict[int, str] = {}
-    if operation.get("parameters") or "requestBody" in operation:
-        standard[400] = "Invalid body or query: the message and `fields` name what is wrong."
     access = access_of(view)
     if access == PUBLIC:
         operation["security"] = []
     else:
+        # A body, a query or a value the domain refuses (its own code, e.g. InvalidParameterValue).
+        standard[400] = (
+            "Invalid body, query or value: the message (and `fields`) say what is wrong."
+        )
         standard[401] = "No token where one is required, or a token that is not valid."
         if "seller_id" not in rule.arguments and access != MERCHANT_TOKENS:
             standard[403] = "A merchant token: this call needs the admin token."

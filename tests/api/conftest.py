@@ -16,6 +16,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway.api.openapi import openapi_path, spec_of
+from gateway.app import create_app
+from gateway.config import Settings
 from tests.helpers import MerchantCredentials, SignedApi, new_merchant
 
 API = "/sandbox/api/v1"
@@ -34,13 +36,12 @@ class Control:
     app's own OpenAPI document (documented status, content type and schema), so each test here
     also tests the document."""
 
-    def __init__(self, app: Any, token: str | None = None) -> None:
-        self.app, self.client, self.token = app, app.test_client(), token
-        self.schema = schemathesis.openapi.from_dict(spec_of(app))
+    def __init__(self, app: Any, schema: Any, token: str | None = None) -> None:
+        self.app, self.client, self.schema, self.token = app, app.test_client(), schema, token
         self.adapter = app.url_map.bind("localhost")
 
     def with_token(self, token: str | None) -> Control:
-        return Control(self.app, token)
+        return Control(self.app, self.schema, token)
 
     def call(
         self,
@@ -82,9 +83,24 @@ class Control:
         return self.call("POST", path, **kw)
 
 
+@pytest.fixture(scope="session")
+def openapi_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The document, loaded by schemathesis once per session: it depends on the code only."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("openapi"), seed_dir="")
+    app = create_app(settings=settings)
+    app.extensions["gateway"].db.dispose()
+    return schemathesis.openapi.from_dict(spec_of(app))
+
+
 @pytest.fixture
-def control(app: Any) -> Control:
-    return Control(app)
+def control(app: Any, openapi_schema: Any) -> Control:
+    return Control(app, openapi_schema)
+
+
+@pytest.fixture
+def base(merchant: MerchantCredentials) -> str:
+    """The path of a merchant with no objects (tests that need none are quicker)."""
+    return f"/merchants/{merchant.seller_id}"
 
 
 @dataclass
