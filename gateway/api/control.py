@@ -14,14 +14,13 @@ from gateway.api.sandbox import (
     NoBodySchema,
     PageQuerySchema,
     body,
-    json_errors,
+    control_api,
     jsonable,
     merchant_or_404,
     next_cursor,
     paged,
     query,
     runtime,
-    text,
 )
 from gateway.domain import clock_control, disputes
 from gateway.domain.merchants import now_for
@@ -29,13 +28,14 @@ from gateway.domain.money import format_amount
 from gateway.domain.records import MerchantRecord
 from gateway.domain.states import DisputeState
 from gateway.store import listings, merchants, refunds
-from gateway.store.models import Dispute
+from gateway.store.models import Capture, Dispute, OrderReference
+from gateway.values import Text
 from gateway.wire import views
 from gateway.wire.render import timestamp
 from gateway.worker.jobs import run_due_work
 
 bp = Blueprint("control", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>")
-json_errors(bp)
+control_api(bp)
 
 
 def clock_json(merchant: MerchantRecord) -> dict[str, Any]:
@@ -126,7 +126,9 @@ def advance_clock(seller_id: str) -> ResponseReturnValue:
             schema: ClockChangeSchema
     """
     seconds = body(AdvanceSchema)["seconds"]
-    return jsonify(_change_clock(seller_id, lambda m, _base: clock_control.advance(m, seconds)))
+    return jsonify(
+        _change_clock(seller_id, lambda m, base: clock_control.advance(m, seconds, base))
+    )
 
 
 @bp.post("/clock/freeze")
@@ -194,7 +196,7 @@ def reset_clock(seller_id: str) -> ResponseReturnValue:
     )
 
 
-_AMAZON_ID = [validate.Length(max=48), validate.Regexp(r"^[A-Za-z0-9-]*$")]
+_AMAZON_ID = validate.Regexp(r"^[A-Za-z0-9-]*\Z")
 
 
 class NewDisputeSchema(Schema):
@@ -202,15 +204,17 @@ class NewDisputeSchema(Schema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(disputes.DISPUTE_TYPES))
-    amazon_order_reference_id = fields.String(
-        validate=_AMAZON_ID, metadata={"description": "Its latest completed capture is disputed."}
+    amazon_order_reference_id = Text(
+        column=OrderReference.amazon_id,
+        validate=_AMAZON_ID,
+        metadata={"description": "Its latest completed capture is disputed."},
     )
-    amazon_capture_id = fields.String(validate=_AMAZON_ID)
-    amount = fields.String(
-        validate=validate.Regexp(r"^\d{1,9}(\.\d{1,4})?$"),
+    amazon_capture_id = Text(column=Capture.amazon_id, validate=_AMAZON_ID)
+    amount = Text(
+        validate=validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,4})?\Z"),
         metadata={"description": "Defaults to the most the dispute may claim."},
     )
-    reason = text(max_length=255)
+    reason = Text(column=Dispute.reason)
 
 
 class ResolveSchema(Schema):

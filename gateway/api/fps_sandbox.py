@@ -17,17 +17,15 @@ from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import (
     ControlError,
-    Moment,
     PageQuerySchema,
     body,
-    json_errors,
+    control_api,
     jsonable,
     merchant_or_404,
     next_cursor,
     paged,
     query,
     runtime,
-    text,
 )
 from gateway.domain.lifecycle import Context
 from gateway.domain.money import format_amount, parse_amount
@@ -35,20 +33,21 @@ from gateway.fps import store, tokens, transactions, views
 from gateway.fps.fees import schedule_for
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.fps.states import TokenType
+from gateway.values import EmailAddress, StorableDateTime, Text
 
 bp = Blueprint("fps_sandbox", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>/fps")
-json_errors(bp)
+control_api(bp)
 
 _OUTCOME = validate.OneOf(["Success", "Failure"])
-_AMOUNT = validate.Regexp(r"^\d{1,6}(\.\d{1,2})?$", error="must be an amount like 10.00")
+_AMOUNT = validate.Regexp(r"^[0-9]{1,6}(\.[0-9]{1,2})?\Z", error="must be an amount like 10.00")
 
 
 class FpsBuyerSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text(max_length=128, load_default="Test Buyer")
-    email = fields.Email(load_default="buyer@example.com", validate=validate.Length(max=256))
+    name = Text(column=FpsToken.buyer_name, load_default="Test Buyer")
+    email = EmailAddress(column=FpsToken.buyer_email, load_default="buyer@example.com")
 
 
 class LimitsSchema(Schema):
@@ -56,10 +55,10 @@ class LimitsSchema(Schema):
         unknown = RAISE
 
     #: Most one payment may charge (a Recurring token's amount per period).
-    max_transaction_amount = fields.String(validate=_AMOUNT)
+    max_transaction_amount = Text(validate=_AMOUNT)
     #: Most all payments together may charge (MultiUse, Prepaid, Postpaid).
-    total_amount = fields.String(validate=_AMOUNT)
-    valid_until = Moment()
+    total_amount = Text(validate=_AMOUNT)
+    valid_until = StorableDateTime()
 
 
 class SimulationSchema(Schema):
@@ -75,9 +74,9 @@ class NewFpsTokenSchema(Schema):
         unknown = RAISE
 
     token_type = fields.String(required=True, validate=validate.OneOf([t.value for t in TokenType]))
-    caller_reference = text(max_length=128, min_length=1)
-    friendly_name = text(max_length=128)
-    payment_reason = text(max_length=1024)
+    caller_reference = Text(column=FpsToken.caller_reference, min_length=1)
+    friendly_name = Text(column=FpsToken.friendly_name)
+    payment_reason = Text(max_length=1024)
     #: CC and ACH payments settle after the merchant's settle delay; ABT at once.
     payment_method = fields.String(load_default="CC", validate=validate.OneOf(["CC", "ACH", "ABT"]))
     buyer = fields.Nested(FpsBuyerSchema, load_default=lambda: FpsBuyerSchema().load({}))
@@ -140,7 +139,7 @@ class AccountSchema(Schema):
         # As JSON numbers in the document (apispec would write the Decimal bounds as strings).
         metadata={"minimum": 0, "maximum": 100},
     )
-    fee_fixed = fields.String(required=True, validate=_AMOUNT)
+    fee_fixed = Text(required=True, validate=_AMOUNT)
 
 
 def _minor(text: str | None, field: str) -> int | None:

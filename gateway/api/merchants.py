@@ -17,17 +17,16 @@ from sqlalchemy.orm import Session
 from gateway.api.auth import merchant_tokens_allowed, public
 from gateway.api.sandbox import (
     ControlError,
-    NoControlCharacters,
     PageQuerySchema,
     body,
-    json_errors,
+    control_api,
     merchant_or_404,
     next_cursor,
     paged,
     principal,
     query,
+    row_id,
     runtime,
-    text,
 )
 from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
 from gateway.domain.records import MerchantRecord
@@ -35,13 +34,13 @@ from gateway.runtime import Runtime
 from gateway.store import listings, merchants
 from gateway.store.models import ApiToken, Merchant
 from gateway.tokens import create_merchant_token, delete_merchant_token
+from gateway.values import HttpUrl, Text
 from gateway.wire.render import timestamp
 
 bp = Blueprint("merchants", __name__, url_prefix="/sandbox/api/v1")
-json_errors(bp)
+control_api(bp)
 
-#: Token ids are integer primary keys (32-bit on PostgreSQL).
-TOKEN_ID = "<int(min=1, max=2147483647):token_id>"
+TOKEN = f"/merchants/<seller_id>/tokens/{row_id('token_id', ApiToken.id)}"
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -51,13 +50,11 @@ class MerchantSettingsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text(max_length=128)
-    store_name = text(max_length=128)
-    ipn_url = fields.Url(
-        require_tld=False,
-        schemes={"http", "https"},
+    name = Text(column=Merchant.name)
+    store_name = Text(column=Merchant.store_name)
+    ipn_url = HttpUrl(
+        column=Merchant.ipn_url,
         allow_none=True,
-        validate=validate.Length(max=2048),
         metadata={"description": "Where this merchant's IPNs are posted; null: nowhere."},
     )
     settle_delay_seconds = fields.Integer(
@@ -71,9 +68,9 @@ class MerchantSettingsSchema(Schema):
 
 
 class NewMerchantSchema(MerchantSettingsSchema):
-    seller_id = fields.String(validate=validate.Regexp(r"^[A-Z0-9]{6,32}$"))
-    access_key = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{16,64}$"))
-    secret_key = fields.String(validate=[validate.Length(min=16, max=128), NoControlCharacters()])
+    seller_id = Text(column=Merchant.seller_id, validate=validate.Regexp(r"^[A-Z0-9]{6,}\Z"))
+    access_key = Text(column=Merchant.access_key, validate=validate.Regexp(r"^[A-Za-z0-9]{16,}\Z"))
+    secret_key = Text(column=Merchant.secret_key, min_length=16)
 
 
 class MerchantClockSchema(Schema):
@@ -103,7 +100,7 @@ class MerchantSchema(Schema):
 
 
 class MerchantListQuerySchema(PageQuerySchema):
-    q = text(
+    q = Text(
         max_length=128,
         metadata={"description": "Part of the seller id, name or store name (any case)."},
     )
@@ -122,7 +119,7 @@ class NewApiTokenSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text(max_length=128, load_default="", metadata={"description": "What it is for."})
+    name = Text(column=ApiToken.name, load_default="", metadata={"description": "What it is for."})
 
 
 class ApiTokenSchema(Schema):
@@ -360,7 +357,7 @@ def new_token(seller_id: str) -> ResponseReturnValue:
     return jsonify(rt.db.run(work)), 201
 
 
-@bp.delete(f"/merchants/<seller_id>/tokens/{TOKEN_ID}")
+@bp.delete(TOKEN)
 def delete_token(seller_id: str, token_id: int) -> ResponseReturnValue:
     """Revoke one of a merchant's API tokens, at once.
     ---

@@ -16,14 +16,14 @@ from gateway.api.sandbox import (
     NoBodySchema,
     PageQuerySchema,
     body,
-    json_errors,
+    control_api,
     jsonable,
     merchant_or_404,
     next_cursor,
     paged,
     query,
+    row_id,
     runtime,
-    text,
 )
 from gateway.domain.merchants import now_for
 from gateway.ipn.envelope import CERTIFICATE_PATH
@@ -35,13 +35,13 @@ from gateway.ipn.waiting import find_object, reached
 from gateway.store import listings
 from gateway.store.listings import NotificationEntry
 from gateway.store.models import Notification, NotificationAttempt
+from gateway.values import Text
 
 bp = Blueprint("notifications", __name__)
-json_errors(bp)
+control_api(bp)
 
 MERCHANT = "/sandbox/api/v1/merchants/<seller_id>"
-#: Notification ids are integer primary keys (32-bit on PostgreSQL).
-NOTIFICATION_ID = "<int(min=1, max=2147483647):notification_id>"
+NOTIFICATION = f"{MERCHANT}/notifications/{row_id('notification_id', Notification.id)}"
 #: Where ``gateway ipn-check`` fetches the key (``clients.ipn_check.SIGNING_KEY_PATH``: clients/
 #: does not import the server, and this module does not load clients' cryptography).
 SIGNING_KEY_PATH = "/sandbox/api/v1/ipn/signing-key"
@@ -111,23 +111,30 @@ class NotificationListQuerySchema(PageQuerySchema):
         validate=validate.Length(max=len(DeliveryState)),
         metadata={"description": "Only in these delivery states (repeat for several)."},
     )
-    type = text(max_length=64, metadata={"description": "NotificationType, e.g. PaymentRefund."})
-    object_id = text(max_length=64, metadata={"description": "Only of this object."})
+    type = Text(
+        column=Notification.notification_type,
+        metadata={"description": "NotificationType, e.g. PaymentRefund."},
+    )
+    object_id = Text(
+        column=Notification.object_id, metadata={"description": "Only of this object."}
+    )
 
 
 class WaitQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    object_id = text(
-        max_length=64,
+    object_id = Text(
+        column=Notification.object_id,
         min_length=1,
         required=True,
         metadata={
             "description": "Amazon id of an order reference, authorization, capture, refund, dispute or FPS transaction."
         },
     )
-    state = text(max_length=32, required=True, metadata={"description": "The state to wait for."})
+    state = Text(
+        column=Notification.state, required=True, metadata={"description": "The state to wait for."}
+    )
     acknowledged = fields.Boolean(
         load_default=False,
         metadata={"description": "Also wait for a notification of it in that state to get a 2xx."},
@@ -263,7 +270,7 @@ def list_notifications(seller_id: str) -> ResponseReturnValue:
     return jsonify(paged(rows, lambda _session, entry: notification_json(entry)))
 
 
-@bp.get(f"{MERCHANT}/notifications/{NOTIFICATION_ID}")
+@bp.get(NOTIFICATION)
 def show_notification(seller_id: str, notification_id: int) -> ResponseReturnValue:
     """A notification with its attempts and the exact request each attempt posts.
     ---
@@ -283,7 +290,7 @@ def show_notification(seller_id: str, notification_id: int) -> ResponseReturnVal
     return jsonify(runtime().db.run(work, write=False))
 
 
-@bp.post(f"{MERCHANT}/notifications/{NOTIFICATION_ID}/redeliver")
+@bp.post(f"{NOTIFICATION}/redeliver")
 def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
     """Queue a new delivery of the same message now; the next sweep posts it.
     ---

@@ -33,10 +33,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.routing import IntegerConverter, Rule
 
 from gateway.api.auth import MERCHANT_TOKENS, PUBLIC, access_of, public
-from gateway.api.sandbox import API_PREFIX, ErrorSchema, json_errors
+from gateway.api.sandbox import API_PREFIX, ErrorSchema, control_api
 
 bp = Blueprint("openapi", __name__)
-json_errors(bp)
+control_api(bp)
 
 TITLE = "Amazon Pay simulator: sandbox control API"
 VERSION = "1"
@@ -154,8 +154,24 @@ def build_spec(app: Flask) -> dict[str, Any]:
             operations[method.lower()] = operation_of(view, rule, method)
     for path, (rule, operations) in paths.items():
         spec.path(path=path, operations=operations, parameters=_path_parameters(rule))
-    document: dict[str, Any] = spec.to_dict()
+    document: dict[str, Any] = _ecma_patterns(spec.to_dict())
     return document
+
+
+def _ecma_patterns(node: Any) -> Any:
+    """Patterns as ECMA-262 regular expressions, the dialect OpenAPI names: the schemas end
+    theirs with Python's ``\\Z`` (``$`` would let a trailing newline through), which is ECMA's
+    ``$`` without the multiline flag."""
+    if isinstance(node, dict):
+        return {
+            key: value.replace("\\Z", "$")
+            if key == "pattern" and isinstance(value, str)
+            else _ecma_patterns(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_ecma_patterns(item) for item in node]
+    return node
 
 
 def spec_of(app: Flask) -> dict[str, Any]:

@@ -16,17 +16,15 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import (
-    Moment,
     PageQuerySchema,
     body,
-    json_errors,
+    control_api,
     jsonable,
     merchant_or_404,
     next_cursor,
     paged,
     query,
     runtime,
-    text,
 )
 from gateway.domain.money import CURRENCY_EXPONENTS, format_amount
 from gateway.domain.order_references import create_order_reference, get_order_reference
@@ -38,56 +36,68 @@ from gateway.domain.states import (
 )
 from gateway.store import listings
 from gateway.store.listings import AmountRange, OrderRow, PaymentRow
-from gateway.store.models import OrderReference
+from gateway.store.models import Capture, OrderReference
+from gateway.values import EmailAddress, StorableDateTime, Text
 from gateway.wire import views
 from gateway.wire.render import timestamp
 
 bp = Blueprint("orders", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>")
-json_errors(bp)
+control_api(bp)
 
 _CURRENCY = validate.OneOf(sorted(CURRENCY_EXPONENTS))
 #: An Amazon id as a filter: letters, digits and dashes (the longest are 48 characters).
-_AMAZON_ID = [validate.Length(max=48), validate.Regexp(r"^[A-Za-z0-9-]*$")]
+_AMAZON_ID = validate.Regexp(r"^[A-Za-z0-9-]*\Z")
 #: An amount as a filter or in a body: up to 9 digits and 4 decimals (checked against the
 #: currency where it becomes money).
-_AMOUNT = validate.Regexp(r"^\d{1,9}(\.\d{1,4})?$", error="must be an amount such as 10.00")
+_AMOUNT = validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,4})?\Z", error="must be an amount such as 10.00")
 
 
 # --- the buyer's checkout ------------------------------------------------------------------------
+
+
+#: The most characters of what a buyer enters in the widget (names, addresses, phone, email),
+#: kept as JSON on the order reference. A choice: Amazon documents no limits for them.
+_WIDGET_TEXT = 256
+
+
+def _widget_text(**kwargs: Any) -> Text:
+    return Text(max_length=_WIDGET_TEXT, **kwargs)
 
 
 class BuyerSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    name = text(max_length=256, load_default="Sandbox Buyer")
-    email = fields.Email(load_default="buyer@example.com", validate=validate.Length(max=256))
-    phone = text(max_length=64, load_default="800-000-0000")
+    name = _widget_text(load_default="Sandbox Buyer")
+    email = EmailAddress(load_default="buyer@example.com", max_length=_WIDGET_TEXT)
+    phone = _widget_text(load_default="800-000-0000")
 
 
 class DestinationSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text(max_length=256, load_default="Sandbox Buyer")
-    address_line1 = text(max_length=256, load_default="410 Terry Ave N")
-    address_line2 = text(max_length=256)
-    address_line3 = text(max_length=256)
-    city = text(max_length=128, load_default="Seattle")
-    county = text(max_length=128)
-    district = text(max_length=128)
-    state_or_region = text(max_length=128, load_default="WA")
-    postal_code = text(max_length=32, load_default="98109")
-    country_code = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
-    phone = text(max_length=64, load_default="800-000-0000")
+    name = _widget_text(load_default="Sandbox Buyer")
+    address_line1 = _widget_text(load_default="410 Terry Ave N")
+    address_line2 = _widget_text()
+    address_line3 = _widget_text()
+    city = _widget_text(load_default="Seattle")
+    county = _widget_text()
+    district = _widget_text()
+    state_or_region = _widget_text(load_default="WA")
+    postal_code = _widget_text(load_default="98109")
+    country_code = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}\Z"))
+    phone = _widget_text(load_default="800-000-0000")
 
 
 class PaymentMethodSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = text(max_length=64, load_default="Visa")
-    account_number_tail = fields.String(load_default="11", validate=validate.Regexp(r"^\d{2,4}$"))
+    name = _widget_text(load_default="Visa")
+    account_number_tail = fields.String(
+        load_default="11", validate=validate.Regexp(r"^[0-9]{2,4}\Z")
+    )
     use_amazon_balance_first = fields.Boolean(load_default=False)
 
 
@@ -99,12 +109,12 @@ class NewOrderReferenceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    amount = fields.String(
+    amount = Text(
         validate=_AMOUNT,
         metadata={"description": "Order total, e.g. 100.00 (checked against the currency)."},
     )
-    currency_code = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    seller_note = text(max_length=1024)
+    currency_code = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}\Z"))
+    seller_note = Text(max_length=1024)
     buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
     #: ``null`` leaves it unset (the order reference then has a ShippingAddressNotSet constraint).
     destination = fields.Nested(
@@ -207,15 +217,19 @@ def _states(
 
 class OrderListQuerySchema(PageQuerySchema):
     state = _states(OrderReferenceState)
-    created_from = Moment(metadata={"description": "Created at or after (ISO 8601, offset)."})
-    created_to = Moment(metadata={"description": "Created before (ISO 8601, with offset)."})
-    amount_min = fields.String(
+    created_from = StorableDateTime(
+        metadata={"description": "Created at or after (ISO 8601, with offset)."}
+    )
+    created_to = StorableDateTime(
+        metadata={"description": "Created before (ISO 8601, with offset)."}
+    )
+    amount_min = Text(
         validate=_AMOUNT, metadata={"description": "Order total at least this, e.g. 10.00."}
     )
-    amount_max = fields.String(
+    amount_max = Text(
         validate=_AMOUNT, metadata={"description": "Order total at most this, e.g. 250."}
     )
-    q = text(
+    q = Text(
         max_length=128,
         metadata={
             "description": "An Amazon id of the order or of its authorizations, captures or "
@@ -314,8 +328,10 @@ def list_orders(seller_id: str) -> ResponseReturnValue:
 
 
 class PaymentListQuerySchema(PageQuerySchema):
-    amazon_order_reference_id = fields.String(
-        validate=_AMAZON_ID, metadata={"description": "Only of this order reference."}
+    amazon_order_reference_id = Text(
+        column=OrderReference.amazon_id,
+        validate=_AMAZON_ID,
+        metadata={"description": "Only of this order reference."},
     )
 
 
@@ -329,8 +345,10 @@ class CaptureListQuerySchema(PaymentListQuerySchema):
 
 class RefundListQuerySchema(PaymentListQuerySchema):
     state = _states(RefundState)
-    amazon_capture_id = fields.String(
-        validate=_AMAZON_ID, metadata={"description": "Only of this capture."}
+    amazon_capture_id = Text(
+        column=Capture.amazon_id,
+        validate=_AMAZON_ID,
+        metadata={"description": "Only of this capture."},
     )
 
 

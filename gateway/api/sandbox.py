@@ -1,8 +1,9 @@
 """What every view of the sandbox control API (JSON under ``/sandbox/api/v1``) shares.
 
 - One error shape: ``{"error": {"code": ..., "message": ..., "fields"?: {...}}}`` with a
-  matching HTTP status (``json_errors`` installs it on a blueprint), the message naming the
-  field at fault.
+  matching HTTP status, the message naming the field at fault, and path parameters and query
+  arguments checked for control characters before a view reads them (``control_api`` installs
+  both on a blueprint).
 - One JSON body reader, ``body(SchemaClass)``, and one query reader, ``query(SchemaClass)``:
   the same marshmallow classes the views' OpenAPI docstrings name (``gateway.api.openapi``), so
   the document cannot drift from what is accepted (``tests/api/test_openapi.py`` checks each
@@ -14,23 +15,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from werkzeug.exceptions import HTTPException
 
+from gateway import strict_json
 from gateway.domain.records import MerchantRecord
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
 from gateway.store import merchants
 from gateway.store.paging import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
 from gateway.tokens import ADMIN, Principal
+from gateway.values import Text, first_unreadable, row_id_range
 from gateway.wire.render import timestamp
 
 T = TypeVar("T")
@@ -74,11 +76,29 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     return response
 
 
-def json_errors(blueprint: Blueprint) -> None:
-    """Every error of ``blueprint`` answers JSON: the one error format of the control API."""
+def _refuse_unreadable_inputs() -> None:
+    """Path parameters and query arguments with a control character are refused, naming the
+    parameter, before any view uses them (PostgreSQL refuses NUL in a query)."""
+    for where, values in (("path", request.view_args or {}), ("query", request.args)):
+        texts = {name: value for name, value in values.items() if isinstance(value, str)}
+        problem = first_unreadable(texts)
+        if problem is not None:
+            name, message = problem
+            raise ControlError(
+                400,
+                "InvalidParameterValue",
+                f"The {where} parameter {name!r} is invalid: {message}.",
+                {name: [message]},
+            )
+
+
+def control_api(blueprint: Blueprint) -> None:
+    """What every blueprint of the control API shares: every error answers JSON (its one error
+    format), and path parameters and query arguments are checked before a view reads them."""
     blueprint.register_error_handler(ControlError, _control_error)
     blueprint.register_error_handler(GatewayError, _domain_error)
     blueprint.register_error_handler(HTTPException, http_error)
+    blueprint.before_request(_refuse_unreadable_inputs)
 
 
 def runtime() -> Runtime:
@@ -118,9 +138,11 @@ def _invalid(where: str, error: ValidationError) -> ControlError:
 def body(schema_class: type[Schema]) -> dict[str, Any]:
     """The JSON body, validated by ``schema_class``; an empty body is ``{}``.
 
-    A body must be sent as ``Content-Type: application/json`` (or ``application/*+json``): any
-    other type is refused with 415 rather than read some other way or ignored (a form body
-    would otherwise vanish into ``request.form``).
+    The one reader of the control API's request bodies. A body must be sent as
+    ``Content-Type: application/json`` (or ``application/*+json``): any other type is refused
+    with 415 rather than read some other way or ignored (a form body would otherwise vanish into
+    ``request.form``). Anything that is not a JSON object of finite numbers is InvalidJson,
+    however it fails (bad UTF-8, NaN, ``1e400``, nesting deep enough to exhaust the parser).
     """
     raw = request.get_data(cache=True, parse_form_data=False)
     if not raw.strip():
@@ -134,9 +156,11 @@ def body(schema_class: type[Schema]) -> dict[str, Any]:
         )
     else:
         try:
-            payload = json.loads(raw)
-        except (ValueError, RecursionError):
-            raise ControlError(400, "InvalidJson", "The request body is not valid JSON.") from None
+            payload = strict_json.loads(raw)
+        except ValueError as exc:
+            raise ControlError(
+                400, "InvalidJson", f"The request body is not valid JSON: {exc}"
+            ) from None
     if not isinstance(payload, dict):
         raise ControlError(400, "InvalidJson", "The request body must be a JSON object.")
     try:
@@ -175,52 +199,21 @@ def query(schema_class: type[Schema]) -> dict[str, Any]:
     return data
 
 
+def row_id(name: str, column: QueryableAttribute[Any]) -> str:
+    """A route's ``<int:name>`` part bounded to the ids ``column`` can hold: an id no row can
+    have (2147483648 for an int4 column) matches no route and is a 404, not a database error."""
+    least, most = row_id_range(column)
+    return f"<int(min={least}, max={most}):{name}>"
+
+
 def merchant_or_404(session: Session, seller_id: str) -> MerchantRecord:
-    merchant = merchants.by_seller_id(session, seller_id) if _printable(seller_id) else None
+    merchant = merchants.by_seller_id(session, seller_id)
     if merchant is None:
         raise ControlError(404, "MerchantNotFound", f"No merchant with seller id {seller_id!r}.")
     return merchant
 
 
-def _printable(text: str) -> bool:
-    # A seller id never holds control characters; PostgreSQL refuses a NUL in any text.
-    return text.isprintable() and len(text) <= 64
-
-
 # --- shared schemas ------------------------------------------------------------------------------
-
-
-class NoControlCharacters(validate.Validator):
-    """Text without control characters (PostgreSQL cannot store NUL; none belongs in a value)."""
-
-    error = "must not contain control characters"
-
-    def __call__(self, value: str) -> str:
-        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
-            raise ValidationError(self.error)
-        return value
-
-
-class Moment(fields.AwareDateTime):
-    """An ISO 8601 instant with its offset, between the years 1900 and 9998 in UTC (an instant
-    at the calendar's edge, such as 0001-01-01T00:00:00+01:00, has no UTC form to store)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            in_utc = moment.astimezone(UTC)
-        except OverflowError:
-            raise self.make_error("invalid", input=value, obj_type="datetime") from None
-        if not 1900 <= in_utc.year <= 9998:
-            raise ValidationError("must be between the years 1900 and 9998")
-        return in_utc
-
-
-def text(*, max_length: int, min_length: int | None = None, **options: Any) -> fields.String:
-    """A text field of at most ``max_length`` characters (its column's size) and no control
-    characters."""
-    checks = [validate.Length(min=min_length, max=max_length), NoControlCharacters()]
-    return fields.String(validate=checks, **options)
 
 
 class NoBodySchema(Schema):
@@ -255,10 +248,7 @@ class PageQuerySchema(Schema):
         validate=validate.Range(1, MAX_LIMIT),
         metadata={"description": f"Items per page (default {DEFAULT_LIMIT}, most {MAX_LIMIT})."},
     )
-    cursor = fields.String(
-        validate=[validate.Length(max=512), NoControlCharacters()],
-        metadata={"description": "The `next` of the previous page."},
-    )
+    cursor = Text(max_length=512, metadata={"description": "The `next` of the previous page."})
 
 
 def next_cursor() -> fields.String:

@@ -127,7 +127,7 @@ def test_unknown_and_other_merchants_ids_are_not_found(control, seeded, method, 
         assert answer.json["error"]["code"] == code
 
 
-@pytest.mark.parametrize("seller", ["ANOBODY", "A%00B", "A" * 300])
+@pytest.mark.parametrize("seller", ["ANOBODY", "A" * 300])
 def test_an_unknown_merchant_is_404_on_every_merchant_path(control, seller):
     for method, path in [
         ("GET", ""),
