@@ -182,7 +182,10 @@ def orders(
     if amount is not None:
         statement = statement.where(_amount_between(o, amount))
     if search:
-        statement = statement.where(_order_search(o, search))
+        # The matching orders first, each by an index (an Amazon id is unique, a seller order id
+        # indexed per merchant): left in the one statement, an OR of the two made SQLite walk
+        # the merchant's whole date index instead (100 ms for 100,000 orders, against 1 ms).
+        statement = statement.where(o.id.in_(_order_ids_matching(session, merchant_id, search)))
     rows = page(
         session,
         statement,
@@ -238,9 +241,15 @@ def _floor(value: Decimal) -> int:
     return int(value.to_integral_value(rounding="ROUND_FLOOR"))
 
 
-def _order_search(o: type[OrderReference], text: str) -> ColumnElement[bool]:
+def _order_ids_matching(session: Session, merchant_id: int, text: str) -> list[int]:
+    o = OrderReference
     text = text.strip()
-    return or_(o.amazon_id == text[:ORDER_ID_LENGTH], o.seller_order_id == text)
+    by_amazon_id = select(o.id).where(
+        o.amazon_id == text[:ORDER_ID_LENGTH], o.merchant_id == merchant_id
+    )
+    by_seller_order_id = select(o.id).where(o.merchant_id == merchant_id, o.seller_order_id == text)
+    found = {*session.scalars(by_amazon_id), *session.scalars(by_seller_order_id)}
+    return sorted(found)
 
 
 def _captured_and_refunded(session: Session, order_ids: list[int]) -> dict[int, tuple[int, int]]:
