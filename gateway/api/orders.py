@@ -417,17 +417,18 @@ def payment_summary_json(row: PaymentRow) -> dict[str, Any]:
 
 
 def _payment_list(
-    seller_id: str, listing: Any, args: dict[str, Any], **filters: Any
+    seller_id: str, kind: str, args: dict[str, Any], parent_id: str | None = None
 ) -> ResponseReturnValue:
     def rows(session: Session) -> Any:
-        return listing(
+        return listings.payments(
             session,
+            kind,
             merchant_or_404(session, seller_id).id,
             states=args.get("state", ()),
             order_id=args.get("amazon_order_reference_id"),
+            parent_id=parent_id,
             cursor=args.get("cursor"),
             limit=args["limit"],
-            **filters,
         )
 
     return jsonify(paged(rows, lambda _session, row: payment_summary_json(row)))
@@ -449,7 +450,7 @@ def list_authorizations(seller_id: str) -> ResponseReturnValue:
             schema: AuthorizationPageSchema
     """
     args = query(AuthorizationListQuerySchema)
-    return _payment_list(seller_id, listings.authorizations, args)
+    return _payment_list(seller_id, "Authorization", args)
 
 
 @bp.get("/captures")
@@ -468,7 +469,7 @@ def list_captures(seller_id: str) -> ResponseReturnValue:
             schema: CapturePageSchema
     """
     args = query(CaptureListQuerySchema)
-    return _payment_list(seller_id, listings.captures, args)
+    return _payment_list(seller_id, "Capture", args)
 
 
 @bp.get("/refunds")
@@ -487,6 +488,4 @@ def list_refunds(seller_id: str) -> ResponseReturnValue:
             schema: RefundPageSchema
     """
     args = query(RefundListQuerySchema)
-    return _payment_list(
-        seller_id, listings.refunds, args, capture_id=args.get("amazon_capture_id")
-    )
+    return _payment_list(seller_id, "Refund", args, args.get("amazon_capture_id"))

@@ -306,49 +306,34 @@ class _PaymentKind:
     settled_column: str | None
 
 
-_AUTHORIZATIONS = _PaymentKind("Authorization", Authorization, None, None, "captured_minor")
-_CAPTURES = _PaymentKind("Capture", Capture, Authorization, "authorization_id", "refunded_minor")
-_REFUNDS = _PaymentKind("Refund", Refund, Capture, "capture_id", None)
+#: The payment kinds a list is of, by ``PaymentRow.kind``.
+PAYMENT_KINDS = {
+    kind.name: kind
+    for kind in (
+        _PaymentKind("Authorization", Authorization, None, None, "captured_minor"),
+        _PaymentKind("Capture", Capture, Authorization, "authorization_id", "refunded_minor"),
+        _PaymentKind("Refund", Refund, Capture, "capture_id", None),
+    )
+}
 
 
-def authorizations(
+def payments(
     session: Session,
+    kind: str,
     merchant_id: int,
     *,
     states: Sequence[str] = (),
     order_id: str | None = None,
+    parent_id: str | None = None,
     cursor: str | None = None,
     limit: int,
 ) -> Page[PaymentRow]:
-    """A merchant's authorizations, newest first; of one order reference if ``order_id``."""
-    return _payments(session, _AUTHORIZATIONS, merchant_id, states, order_id, None, cursor, limit)
-
-
-def captures(
-    session: Session,
-    merchant_id: int,
-    *,
-    states: Sequence[str] = (),
-    order_id: str | None = None,
-    cursor: str | None = None,
-    limit: int,
-) -> Page[PaymentRow]:
-    """A merchant's captures, newest first; of one order reference if ``order_id``."""
-    return _payments(session, _CAPTURES, merchant_id, states, order_id, None, cursor, limit)
-
-
-def refunds(
-    session: Session,
-    merchant_id: int,
-    *,
-    states: Sequence[str] = (),
-    order_id: str | None = None,
-    capture_id: str | None = None,
-    cursor: str | None = None,
-    limit: int,
-) -> Page[PaymentRow]:
-    """A merchant's refunds, newest first; of one order reference or capture if given."""
-    return _payments(session, _REFUNDS, merchant_id, states, order_id, capture_id, cursor, limit)
+    """A merchant's authorizations, captures or refunds (``kind``), newest first; of one order
+    reference if ``order_id``, of one authorization or capture if ``parent_id`` (the capture a
+    refund belongs to, the authorization a capture belongs to)."""
+    return _payments(
+        session, PAYMENT_KINDS[kind], merchant_id, states, order_id, parent_id, cursor, limit
+    )
 
 
 def _payments(
