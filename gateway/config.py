@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from gateway.private_files import private_dir
+
 
 class ConfigError(Exception):
     """A setting the simulator cannot start with. The message is one line: the problem and what
@@ -24,6 +26,10 @@ class ConfigError(Exception):
 
 #: URL schemes a ``database_url`` may use (SQLAlchemy dialect, optionally ``+driver``).
 SUPPORTED_SCHEMES = ("sqlite", "postgresql")
+
+#: See ``Settings.drained_body_bytes``: reading 16 MiB that is thrown away takes tens of
+#: milliseconds on loopback, and lets a client see its error instead of a reset connection.
+DRAINED_BODY_BYTES = 16 * 1024 * 1024
 
 #: Where the seeded sandbox data ships: ``sandbox_data/`` beside the package.
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "sandbox_data"
@@ -84,6 +90,14 @@ class Settings:
         return self.require_token or not is_loopback(self.host)
 
     @property
+    def drained_body_bytes(self) -> int:
+        """Longest body a request may carry and still leave its connection usable when the
+        application answers without reading it (a 404, a 405, a body over
+        ``max_request_bytes``): ``gateway.api.keepalive`` reads the rest before the answer goes
+        out. A longer one is answered ``Connection: close`` unread (``gateway.server``)."""
+        return max(DRAINED_BODY_BYTES, self.max_request_bytes)
+
+    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'gateway.sqlite3'}"
 
@@ -123,12 +137,13 @@ def check_database_url(url: str) -> None:
 
 
 def ensure_data_dir(path: Path) -> None:
-    """Create the data dir if needed and check that files can be made in it."""
+    """Create the data dir if needed (0700: it holds secrets) and check that files can be made
+    in it."""
     hint = "pass --data-dir (or set GATEWAY_DATA_DIR) to a folder you can write"
     if path.exists() and not path.is_dir():
         raise ConfigError(f"the data dir {path} is a file, not a folder; {hint}")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
     except OSError as exc:
         raise ConfigError(f"cannot create the data dir {path}: {exc.strerror}; {hint}") from None
     try:

@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.private_files import PRIVATE_FILE
 from gateway.store.models import ApiToken, Merchant
 
 ADMIN_TOKEN_FILE = "admin-token"
@@ -143,7 +144,7 @@ def ensure_admin_token(data_dir: Path) -> str:
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(new_token(ADMIN_PREFIX) + "\n")
-        os.chmod(temp, 0o600)
+        os.chmod(temp, PRIVATE_FILE)
         with contextlib.suppress(FileExistsError):
             os.link(temp, data_dir / ADMIN_TOKEN_FILE)
     finally:

@@ -74,13 +74,18 @@ def create_order_reference(
     return oro
 
 
-def get_order_reference(ctx: Context, amazon_id: str) -> OrderReference:
+def get_order_reference(
+    ctx: Context, amazon_id: str, *, for_update: bool = False
+) -> OrderReference:
+    """The merchant's order reference; ``for_update`` locks it (an operation that changes it or
+    what hangs on it)."""
     return find_owned(
         ctx.session,
         OrderReference,
         ctx.merchant,
         amazon_id,
         InvalidOrderReferenceId(f"The OrderReferenceId {amazon_id} is invalid."),
+        for_update=for_update,
     )
 
 
@@ -109,7 +114,7 @@ def set_order_reference_details(
     custom_information: str | None = None,
     supplementary_data: str | None = None,
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     if oro.state != O.DRAFT:
         raise OrderReferenceNotModifiable(
             f"OrderReference {oro.amazon_id} is not in draft state and cannot be modified "
@@ -136,7 +141,7 @@ def confirm_order_reference(
     authorization_amount: str | None = None,
     authorization_currency: str | None = None,
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     if oro.state != O.DRAFT:
         raise InvalidOrderReferenceStatus(
             f"OrderReference {oro.amazon_id} is in {oro.state} state; "
@@ -163,7 +168,7 @@ def confirm_order_reference(
 def cancel_order_reference(
     ctx: Context, amazon_order_reference_id: str, reason: str | None = None
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     if oro.state not in (O.DRAFT, O.OPEN, O.SUSPENDED):
         raise InvalidOrderReferenceStatus(
             f"OrderReference {oro.amazon_id} is in {oro.state} state and cannot be canceled."
@@ -186,7 +191,7 @@ def cancel_order_reference(
 def close_order_reference(
     ctx: Context, amazon_order_reference_id: str, reason: str | None = None
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     directive = simulation.parse(reason, "CloseOrderReference")
     if oro.state not in (O.OPEN, O.SUSPENDED):
         raise InvalidOrderReferenceStatus(

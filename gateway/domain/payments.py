@@ -50,12 +50,23 @@ def _unknown(amazon_id: str) -> InvalidTransactionId:
     return InvalidTransactionId(f"The transaction id {amazon_id} is invalid.")
 
 
-def get_authorization(ctx: Context, amazon_id: str) -> Authorization:
-    return find_owned(ctx.session, Authorization, ctx.merchant, amazon_id, _unknown(amazon_id))
+def get_authorization(ctx: Context, amazon_id: str, *, for_update: bool = False) -> Authorization:
+    """The merchant's authorization; ``for_update`` locks it, its order reference first."""
+    return find_owned(
+        ctx.session,
+        Authorization,
+        ctx.merchant,
+        amazon_id,
+        _unknown(amazon_id),
+        for_update=for_update,
+    )
 
 
-def get_capture(ctx: Context, amazon_id: str) -> Capture:
-    return find_owned(ctx.session, Capture, ctx.merchant, amazon_id, _unknown(amazon_id))
+def get_capture(ctx: Context, amazon_id: str, *, for_update: bool = False) -> Capture:
+    """The merchant's capture; ``for_update`` locks it, its order reference first."""
+    return find_owned(
+        ctx.session, Capture, ctx.merchant, amazon_id, _unknown(amazon_id), for_update=for_update
+    )
 
 
 def refund_record(ctx: Context, amazon_id: str) -> RefundRecord:
@@ -100,7 +111,9 @@ def authorize(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    # Locked: the authorizations' sum below is checked against what is committed, and a
+    # concurrent Authorize on this order waits for this one.
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     replay = replayed_object_id(ctx, reference_id, "Authorize", params)
     if replay is not None:
         return get_authorization(ctx, replay)
@@ -208,7 +221,7 @@ def resolve_authorization(
 def close_authorization(
     ctx: Context, amazon_authorization_id: str, reason: str | None = None
 ) -> Authorization:
-    auth = get_authorization(ctx, amazon_authorization_id)
+    auth = get_authorization(ctx, amazon_authorization_id, for_update=True)
     if auth.state not in (A.OPEN, A.PENDING):
         raise InvalidAuthorizationStatus(
             f"Authorization {auth.amazon_id} is in {auth.state} state and cannot be closed."
@@ -236,7 +249,8 @@ def capture(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    auth = get_authorization(ctx, amazon_authorization_id)
+    # Locked, with its order reference, which the capture may close (``_after_capture``).
+    auth = get_authorization(ctx, amazon_authorization_id, for_update=True)
     replay = replayed_object_id(ctx, reference_id, "Capture", params)
     if replay is not None:
         return get_capture(ctx, replay)
@@ -379,8 +393,9 @@ def refund(
             f"{cap.amazon_id}: {format_amount(remaining, currency)} {currency} remain "
             "(captured amount plus the lesser of 15% or 75, less refunds already requested)."
         )
-    # Counted now, while Pending, so concurrent refunds cannot overshoot; the version check makes
-    # the losing one of two racing requests retry (``Database.run``) and see this sum.
+    # Counted now, while Pending, so concurrent refunds cannot overshoot. The capture was read
+    # locked (``refunds.refund_source``): a concurrent Refund waits, then reads this sum; the
+    # version check stays as the compare-and-set's guard.
     refunds.reserve(ctx.session, cap, amount_minor)
     ref = new_refund(
         ctx,
