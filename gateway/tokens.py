@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.private_files import PRIVATE_FILE
+from gateway.private_files import PRIVATE_FILE, private_file
 from gateway.store.models import ApiToken, Merchant
 
 ADMIN_TOKEN_FILE = "admin-token"
@@ -139,6 +139,7 @@ def ensure_admin_token(data_dir: Path) -> str:
     """
     existing = read_admin_token(data_dir)
     if existing is not None:
+        private_file(data_dir / ADMIN_TOKEN_FILE)  # tightened if an older version left it open
         return existing
     fd, temp = tempfile.mkstemp(dir=data_dir, prefix=".admin-token-", suffix=".tmp")
     try:
