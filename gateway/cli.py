@@ -100,6 +100,18 @@ def cli(verbose: bool) -> None:
     default=None,
     help="Do not log a line per request (or set GATEWAY_ACCESS_LOG=0).",
 )
+@click.option(
+    "--require-token",
+    is_flag=True,
+    default=None,
+    help="Require a token on the sandbox control API on loopback too (always required on "
+    "other addresses; or set GATEWAY_REQUIRE_TOKEN=1).",
+)
+@click.option(
+    "--admin-token",
+    help="The sandbox control API's admin token (default: $GATEWAY_ADMIN_TOKEN, else one "
+    "generated into the data dir and shown in the banner).",
+)
 def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any) -> None:
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
     from gateway.server import GatewayServer, listen, listen_https
@@ -215,6 +227,11 @@ def worker(interval: float | None, **options: Any) -> None:
     "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
 )
 @click.option(
+    "--token",
+    help="The simulator's admin token, where it requires one (default: $GATEWAY_ADMIN_TOKEN, "
+    "else the admin-token file of .gateway-data or $GATEWAY_DATA_DIR if there is one).",
+)
+@click.option(
     "--timeout",
     type=float,
     default=10.0,
@@ -227,6 +244,7 @@ def ipn_check(
     data_dir: str | None,
     seller_id: str,
     as_json: bool,
+    token: str | None,
     timeout: float,
 ) -> None:
     """Check a webhook receiver at URL: genuine IPNs accepted, forgeries refused.
@@ -245,10 +263,14 @@ def ipn_check(
         run_ipn_check,
     )
 
-    base = (simulator or _settings().resolved_public_url).rstrip("/")
+    settings = _settings()
+    base = (simulator or settings.resolved_public_url).rstrip("/")
     if data_dir is None:
+        from gateway.tokens import read_admin_token
+
+        token = token or settings.admin_token or read_admin_token(settings.data_dir)
         try:
-            signer = fetch_simulator_signer(base, timeout=timeout)
+            signer = fetch_simulator_signer(base, timeout=timeout, token=token)
         except SignerUnavailable as exc:
             raise StartupFailed(str(exc)) from None
     else:
@@ -295,10 +317,11 @@ def _print_banner(runtime: Runtime, seeded: bool, https: tuple[TlsFiles, bool] |
         + (" (new, seeded from sandbox_data/)" if seeded else ""),
         f"  Off-Amazon Payments API: {base}/OffAmazonPayments_Sandbox/2013-01-01",
         f"  FPS API:                 {base}/",
-        f"  sandbox control API:     {base}/sandbox/api/v1",
+        f"  sandbox control API:     {base}/sandbox/api/v1 (reference: {base}/sandbox/api/docs)",
+        *(_https_banner(settings, *https) if https is not None else []),
+        f"  admin token:             {runtime.admin_token}"
+        + ("" if settings.token_required else " (not required on loopback)"),
     ]
-    if https is not None:
-        lines += _https_banner(settings, *https)
     for merchant in merchants:
         lines += [
             f"  merchant {merchant.seller_id}:",

@@ -147,7 +147,7 @@ class OrderReference(Lifecycle, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     expires_at: Mapped[datetime]
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
     amount_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -187,7 +187,14 @@ class OrderReference(Lifecycle, Base):
     )
 
     __mapper_args__ = {"version_id_col": Versioned.version}
-    __table_args__ = (Index("ix_order_references_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_order_references_due", "state", "due_at"),
+        # The sandbox API's order list (gateway.store.listings): a merchant's orders newest
+        # first, all of them or in one state, paged by (created_at, id) without a sort.
+        Index("ix_order_references_merchant_created", "merchant_id", "created_at", "id"),
+        Index("ix_order_references_merchant_state", "merchant_id", "state", "created_at", "id"),
+        Index("ix_order_references_merchant_seller_order", "merchant_id", "seller_order_id"),
+    )
 
 
 class Authorization(Lifecycle, Base):
@@ -330,7 +337,7 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     #: Amazon's NotificationType: PaymentRefund, PaymentCapture, PaymentAuthorize, ...
     notification_type: Mapped[str] = mapped_column(String(64))
     #: The object kind (OrderReference, Authorization, Capture, Refund, Chargeback ...) and id.
@@ -350,7 +357,12 @@ class Notification(Base):
     #: Extra data for notification kinds without a row of their own (disputes).
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    __table_args__ = (Index("ix_notifications_due", "delivery_state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "delivery_state", "next_attempt_at"),
+        # A merchant's notifications (IPN delivery finds the merchants with due ones), and the
+        # sandbox API's list of them in one delivery state, newest first.
+        Index("ix_notifications_merchant_state", "merchant_id", "delivery_state", "id"),
+    )
 
 
 class NotificationMessage(Base):
@@ -394,3 +406,22 @@ class NotificationAttempt(Base):
     response_snippet: Mapped[str | None] = mapped_column(Text, default=None)
     #: What the attempt led to: acknowledged, retry, failed (a duplicate copy: duplicate).
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """A per-merchant token of the sandbox control API (``gateway.domain.api_tokens``).
+
+    Only a SHA-256 digest of the token is kept: the token is shown once, when it is made. A
+    token is 32 random bytes, so a plain digest (no salt, no slow hash) cannot be reversed.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    #: Hex SHA-256 of the whole token.
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The token's first characters, shown in lists to tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
