@@ -29,6 +29,7 @@ def create_app(
     from gateway.api import (
         access_log,
         auth,
+        billing_agreements,
         control,
         fps,
         fps_sandbox,
@@ -59,6 +60,7 @@ def create_app(
     app.register_blueprint(merchants.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(billing_agreements.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.domain import simulation
+from gateway.domain import agreement_payments, simulation
 from gateway.domain.idempotency import claim, replay_of, replayed_object_id
 from gateway.domain.lifecycle import Context, created, inserted, plan, transition
 from gateway.domain.merchants import find_owned
@@ -117,6 +117,38 @@ def authorize(
     replay = replayed_object_id(ctx, reference_id, "Authorize", params)
     if replay is not None:
         return get_authorization(ctx, replay)
+    auth = new_authorization(
+        ctx,
+        oro,
+        reference_id,
+        amount,
+        currency,
+        transaction_timeout=transaction_timeout,
+        capture_now=capture_now,
+        seller_note=seller_note,
+        soft_descriptor=soft_descriptor,
+    )
+    claim(ctx, reference_id, "Authorize", params, auth.amazon_id)
+    return auth
+
+
+def new_authorization(
+    ctx: Context,
+    oro: OrderReference,
+    reference_id: str,
+    amount: str,
+    currency: str,
+    *,
+    transaction_timeout: int,
+    capture_now: bool,
+    seller_note: str | None,
+    soft_descriptor: str | None,
+    operation: str = "Authorize",
+) -> Authorization:
+    """An authorization on ``oro`` for a reference id not used yet: Authorize's checks, its
+    simulation and its outcome. The caller keeps the reference id (Authorize, or
+    AuthorizeOnBillingAgreement with parameters of its own), and names itself as ``operation``
+    in simulation errors."""
     if oro.state != O.OPEN:
         raise InvalidOrderReferenceStatus(
             f"OrderReference {oro.amazon_id} is in {oro.state} state; "
@@ -124,8 +156,9 @@ def authorize(
         )
     _check_currency(currency, oro.currency, "AuthorizationAmount.CurrencyCode")
     amount_minor = parse_amount(amount, currency, "AuthorizationAmount.Amount")
-    directive = simulation.parse(seller_note, "Authorize")
+    directive = simulation.parse(seller_note, operation)
     _check_authorization_total(oro, amount_minor)
+    agreement_payments.check_authorization(ctx, oro, amount_minor)
 
     auth = Authorization(
         amazon_id=ctx.ids.child_id(oro.amazon_id, "A"),
@@ -159,7 +192,6 @@ def authorize(
         delay = min(ctx.merchant.settle_delay_seconds, transaction_timeout * 60)
         plan(auth, ctx.now + timedelta(seconds=delay), state, reason)
         created(ctx, auth)
-    claim(ctx, reference_id, "Authorize", params, auth.amazon_id)
     return auth
 
 
@@ -214,6 +246,9 @@ def resolve_authorization(
             if minutes is not None:
                 # The buyer "updates the payment method" after N minutes (reference §1.8).
                 plan(oro, ctx.now + timedelta(minutes=minutes), O.OPEN)
+        agreement_payments.suspend_for_declined_payment_method(
+            ctx, oro, options.get("PaymentMethodUpdateTimeInMins")
+        )
     elif (state, reason) == (A.DECLINED, "AmazonRejected") and oro.state in (O.OPEN, O.SUSPENDED):
         transition(ctx, oro, O.CLOSED, "AmazonClosed")
 

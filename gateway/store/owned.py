@@ -19,9 +19,15 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from gateway.store.models import Authorization, Capture, Dispute, OrderReference
+from gateway.store.models import (
+    Authorization,
+    BillingAgreement,
+    Capture,
+    Dispute,
+    OrderReference,
+)
 
-Owned = TypeVar("Owned", OrderReference, Authorization, Capture, Dispute)
+Owned = TypeVar("Owned", OrderReference, Authorization, Capture, Dispute, BillingAgreement)
 
 #: One statement per model, built once: constructing a select per request cost as much as
 #: running it.
@@ -31,7 +37,7 @@ _BY_AMAZON_ID: Mapping[type[Any], Any] = MappingProxyType(
             model.amazon_id == bindparam("amazon_id"),
             model.merchant_id == bindparam("merchant_id"),
         )
-        for model in (OrderReference, Authorization, Capture, Dispute)
+        for model in (OrderReference, Authorization, Capture, Dispute, BillingAgreement)
     }
 )
 #: The same, locking the row; ``populate_existing``: the locked row's values replace any this
