@@ -30,6 +30,7 @@ def create_app(
     """
     from gateway.api import (
         access_log,
+        administration,
         control,
         fps,
         fps_sandbox,
@@ -51,6 +52,7 @@ def create_app(
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
+    app.register_blueprint(administration.bp)
     app.register_error_handler(HTTPException, _unrouted)
     if runtime.settings.access_log:
         access_log.install(app)

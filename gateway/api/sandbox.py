@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from gateway.domain.line_items import MAX_LINE_ITEMS
 from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
 from gateway.domain.order_references import create_order_reference, get_order_reference
 from gateway.domain.records import MerchantRecord
@@ -196,6 +197,16 @@ _DEFAULT_DESTINATION = DestinationSchema().load({})
 _DEFAULT_PAYMENT = PaymentMethodSchema().load({})
 
 
+class LineItemSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    title = fields.String(validate=validate.Length(max=256))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    unit_price = fields.String(required=True, validate=validate.Length(max=32))
+
+
 class NewOrderReferenceSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -211,6 +222,10 @@ class NewOrderReferenceSchema(Schema):
     #: ``null`` leaves it unset (PaymentPlanNotSet constraint).
     payment_method = fields.Nested(
         PaymentMethodSchema, allow_none=True, load_default=lambda: dict(_DEFAULT_PAYMENT)
+    )
+    #: What the cart held; without ``amount``, the order's amount is their total.
+    line_items = fields.List(
+        fields.Nested(LineItemSchema), validate=validate.Length(max=MAX_LINE_ITEMS)
     )
 
 
@@ -276,6 +291,8 @@ def new_order_reference(seller_id: str) -> ResponseReturnValue:
             amount=data.get("amount"),
             currency=data["currency_code"] if data.get("amount") else None,
             seller_note=data.get("seller_note"),
+            line_items=data.get("line_items"),
+            line_items_currency=data["currency_code"],
         )
         return {
             "amazon_order_reference_id": oro.amazon_id,

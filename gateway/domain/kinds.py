@@ -6,19 +6,28 @@ Declarations only; ``gateway.composition`` installs them in the runtime's regist
 from __future__ import annotations
 
 from gateway.domain.states import (
+    ADMINISTRATION_TRANSITIONS,
     AUTHORIZATION_TRANSITIONS,
     CAPTURE_TRANSITIONS,
     DISPUTE_TRANSITIONS,
     ORDER_REFERENCE_TRANSITIONS,
     REFUND_TRANSITIONS,
 )
+from gateway.domain.states import AdministrationState as M
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import DisputeState as D
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
 from gateway.registry import Kind
-from gateway.store.models import Authorization, Capture, Dispute, OrderReference, Refund
+from gateway.store.models import (
+    Authorization,
+    Capture,
+    Dispute,
+    OrderAdministration,
+    OrderReference,
+    Refund,
+)
 
 # Silent states are those Amazon does not notify when an object enters them. Confirming
 # (Draft -> Open) is answered synchronously and a new order reference is not announced; a refund
@@ -68,4 +77,14 @@ DISPUTE = Kind(
     notification=None,
 )
 
-KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE)
+#: The seller's administration of an order (sandbox-only): Amazon notifies nothing of it.
+ADMINISTRATION = Kind(
+    "OrderAdministration",
+    OrderAdministration,
+    ADMINISTRATION_TRANSITIONS,
+    initial=frozenset({M.ACTIVE}),
+    silent=frozenset(M),
+    notification=None,
+)
+
+KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE, ADMINISTRATION)

@@ -48,6 +48,14 @@ class DisputeState(StrEnum):
     DENIED = "Denied"
 
 
+class AdministrationState(StrEnum):
+    """An administered order (a sandbox-only object): deleting, and then gone."""
+
+    ACTIVE = "Active"
+    DELETING = "Deleting"
+    DELETED = "Deleted"
+
+
 _O, _A, _C, _R = OrderReferenceState, AuthorizationState, CaptureState, RefundState
 _D = DisputeState
 
@@ -83,4 +91,11 @@ DISPUTE_TRANSITIONS: Mapping[DisputeState, frozenset[DisputeState]] = {
     _D.OPEN: frozenset({_D.GRANTED, _D.DENIED}),
     _D.GRANTED: frozenset(),
     _D.DENIED: frozenset(),
+}
+
+#: Deleting waits for the order's refunds and notifications; Deleted is entered as the rows go.
+ADMINISTRATION_TRANSITIONS: Mapping[AdministrationState, frozenset[AdministrationState]] = {
+    AdministrationState.ACTIVE: frozenset({AdministrationState.DELETING}),
+    AdministrationState.DELETING: frozenset({AdministrationState.DELETED}),
+    AdministrationState.DELETED: frozenset(),
 }
