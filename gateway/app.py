@@ -34,6 +34,7 @@ def create_app(
         control,
         fps,
         fps_sandbox,
+        journal,
         notifications,
         offamazon,
         sandbox,
@@ -53,6 +54,7 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(administration.bp)
+    app.register_blueprint(journal.bp)
     app.register_error_handler(HTTPException, _unrouted)
     if runtime.settings.access_log:
         access_log.install(app)

@@ -38,6 +38,8 @@ class InvalidAccessKeyId(GatewayError):
 
 class SignatureDoesNotMatch(GatewayError):
     code, http_status = "SignatureDoesNotMatch", 403
+    #: The string to sign the server computed (kept by the request journal).
+    string_to_sign: str | None = None
     default_message = (
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. "

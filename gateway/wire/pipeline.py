@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from gateway.errors import (
     GatewayError,
     InternalServerError,
     InvalidParameterValue,
+    SignatureDoesNotMatch,
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
@@ -108,9 +110,11 @@ def handle(
     Authentication and the operation run in one transaction; the answer is rendered after the
     commit, from the plain values the operation returned.
     """
+    started = time.perf_counter()
     request_id = runtime.ids.request_id()
     action = params.get("Action", "")
     operation = service.operations.get(action)
+    journal = runtime.journal
     unsendable = [name for name, value in params.items() if _NOT_XML.search(name + value)]
 
     def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord, dict[str, Any]]:
@@ -142,20 +146,72 @@ def handle(
 
     def run(session: Session) -> tuple[Mapping[str, Any] | None, str]:
         op, version, merchant, data = authenticate(session)
-        return op.handler(runtime, runtime.context(session, merchant), data), version
+        result = op.handler(runtime, runtime.context(session, merchant), data), version
+        if journal.enabled:  # in the request's own transaction: no transaction of its own
+            journal.record(
+                session,
+                merchant.id,
+                received_at=runtime.clock.now(),
+                service=service.name,
+                params=params,
+                status=200,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                request_id=request_id,
+            )
+        return result
 
     try:
         # One transaction: a write operation's is a write transaction from the start (on SQLite
         # one writer at a time). Authenticating in a read transaction of its own first held the
-        # write lock a little less long, but cost a second transaction on every request.
-        result, version = runtime.db.run(run, write=operation is not None and operation.writes)
+        # write lock a little less long, but cost a second transaction on every request. With
+        # the journal on, every request writes its entry, so every transaction is a write one.
+        writes = operation is not None and (operation.writes or journal.enabled)
+        result, version = runtime.db.run(run, write=writes)
         namespace = service.namespace.format(version=version)
         return 200, render_result(action, result, request_id + service.request_id_suffix, namespace)
     except GatewayError as error:
+        _journal_failure(runtime, service, params, request_id, started, error)
         return service.error_answer(error, request_id)
     except Exception:
         log.exception(
             "unexpected error in %s %s (request %s)", service.name, action or "request", request_id
         )
         internal = InternalServerError(f"An internal error occurred (request {request_id}).")
+        _journal_failure(runtime, service, params, request_id, started, internal)
         return service.error_answer(internal, request_id)
+
+
+def _journal_failure(
+    runtime: Runtime,
+    service: Service,
+    params: Mapping[str, str],
+    request_id: str,
+    started: float,
+    error: GatewayError,
+) -> None:
+    """Journal a failed request in a small transaction of its own (the request's rolled back)."""
+    journal = runtime.journal
+    if not journal.enabled:
+        return
+    answer = service.wire_error(error)
+    string_to_sign = error.string_to_sign if isinstance(error, SignatureDoesNotMatch) else None
+
+    def work(session: Session) -> None:
+        journal.record(
+            session,
+            journal.owner(session, params),
+            received_at=runtime.clock.now(),
+            service=service.name,
+            params=params,
+            status=answer.http_status,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            request_id=request_id,
+            error_code=answer.code,
+            error_message=answer.message,
+            string_to_sign=string_to_sign,
+        )
+
+    try:
+        runtime.db.run(work)
+    except Exception:  # the answer goes out whatever becomes of its journal entry
+        log.exception("could not journal request %s", request_id)
