@@ -38,6 +38,7 @@ def create_app(
         notifications,
         offamazon,
         sandbox,
+        sandbox_state,
     )
 
     if runtime is None:
@@ -55,6 +56,7 @@ def create_app(
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(administration.bp)
     app.register_blueprint(journal.bp)
+    app.register_blueprint(sandbox_state.bp)
     app.register_error_handler(HTTPException, _unrouted)
     if runtime.settings.access_log:
         access_log.install(app)

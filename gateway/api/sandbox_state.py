@@ -1,0 +1,78 @@
+"""The sandbox's state as a whole (JSON under ``/sandbox/api/v1``): resetting a merchant or the
+sandbox, exporting a merchant as one JSON document and importing one into a fresh merchant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from gateway.api.control import clock_json
+from gateway.api.sandbox import ControlError, json_errors, merchant_or_404, runtime
+from gateway.domain.reset import reset_merchant, reset_sandbox
+from gateway.transfer.export import export_merchant
+from gateway.transfer.importing import ImportProblem, import_merchant
+
+bp = Blueprint("sandbox_state", __name__, url_prefix="/sandbox/api/v1")
+json_errors(bp)
+
+
+@bp.post("/merchants/<seller_id>/reset")
+def reset_one(seller_id: str) -> ResponseReturnValue:
+    """Remove all the merchant's objects, notifications and journal; its clock back to real
+    time. Its keys and settings stay."""
+    rt = runtime()
+
+    def work(session: Session) -> dict[str, Any]:
+        reset_merchant(session, merchant_or_404(session, seller_id).id)
+        session.flush()
+        return {"seller_id": seller_id, "clock": clock_json(merchant_or_404(session, seller_id))}
+
+    return jsonify(rt.db.run(work))
+
+
+@bp.post("/reset")
+def reset_all() -> ResponseReturnValue:
+    """Reset every merchant (their keys and settings stay)."""
+    return jsonify(merchants_reset=runtime().db.run(reset_sandbox))
+
+
+@bp.get("/merchants/<seller_id>/export")
+def export(seller_id: str) -> ResponseReturnValue:
+    """The merchant's whole state as one JSON document, streamed (see docs/administration.md)."""
+    rt = runtime()
+    merchant_id = rt.db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
+    return Response(
+        export_merchant(rt.db, merchant_id, rt.clock.now()),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{seller_id}.json"'},
+    )
+
+
+@bp.post("/merchants/import")
+def import_document() -> ResponseReturnValue:
+    """A merchant export into a new merchant (new seller id and keys; new Amazon ids unless
+    ``?keep_ids=true``). 201 with the new merchant's credentials and what was imported."""
+    if request.mimetype != "application/json":
+        raise ControlError(
+            415,
+            "UnsupportedMediaType",
+            "Send the export document as Content-Type: application/json.",
+        )
+    keep_ids = request.args.get("keep_ids", "false")
+    if keep_ids not in ("true", "false"):
+        raise ControlError(400, "InvalidParameter", "keep_ids must be true or false.")
+    rt = runtime()
+    request.max_content_length = rt.settings.max_import_bytes
+    try:
+        done = import_merchant(rt, request.stream, keep_ids=keep_ids == "true")
+    except ImportProblem as exc:
+        raise ControlError(400, "InvalidDocument", str(exc)) from None
+    return jsonify(
+        seller_id=done.seller_id,
+        access_key=done.access_key,
+        secret_key=done.secret_key,
+        imported=done.counts,
+    ), 201
