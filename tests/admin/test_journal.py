@@ -11,7 +11,7 @@ from tests.admin.helpers import control
 from tests.helpers import HOST, PATH
 
 
-def entries(api, **args) -> list[dict]:
+def entries(api, **args):
     query = "&".join(f"{k}={v}" for k, v in args.items())
     return control(api, "get", f"/journal?{query}", 200)["items"]
 
