@@ -12,7 +12,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.api.sandbox import body, json_errors, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import body, control_api, jsonable, merchant_or_404, runtime
 from gateway.domain import administration as admin
 from gateway.domain.deletion import delete_order, waiting_for
 from gateway.domain.lifecycle import Context
@@ -21,11 +21,12 @@ from gateway.domain.order_references import get_order_reference
 from gateway.domain.states import AdministrationState
 from gateway.store import administration as store
 from gateway.store import refunds as refund_store
-from gateway.store.models import OrderReference
+from gateway.store.models import Authorization, Capture, LineItem, OrderReference
+from gateway.values import Text
 from gateway.wire import views
 
 bp = Blueprint("administration", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>")
-json_errors(bp)
+control_api(bp)
 
 T = TypeVar("T")
 
@@ -143,28 +144,28 @@ class CaptureOrderSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    amazon_authorization_id = fields.String(validate=validate.Length(min=1, max=64))
-    amount = fields.String(validate=validate.Length(min=1, max=32))
-    seller_note = fields.String(validate=validate.Length(max=255))
+    amazon_authorization_id = Text(column=Authorization.amazon_id, min_length=1)
+    amount = Text(min_length=1, max_length=32)
+    seller_note = Text(max_length=255)
 
 
 class RefundOrderSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    amount = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    amazon_capture_id = fields.String(validate=validate.Length(min=1, max=64))
-    seller_note = fields.String(validate=validate.Length(max=255))
+    amount = Text(required=True, min_length=1, max_length=32)
+    amazon_capture_id = Text(column=Capture.amazon_id, min_length=1)
+    seller_note = Text(max_length=255)
 
 
 class CancelLineItemSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    position = fields.Integer(strict=True, validate=validate.Range(min=1))
-    sku = fields.String(validate=validate.Length(min=1, max=64))
+    position = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
+    sku = Text(column=LineItem.sku, min_length=1)
     #: Default: all of the item not canceled yet.
-    quantity = fields.Integer(strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
 
     @validates_schema
     def _one_key(self, data: dict[str, Any], **_: Any) -> None:
@@ -178,11 +179,11 @@ class CancelOrderSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    amount = fields.String(validate=validate.Length(min=1, max=32))
+    amount = Text(min_length=1, max_length=32)
     line_items = fields.List(
         fields.Nested(CancelLineItemSchema), validate=validate.Length(min=1, max=100)
     )
-    reason = fields.String(validate=validate.Length(max=255))
+    reason = Text(max_length=255)
 
     @validates_schema
     def _not_both(self, data: dict[str, Any], **_: Any) -> None:
@@ -194,7 +195,7 @@ class CloseOrderSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(validate=validate.Length(max=255))
+    reason = Text(max_length=255)
 
 
 class PreferencesSchema(Schema):

@@ -9,12 +9,12 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import ControlError, control_api, jsonable, merchant_or_404, runtime
 from gateway.store import journal
 from gateway.store.models import JournalEntry
 
 bp = Blueprint("journal", __name__, url_prefix="/sandbox/api/v1")
-json_errors(bp)
+control_api(bp)
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 

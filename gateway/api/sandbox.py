@@ -26,7 +26,7 @@ from gateway.domain.records import MerchantRecord
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
 from gateway.store import merchants
-from gateway.store.models import Merchant
+from gateway.store.models import LineItem, Merchant
 from gateway.values import EmailAddress, HttpUrl, Text, first_unreadable, row_id_range
 from gateway.wire import views
 from gateway.wire.render import timestamp
@@ -264,10 +264,10 @@ class LineItemSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    title = fields.String(validate=validate.Length(max=256))
+    sku = Text(column=LineItem.sku, min_length=1, required=True)
+    title = Text(column=LineItem.title)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
-    unit_price = fields.String(required=True, validate=validate.Length(max=32))
+    unit_price = Text(required=True, max_length=32)
 
 
 class NewOrderReferenceSchema(Schema):

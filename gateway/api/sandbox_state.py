@@ -10,13 +10,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from gateway.api.control import clock_json
-from gateway.api.sandbox import ControlError, json_errors, merchant_or_404, runtime
+from gateway.api.sandbox import ControlError, control_api, merchant_or_404, runtime
 from gateway.domain.reset import reset_merchant, reset_sandbox
 from gateway.transfer.export import export_merchant
 from gateway.transfer.importing import ImportProblem, import_merchant
 
 bp = Blueprint("sandbox_state", __name__, url_prefix="/sandbox/api/v1")
-json_errors(bp)
+control_api(bp)
 
 
 @bp.post("/merchants/<seller_id>/reset")

@@ -7,7 +7,7 @@ from tests.admin.helpers import captured, control
 from tests.helpers import SignedApi, new_merchant
 
 
-def state(api: SignedApi) -> dict:
+def state(api: SignedApi):
     return {
         "notifications": api.client.get(
             f"/sandbox/api/v1/merchants/{api.merchant.seller_id}/notifications"
