@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.api.control import clock_json
 from gateway.api.sandbox import ControlError, control_api, merchant_or_404, runtime
 from gateway.domain.reset import reset_merchant, reset_sandbox
+from gateway.scenarios.loader import MadeMerchant, ScenarioProblem, load_scenario, parse_file
 from gateway.transfer.export import export_merchant
 from gateway.transfer.importing import ImportProblem, import_merchant
 
@@ -76,3 +77,46 @@ def import_document() -> ResponseReturnValue:
         secret_key=done.secret_key,
         imported=done.counts,
     ), 201
+
+
+#: Content types a scenario may be posted as, and the file name its parser goes by.
+SCENARIO_TYPES = {
+    "application/json": "scenario.json",
+    "application/yaml": "scenario.yaml",
+    "application/x-yaml": "scenario.yaml",
+    "text/yaml": "scenario.yaml",
+}
+
+
+def made_json(made: MadeMerchant) -> dict[str, Any]:
+    return {
+        "seller_id": made.seller_id,
+        "access_key": made.access_key,
+        "secret_key": made.secret_key,
+        "orders": [
+            {"amazon_order_reference_id": o.amazon_order_reference_id, "status": o.status, **o.ids}
+            for o in made.orders
+        ],
+    }
+
+
+@bp.post("/scenarios")
+def load() -> ResponseReturnValue:
+    """Make a scenario (JSON, or YAML as application/yaml) in the running sandbox: 201 with
+    each merchant's credentials and its orders' ids."""
+    name = SCENARIO_TYPES.get(request.mimetype)
+    if name is None:
+        raise ControlError(
+            415,
+            "UnsupportedMediaType",
+            "Send a scenario as application/json or application/yaml "
+            f"(it was sent as {request.mimetype or 'no Content-Type'}).",
+        )
+    try:
+        text = request.get_data(cache=False).decode("utf-8")
+        made = load_scenario(runtime(), parse_file(text, name))
+    except UnicodeDecodeError:
+        raise ControlError(400, "InvalidScenario", "The scenario is not UTF-8 text.") from None
+    except ScenarioProblem as exc:
+        raise ControlError(400, "InvalidScenario", str(exc)) from None
+    return jsonify(merchants=[made_json(m) for m in made]), 201

@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import validation
 from gateway.domain.merchants import create_merchant
 from gateway.domain.payments import SELLER_INITIATED
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
@@ -63,30 +64,11 @@ class Imported:
     counts: dict[str, int]
 
 
-def field_errors(messages: Any, path: str) -> Iterator[str]:
-    """marshmallow's nested messages as ``path.to[3].field: message`` lines."""
-    if isinstance(messages, dict):
-        for key, inner in messages.items():
-            step = f"[{key}]" if isinstance(key, int) else f".{key}" if path else str(key)
-            yield from field_errors(inner, f"{path}{step}")
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        yield f"{path}: {' '.join(messages)}"
-    elif isinstance(messages, list):
-        for inner in messages:
-            yield from field_errors(inner, path)
-    else:
-        yield f"{path}: {messages}"
-
-
 def load(schema: Schema, data: Any, path: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ImportProblem(f"{path}: must be an object")
     try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as exc:
-        problems = list(field_errors(exc.normalized_messages(), path))  # type: ignore[no-untyped-call]
-        raise ImportProblem("; ".join(problems[:5])) from None
-    return loaded
+        return validation.load(schema, data, path)
+    except validation.InvalidEntry as exc:
+        raise ImportProblem(str(exc)) from None
 
 
 class _Importer:
