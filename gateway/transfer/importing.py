@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from marshmallow import Schema
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -237,6 +238,9 @@ class _Importer:
             self.session.add(oro)
             made.append((path, nested, oro))
         self._flush()
+        held: list[
+            tuple[str, dict[str, Any], OrderReference, dict[str, Capture], dict[str, int]]
+        ] = []
         for path, nested, oro in made:
             for dispute in nested["disputes"]:
                 old = dispute["amazon_id"]
@@ -244,21 +248,23 @@ class _Importer:
                     self.dispute_ids, old, lambda old=old: old[0] + self.runtime.ids.token(12)
                 )
             by_capture: dict[str, Capture] = {}
-            refund_pks: dict[str, Refund] = {}
+            rows: list[dict[str, Any]] = []
             for cap, refunds in nested.get("refunds", []):
                 by_capture[cap.amazon_id] = cap
                 for ref in refunds:
                     if ref["refund_type"] != SELLER_INITIATED:
                         # A granted dispute's refund has the dispute's id as its reference id.
                         ref = {**ref, "reference_id": self.remap(ref["reference_id"])}
-                    refund = Refund(
-                        **{**ref, "amazon_id": self.remap(ref["amazon_id"])},
-                        merchant_id=merchant_id,
-                        capture=cap,
-                        order_reference_id=oro.id,
+                    rows.append(
+                        {
+                            **ref,
+                            "amazon_id": self.remap(ref["amazon_id"]),
+                            "merchant_id": merchant_id,
+                            "capture_id": cap.id,
+                            "order_reference_id": oro.id,
+                        }
                     )
-                    refund_pks[refund.amazon_id] = refund
-                    self.session.add(refund)
+            refund_pks = self._insert(Refund, rows, Refund.amazon_id)
             for line in nested["line_items"]:
                 self.session.add(
                     LineItem(**line, merchant_id=merchant_id, order_reference_id=oro.id)
@@ -274,7 +280,9 @@ class _Importer:
                         order_reference_id=oro.id,
                     )
                 )
-            self._flush()
+            held.append((path, nested, oro, by_capture, refund_pks))
+        self._flush()
+        for path, nested, oro, by_capture, refund_pks in held:
             for d, dispute in enumerate(nested["disputes"]):
                 dispute_path = f"{path}.disputes[{d}]"
                 self._state("Dispute", dispute["state"], dispute_path)
@@ -296,7 +304,7 @@ class _Importer:
                         merchant_id=merchant_id,
                         order_reference_id=oro.id,
                         capture_id=capture.id,
-                        refund_id=granted.id if granted else None,
+                        refund_id=granted,
                     )
                 )
         self._done("order_references", len(chunk))
@@ -338,38 +346,56 @@ class _Importer:
             self.transaction_pks[txn.amazon_id] = txn.id
         self._done("fps_transactions", len(chunk))
 
+    def _insert(self, model: Any, rows: list[dict[str, Any]], key: Any) -> dict[str, int]:
+        """Write ``rows`` with one executemany; their ids by ``key``."""
+        if not rows:
+            return {}
+        try:
+            found = self.session.execute(insert(model).returning(key, model.id), rows)
+        except IntegrityError:
+            raise ImportProblem(
+                "an id of the document is in use in this sandbox: import it without keep_ids"
+            ) from None
+        return {k: pk for k, pk in found}
+
     def _write_reference_ids(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
-        for _, data in chunk:
-            self.session.add(
-                ReferenceId(
-                    **{**data, "object_id": self.remap(data["object_id"])},
-                    merchant_id=self.merchant_id,
-                )
-            )
-        self._done("reference_ids", len(chunk))
+        rows = [
+            {**data, "object_id": self.remap(data["object_id"]), "merchant_id": self.merchant_id}
+            for _, data in chunk
+        ]
+        self.session.execute(insert(ReferenceId), rows)
+        self.counts["reference_ids"] += len(rows)
 
     def _write_notifications(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
-        made = []
+        rows, attempts = [], []
         for _, data in chunk:
             data.pop("message")  # its bytes name the old ids: a redelivery renders it again
-            attempts = data.pop("attempts")
+            attempts.append(data.pop("attempts"))
             extra = dict(data.get("extra") or {})
             if isinstance(extra.get("fps"), dict):
                 extra["fps"] = {
                     k: self.remap(v) if k in _FPS_ID_PARAMETERS and isinstance(v, str) else v
                     for k, v in extra["fps"].items()
                 }
-            row = Notification(
-                **{**data, "object_id": self.remap(data["object_id"]), "extra": extra},
-                merchant_id=self.merchant_id,
+            rows.append(
+                {
+                    **data,
+                    "object_id": self.remap(data["object_id"]),
+                    "extra": extra,
+                    "merchant_id": self.merchant_id,
+                }
             )
-            self.session.add(row)
-            made.append((row, attempts))
-        self._flush()
-        for row, attempts in made:
-            for attempt in attempts:
-                self.session.add(NotificationAttempt(**attempt, notification_id=row.id))
-        self._done("notifications", len(chunk))
+        ids = self.session.scalars(
+            insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows
+        ).all()
+        tried = [
+            {**attempt, "notification_id": pk}
+            for pk, made in zip(ids, attempts, strict=True)
+            for attempt in made
+        ]
+        if tried:
+            self.session.execute(insert(NotificationAttempt), tried)
+        self.counts["notifications"] += len(rows)
 
 
 def import_merchant(runtime: Runtime, stream: IO[bytes], *, keep_ids: bool = False) -> Imported:
