@@ -121,7 +121,8 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure, args.data_dir, args.merchant_id, args.document)))
         return
-    with tempfile.TemporaryDirectory(dir=RESULTS.parent) as folder:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=RESULTS) as folder:  # git-ignored
         results = [run_size(n, Path(folder)) for n in (args.baseline_orders, args.orders)]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "transfer.json").write_text(json.dumps(results, indent=2))
