@@ -124,7 +124,6 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=RESULTS) as folder:  # git-ignored
         results = [run_size(n, Path(folder)) for n in (args.baseline_orders, args.orders)]
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "transfer.json").write_text(json.dumps(results, indent=2))
     text = report(results)
     (RESULTS / "transfer.md").write_text(text)
