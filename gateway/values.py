@@ -44,8 +44,8 @@ def control_character(text: str) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
-def control_character_message(where: str) -> str:
-    return f"must not hold control characters ({where} found)"
+def _refusal(code_point: str) -> str:
+    return f"must not hold control characters ({code_point} found)"
 
 
 def first_unreadable(values: Mapping[str, str]) -> tuple[str, str] | None:
@@ -53,7 +53,7 @@ def first_unreadable(values: Mapping[str, str]) -> tuple[str, str] | None:
     for name, value in values.items():
         found = control_character(name) or control_character(value)
         if found is not None:
-            return name, control_character_message(found)
+            return name, _refusal(found)
     return None
 
 
@@ -81,7 +81,7 @@ class NoControlCharacters(Validator):
     def __call__(self, value: str) -> str:
         found = control_character(value)
         if found is not None:
-            raise ValidationError(control_character_message(found))
+            raise ValidationError(_refusal(found))
         return value
 
 

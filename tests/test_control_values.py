@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.fps.models import FpsToken
+from gateway.store.models import Merchant
 from tests.helpers import SignedApi
 
 BASE = "/sandbox/api/v1"
@@ -206,3 +207,26 @@ def test_a_token_valid_until_with_an_offset_is_stored_as_that_instant(api, runti
     assert status == 201, document
     stored = runtime.db.run(lambda s: s.scalar(select(FpsToken.valid_until)), write=False)
     assert stored == datetime(2029, 12, 31, 23, 30, tzinfo=UTC)
+
+
+def test_a_clock_is_not_advanced_past_the_latest_time_it_can_show(api, runtime, clock):
+    """Step by step, 400 days at a time, a clock would reach the end of the calendar, and every
+    due time planned from it (months ahead) would overflow: the clock stops short of that."""
+    late = datetime(8999, 12, 1, tzinfo=UTC)
+
+    def move_offset(session: Any) -> None:
+        session.execute(
+            update(Merchant)
+            .where(Merchant.seller_id == api.merchant.seller_id)
+            .values(clock_offset_seconds=(late - clock.now()).total_seconds())
+        )
+
+    runtime.db.run(move_offset)
+    advance = f"{merchant_path(api)}/clock/advance"
+    status, document = call(api, "post", advance, json={"seconds": 400 * 86400})
+    assert (status, document["error"]["code"]) == (400, "InvalidParameterValue")
+    assert "9000-01-01" in document["error"]["message"]
+    status, document = call(api, "post", advance, json={"seconds": 86400})
+    assert (status, document["now"]) == (200, "8999-12-02T00:00:00.000Z")
+    order_id = api.new_order()
+    assert api.ok("GetOrderReferenceDetails", AmazonOrderReferenceId=order_id).status == 200

@@ -75,7 +75,9 @@ def show_clock(seller_id: str) -> ResponseReturnValue:
 @bp.post("/clock/advance")
 def advance_clock(seller_id: str) -> ResponseReturnValue:
     seconds = body(AdvanceSchema())["seconds"]
-    return jsonify(_change_clock(seller_id, lambda m, _base: clock_control.advance(m, seconds)))
+    return jsonify(
+        _change_clock(seller_id, lambda m, base: clock_control.advance(m, seconds, base))
+    )
 
 
 @bp.post("/clock/freeze")

@@ -7,8 +7,6 @@ and a payment method) and what a tester needs (merchants, their settings). Error
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import QueryableAttribute, Session
 from werkzeug.exceptions import HTTPException
 
+from gateway import strict_json
 from gateway.domain.line_items import MAX_LINE_ITEMS
 from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
 from gateway.domain.order_references import create_order_reference, get_order_reference
@@ -124,24 +123,11 @@ def body(schema: Schema) -> dict[str, Any]:
 
 def _json_document(raw: bytes) -> Any:
     try:
-        return json.loads(raw, parse_constant=_not_a_number, parse_float=_finite_number)
-    except RecursionError:
-        raise ControlError(400, "InvalidJson", "The request body is nested too deeply.") from None
+        return strict_json.loads(raw)
     except ValueError as exc:
         raise ControlError(
             400, "InvalidJson", f"The request body is not valid JSON: {exc}"
         ) from None
-
-
-def _not_a_number(text: str) -> float:
-    raise ValueError(f"{text} is not a JSON number")
-
-
-def _finite_number(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"the number {text} is out of range")
-    return number
 
 
 def row_id(name: str, column: QueryableAttribute[Any]) -> str:
@@ -266,7 +252,9 @@ class LineItemSchema(Schema):
 
     sku = Text(column=LineItem.sku, min_length=1, required=True)
     title = Text(column=LineItem.title)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10_000)
+    )
     unit_price = Text(required=True, max_length=32)
 
 

@@ -36,8 +36,17 @@ _SECRET = re.compile(r"^Signature$|secret|password", re.IGNORECASE)
 TRIM_EVERY = 50
 
 
+def _storable(text: str) -> str:
+    """``text`` without NUL, which PostgreSQL's text cannot hold (a refused request may carry
+    one: the journal still keeps it)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def redact(params: Mapping[str, str]) -> dict[str, str]:
-    return {name: REDACTED if _SECRET.search(name) else value for name, value in params.items()}
+    return {
+        _storable(name): REDACTED if _SECRET.search(name) else _storable(value)
+        for name, value in params.items()
+    }
 
 
 @dataclass
@@ -74,11 +83,11 @@ class Journal:
                 "merchant_id": merchant_id,
                 "received_at": received_at,
                 "service": service,
-                "action": params.get("Action", "")[:64],
+                "action": _storable(params.get("Action", ""))[:64],
                 "parameters": redact(params),
                 "status": status,
                 "error_code": error_code,
-                "error_message": error_message,
+                "error_message": None if error_message is None else _storable(error_message),
                 "latency_ms": round(latency_ms, 3),
                 "request_id": request_id,
                 "string_to_sign": string_to_sign,
