@@ -63,7 +63,7 @@ class Runtime:
         self._signing_key = signing_key_in_hand
         limit = self.settings.active_requests
         self.admission = threading.BoundedSemaphore(limit) if limit > 0 else nullcontext()
-        self.journal = Journal(self.settings.journal_size)
+        self.journal = Journal(self.settings.journal_size, self.db)
 
     @property
     def signing_key(self) -> SigningKey:

@@ -54,35 +54,38 @@ def _page_args() -> tuple[int, int | None, str | None, bool | None]:
     return limit, before, request.args.get("action") or None, failed
 
 
-def _page(session: Session, merchant_id: int | None) -> dict[str, Any]:
+def _page(merchant_id: int | None) -> dict[str, Any]:
     limit, before, action, failed = _page_args()
-    rows = journal.page(
-        session,
-        merchant_id,
-        limit=limit + 1,
-        before=before,
-        keep=runtime().journal.size,
-        action=action,
-        failed=failed,
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [entry_json(e) for e in rows],
-        "next": str(rows[-1].id) if more and rows else None,
-    }
+    ring = runtime().journal
+
+    def work(session: Session) -> dict[str, Any]:
+        rows = journal.page(
+            session,
+            merchant_id,
+            limit=limit + 1,
+            before=before,
+            keep=ring.size,
+            action=action,
+            failed=failed,
+        )
+        shown = rows[:limit]
+        return {
+            "items": [entry_json(e) for e in shown],
+            "next": str(shown[-1].id) if len(rows) > limit and shown else None,
+        }
+
+    return ring.db.run(work, write=False)
 
 
 @bp.get("/merchants/<seller_id>/journal")
 def merchant_journal(seller_id: str) -> ResponseReturnValue:
     """The merchant's signed requests, newest first (``limit``, ``cursor``; ``action`` and
     ``failed=true|false`` filter)."""
-    return jsonify(
-        runtime().db.run(lambda s: _page(s, merchant_or_404(s, seller_id).id), write=False)
-    )
+    merchant_id = runtime().db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
+    return jsonify(_page(merchant_id))
 
 
 @bp.get("/journal")
 def unattributed_journal() -> ResponseReturnValue:
     """Signed requests whose access key belonged to no merchant, newest first."""
-    return jsonify(runtime().db.run(lambda s: _page(s, None), write=False))
+    return jsonify(_page(None))

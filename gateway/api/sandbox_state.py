@@ -26,18 +26,27 @@ def reset_one(seller_id: str) -> ResponseReturnValue:
     time. Its keys and settings stay."""
     rt = runtime()
 
-    def work(session: Session) -> dict[str, Any]:
-        reset_merchant(session, merchant_or_404(session, seller_id).id)
+    def work(session: Session) -> tuple[int, dict[str, Any]]:
+        merchant_id = merchant_or_404(session, seller_id).id
+        reset_merchant(session, merchant_id)
         session.flush()
-        return {"seller_id": seller_id, "clock": clock_json(merchant_or_404(session, seller_id))}
+        return merchant_id, {
+            "seller_id": seller_id,
+            "clock": clock_json(merchant_or_404(session, seller_id)),
+        }
 
-    return jsonify(rt.db.run(work))
+    merchant_id, done = rt.db.run(work)
+    rt.journal.clear(merchant_id)
+    return jsonify(done)
 
 
 @bp.post("/reset")
 def reset_all() -> ResponseReturnValue:
-    """Reset every merchant (their keys and settings stay)."""
-    return jsonify(merchants_reset=runtime().db.run(reset_sandbox))
+    """Reset every merchant (their keys and settings stay) and empty the request journal."""
+    rt = runtime()
+    count = rt.db.run(reset_sandbox)
+    rt.journal.clear_all()
+    return jsonify(merchants_reset=count)
 
 
 @bp.get("/merchants/<seller_id>/export")

@@ -73,9 +73,12 @@ class MadeOrder:
 
 @dataclass
 class MadeMerchant:
+    merchant_id: int
     seller_id: str
     access_key: str
     secret_key: str
+    #: An existing merchant, reset before its orders were made.
+    reset: bool = False
     orders: list[MadeOrder] = field(default_factory=list)
 
 
@@ -89,14 +92,20 @@ def validate(document: Any) -> dict[str, Any]:
 def load_scenario(runtime: Runtime, document: Any) -> list[MadeMerchant]:
     """Make the scenario ``document`` (a parsed JSON or YAML file), all or nothing."""
     spec = validate(document)
-    return runtime.db.run(lambda session: _make(runtime, session, spec))
+    made = runtime.db.run(lambda session: _make(runtime, session, spec))
+    for merchant in made:
+        if merchant.reset:
+            runtime.journal.clear(merchant.merchant_id)
+    return made
 
 
 def _make(runtime: Runtime, session: Session, spec: dict[str, Any]) -> list[MadeMerchant]:
     made = []
     for m, merchant_spec in enumerate(spec["merchants"]):
-        merchant = _merchant(runtime, session, dict(merchant_spec), f"merchants[{m}]")
-        result = MadeMerchant(merchant.seller_id, merchant.access_key, merchant.secret_key)
+        merchant, reset = _merchant(runtime, session, dict(merchant_spec), f"merchants[{m}]")
+        result = MadeMerchant(
+            merchant.id, merchant.seller_id, merchant.access_key, merchant.secret_key, reset
+        )
         start = now_for(merchant, runtime.clock.now()) - LEAD_TIME
         start -= timedelta(seconds=merchant.settle_delay_seconds)
         for o, order in enumerate(merchant_spec["orders"]):
@@ -112,7 +121,7 @@ def _make(runtime: Runtime, session: Session, spec: dict[str, Any]) -> list[Made
 
 def _merchant(
     runtime: Runtime, session: Session, spec: dict[str, Any], path: str
-) -> MerchantRecord:
+) -> tuple[MerchantRecord, bool]:
     spec.pop("orders")
     refund_on_cancel = spec.pop("refund_on_cancel")
     seller_id = spec.get("seller_id")
@@ -137,7 +146,7 @@ def _merchant(
         record = merchants.as_record(row)
     ctx = runtime.context(session, record)
     administration.set_refund_on_cancel(ctx, refund_on_cancel)
-    return record
+    return record, found is not None
 
 
 class _Flow:

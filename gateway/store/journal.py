@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gateway.store.models import JournalEntry
 
-_JOURNAL = cast(Table, JournalEntry.__table__)
+JOURNAL_TABLE = _JOURNAL = cast(Table, JournalEntry.__table__)
 #: Built once: one of these runs on every signed request.
 _INSERT = _JOURNAL.insert()
 
@@ -78,3 +78,7 @@ def count(session: Session, merchant_id: int | None) -> int:
 
 def clear(session: Session, merchant_id: int | None) -> None:
     session.execute(delete(_JOURNAL).where(_owner(merchant_id)))
+
+
+def clear_all(session: Session) -> None:
+    session.execute(delete(_JOURNAL))

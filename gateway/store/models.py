@@ -384,9 +384,7 @@ class OrderAdministration(Lifecycle, Base):
     #: The order reference's Amazon id (the lifecycle names objects by it).
     amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
-    order_reference_id: Mapped[int] = mapped_column(
-        ForeignKey("order_references.id"), unique=True
-    )
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), unique=True)
     #: Value of the order canceled so far (minor units of the order's currency).
     canceled_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     #: When the whole order was canceled (None: not, or only in part).
@@ -415,12 +413,14 @@ class MerchantPreferences(Versioned, Base):
 class JournalEntry(Base):
     """One signed request of an emulated API, as the request journal keeps it (a ring per
     merchant, ``gateway.store.journal``). ``merchant_id`` is None for a request whose access key
-    belongs to no merchant."""
+    belongs to no merchant. On SQLite the table lives in a database file of its own beside the
+    main one (``gateway.wire.journal``), on PostgreSQL in the same database."""
 
     __tablename__ = "journal_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), default=None)
+    #: No foreign key: on SQLite the journal is a database file of its own (``Journal``).
+    merchant_id: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Real (base) time the request arrived.
     received_at: Mapped[datetime]
     service: Mapped[str] = mapped_column(String(32))

@@ -16,7 +16,6 @@ from gateway.store.models import (
     Authorization,
     Capture,
     Dispute,
-    JournalEntry,
     LineItem,
     Notification,
     NotificationAttempt,
@@ -100,20 +99,14 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     OrderReference,
     FpsTransaction,
     FpsToken,
-    JournalEntry,
 )
 
 
 def purge_merchant(session: Session, merchant_id: int) -> None:
-    """Remove every object, notification and journal entry of a merchant (not the merchant, its
-    keys, settings, preferences or FPS fee schedule)."""
+    """Remove every object and notification of a merchant (not the merchant, its keys,
+    settings, preferences or FPS fee schedule; its journal is ``Journal.clear``'s)."""
     session.flush()
     _notifications(session, Notification.merchant_id == merchant_id)
     for model in _MERCHANT_OBJECTS:
         session.execute(delete(model).where(model.merchant_id == merchant_id))
     _forget(session, lambda obj: getattr(obj, "merchant_id", None) == merchant_id)
-
-
-def purge_unattributed_journal(session: Session) -> None:
-    """Journal entries of requests whose access key belonged to no merchant."""
-    session.execute(delete(JournalEntry).where(JournalEntry.merchant_id.is_(None)))

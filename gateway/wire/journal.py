@@ -9,25 +9,35 @@ not its signature holds; one whose access key belongs to no merchant (or that na
 to a ring of its own, shown to the admin (``merchant_id`` None), so a client signing with a
 wrong key still finds its requests.
 
-Cost on the hot path: an answered request writes its entry in its own transaction (a read-only
-operation then runs in a write transaction); a failed one in a small transaction of its own,
-after its own rolled back. Trimming the ring is amortized: each process trims a merchant's ring
-on its first entry and then every ``TRIM_EVERY`` entries, so a ring holds at most
-``journal_size`` plus ``TRIM_EVERY`` per process entries, and lists show the newest
+Where and when: each request's entry is written once it is answered, in a small transaction of
+its own, so the request's own transaction stays as it was (a read stays a read transaction). On
+SQLite the journal is a database file of its own beside the main one: its writes neither wait
+for the main database's write lock nor empty the other processes' page caches of it, which
+writing it in the main file did (read requests then cost about half as much again). On
+PostgreSQL it is a table of the same database. Trimming is amortized: each process trims a
+merchant's ring on its first entry and then every ``TRIM_EVERY`` entries, so a ring holds at
+most ``journal_size`` plus ``TRIM_EVERY`` per process entries; lists show the newest
 ``journal_size``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
-from gateway.store import journal, merchants
+from gateway.store import journal
+from gateway.store.db import Database
+from gateway.store.journal import JOURNAL_TABLE
+
+log = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
 #: Parameter names whose values never go into the journal.
@@ -49,59 +59,101 @@ def redact(params: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def journal_url(database_url: str) -> str:
+    """Where the journal of a database lives: a file beside a SQLite file, else the same URL."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return database_url
+    main = Path(url.database)
+    return url.set(database=str(main.with_name(main.stem + "-journal.sqlite3"))).render_as_string(
+        hide_password=False
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one request leaves in the journal."""
+
+    merchant_id: int | None
+    received_at: datetime
+    service: str
+    params: Mapping[str, str]
+    status: int
+    latency_ms: float
+    request_id: str
+    error_code: str | None = None
+    error_message: str | None = None
+    string_to_sign: str | None = None
+
+    def values(self) -> dict[str, object]:
+        return {
+            "merchant_id": self.merchant_id,
+            "received_at": self.received_at,
+            "service": self.service,
+            "action": _storable(self.params.get("Action", ""))[:64],
+            "parameters": redact(self.params),
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_message": None if self.error_message is None else _storable(self.error_message),
+            "latency_ms": round(self.latency_ms, 3),
+            "request_id": self.request_id,
+            "string_to_sign": self.string_to_sign,
+        }
+
+
 @dataclass
 class Journal:
-    """The journal of one process: its ring size and, per merchant, entries since its last trim."""
+    """The journal of one process: its ring size, its database (made on first use, beside
+    ``main``), and per merchant the entries since its last trim."""
 
     size: int
-    _since_trim: dict[int | None, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    main: Database
+    _db: Database | None = field(default=None, init=False, repr=False)
+    _since_trim: dict[int | None, int] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def enabled(self) -> bool:
         return self.size > 0
 
-    def record(
-        self,
-        session: Session,
-        merchant_id: int | None,
-        *,
-        received_at: datetime,
-        service: str,
-        params: Mapping[str, str],
-        status: int,
-        latency_ms: float,
-        request_id: str,
-        error_code: str | None = None,
-        error_message: str | None = None,
-        string_to_sign: str | None = None,
-    ) -> None:
-        """Write one entry in ``session``'s transaction (and trim the ring when it is time)."""
-        journal.insert(
-            session,
-            {
-                "merchant_id": merchant_id,
-                "received_at": received_at,
-                "service": service,
-                "action": _storable(params.get("Action", ""))[:64],
-                "parameters": redact(params),
-                "status": status,
-                "error_code": error_code,
-                "error_message": None if error_message is None else _storable(error_message),
-                "latency_ms": round(latency_ms, 3),
-                "request_id": request_id,
-                "string_to_sign": string_to_sign,
-            },
-        )
+    @property
+    def db(self) -> Database:
+        """The journal's database: the main one unless that is a SQLite file."""
         with self._lock:
-            since = self._since_trim.get(merchant_id)
-            due = since is None or since + 1 >= TRIM_EVERY
-            self._since_trim[merchant_id] = 0 if due else (since or 0) + 1
-        if due:
-            journal.trim(session, merchant_id, self.size)
+            if self._db is None:
+                url = journal_url(self.main.url)
+                if url == self.main.url:
+                    self._db = self.main
+                else:
+                    self._db = Database(url)
+                    JOURNAL_TABLE.create(self._db.engine, checkfirst=True)
+            return self._db
 
-    def owner(self, session: Session, params: Mapping[str, str]) -> int | None:
-        """The merchant a request belongs to: the one its access key names, if any."""
-        key = params.get("AWSAccessKeyId")
-        found = merchants.by_access_key(session, key) if key else None
-        return None if found is None else found.id
+    def record(self, entry: Entry) -> None:
+        """Write ``entry`` in a transaction of its own (and trim its ring when it is time). A
+        failure is logged: the request's answer goes out whatever becomes of its entry."""
+        with self._lock:
+            since = self._since_trim.get(entry.merchant_id)
+            trim = since is None or since + 1 >= TRIM_EVERY
+            self._since_trim[entry.merchant_id] = 0 if trim else (since or 0) + 1
+
+        def work(session: Session) -> None:
+            journal.insert(session, entry.values())
+            if trim:
+                journal.trim(session, entry.merchant_id, self.size)
+
+        try:
+            self.db.run(work)
+        except Exception:
+            log.exception("could not journal request %s", entry.request_id)
+
+    def clear(self, merchant_id: int | None) -> None:
+        """Forget the merchant's entries (None: those of no merchant)."""
+        self.db.run(lambda session: journal.clear(session, merchant_id))
+
+    def clear_all(self) -> None:
+        self.db.run(journal.clear_all)
+
+    def dispose(self) -> None:
+        if self._db is not None and self._db is not self.main:
+            self._db.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from clients import sigv2
 from gateway.store import journal as journal_store
 from gateway.store import merchants
-from gateway.wire.journal import TRIM_EVERY, Journal
+from gateway.wire.journal import TRIM_EVERY
 from tests.admin.helpers import control
 from tests.helpers import HOST, PATH
 
@@ -70,7 +70,7 @@ def test_requests_of_no_merchant_go_to_the_unattributed_journal(api):
 
 
 def test_the_ring_keeps_the_newest_entries_and_stays_bounded(api, runtime):
-    runtime.journal = Journal(5)
+    runtime.journal.size = 5
     for _ in range(2 * TRIM_EVERY + 7):
         api.ok("GetServiceStatus")
     shown = entries(api, limit=500)
@@ -81,12 +81,13 @@ def test_the_ring_keeps_the_newest_entries_and_stays_bounded(api, runtime):
     assert rest["next"] is None
     with runtime.db.session(write=False) as session:
         merchant = merchants.by_seller_id(session, api.merchant.seller_id)
-        assert merchant is not None
+    assert merchant is not None
+    with runtime.journal.db.session(write=False) as session:
         assert journal_store.count(session, merchant.id) <= 5 + TRIM_EVERY
 
 
 def test_a_journal_of_size_zero_keeps_nothing(api, runtime):
-    runtime.journal = Journal(0)
+    runtime.journal.size = 0
     api.ok("GetServiceStatus")
     assert entries(api) == []
 
