@@ -37,6 +37,7 @@ def test_the_full_registry():
         "Capture",
         "Refund",
         "Dispute",
+        "OrderAdministration",
         "FpsTransaction",
         "FpsToken",
     ]
@@ -45,6 +46,7 @@ def test_the_full_registry():
         "Authorization",
         "Capture",
         "OrderReference",
+        "OrderAdministration",
         "FpsTransaction",
     ]
     assert len(registry.refund_outcome_hooks) == 1
