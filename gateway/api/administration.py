@@ -205,6 +205,120 @@ class PreferencesSchema(Schema):
     refund_on_cancel = fields.String(required=True, validate=validate.OneOf(admin.REFUND_ON_CANCEL))
 
 
+# --- answers (documented in the OpenAPI document; ``order_json`` and friends build them) -------
+
+
+class LineItemViewSchema(Schema):
+    position = fields.Integer()
+    sku = fields.String()
+    title = fields.String()
+    quantity = fields.Integer()
+    canceled_quantity = fields.Integer()
+    unit_price = fields.String()
+    currency_code = fields.String()
+
+
+class RefundViewSchema(Schema):
+    amazon_refund_id = fields.String()
+    refund_type = fields.String()
+    state = fields.String()
+    reason_code = fields.String()
+    amount = fields.String()
+    created_at = fields.String()
+
+
+class CaptureViewSchema(Schema):
+    amazon_capture_id = fields.String()
+    state = fields.String()
+    reason_code = fields.String()
+    amount = fields.String()
+    refunded_amount = fields.String()
+    created_at = fields.String()
+    refunds = fields.List(fields.Nested(RefundViewSchema))
+
+
+class AuthorizationViewSchema(Schema):
+    amazon_authorization_id = fields.String()
+    state = fields.String()
+    reason_code = fields.String()
+    amount = fields.String()
+    captured_amount = fields.String()
+    created_at = fields.String()
+    captures = fields.List(fields.Nested(CaptureViewSchema))
+
+
+class AdministrationViewSchema(Schema):
+    state = fields.String(metadata={"description": "Active or Deleting"})
+    canceled_amount = fields.String()
+    canceled_at = fields.String()
+    owed_amount = fields.String(metadata={"description": "Left to refund by hand (manual)"})
+    waiting_for = fields.List(fields.String())
+
+
+class CaptureRoomSchema(Schema):
+    amazon_capture_id = fields.String()
+    amount = fields.String()
+    maximum = fields.String()
+
+
+class RefundableSchema(Schema):
+    currency_code = fields.String()
+    amount = fields.String(metadata={"description": "Up to the amounts captured"})
+    maximum = fields.String(metadata={"description": "Up to Amazon's cap"})
+    captures = fields.List(fields.Nested(CaptureRoomSchema))
+
+
+class OrderSchema(Schema):
+    amazon_order_reference_id = fields.String()
+    state = fields.String()
+    reason_code = fields.String()
+    payment_status = fields.String(
+        metadata={
+            "description": "Draft, Open, Authorized, Captured, Completed, "
+            "PartiallyRefunded, Refunded, Canceled, Closed or Declined"
+        }
+    )
+    currency_code = fields.String()
+    amount = fields.String()
+    created_at = fields.String()
+    line_items = fields.List(fields.Nested(LineItemViewSchema))
+    administration = fields.Nested(AdministrationViewSchema)
+    captured_amount = fields.String()
+    refunded_amount = fields.String()
+    refundable = fields.Nested(RefundableSchema)
+    authorizations = fields.List(fields.Nested(AuthorizationViewSchema))
+    details = fields.Dict(metadata={"description": "Amazon's OrderReferenceDetails"})
+
+
+class CaptureResultSchema(Schema):
+    capture = fields.Dict(metadata={"description": "Amazon's CaptureDetails"})
+    order = fields.Nested(OrderSchema)
+
+
+class RefundResultSchema(Schema):
+    refunds = fields.List(fields.Dict(), metadata={"description": "Amazon's RefundDetails"})
+    order = fields.Nested(OrderSchema)
+
+
+class CancellationSchema(Schema):
+    whole = fields.Boolean()
+    canceled_amount = fields.String()
+    released_amount = fields.String()
+    refund_due_amount = fields.String()
+    owed_amount = fields.String()
+    closed_authorizations = fields.List(fields.String())
+    refunds = fields.List(fields.Dict())
+    order = fields.Nested(OrderSchema)
+
+
+class DeletionSchema(Schema):
+    amazon_order_reference_id = fields.String()
+    state = fields.String(metadata={"description": "Deleted or Deleting"})
+    waiting_for = fields.List(fields.String())
+    refunds = fields.List(fields.Dict())
+    owed_amount = fields.String()
+
+
 # --- routes --------------------------------------------------------------------------------------
 
 
@@ -214,14 +328,42 @@ def _order(ctx: Context, order_id: str) -> dict[str, Any]:
 
 @bp.get("/orders/<order_id>")
 def show_order(seller_id: str, order_id: str) -> ResponseReturnValue:
-    """An order with its line items, authorizations, captures, refunds and administration."""
+    """An order with its line items, authorizations, captures, refunds and administration.
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: OrderSchema
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     return jsonify(_in_context(seller_id, lambda ctx: _order(ctx, order_id), write=False))
 
 
 @bp.get("/orders/<order_id>/refundable")
 def show_refundable(seller_id: str, order_id: str) -> ResponseReturnValue:
     """The most the order can still be refunded: ``amount`` up to what was captured,
-    ``maximum`` up to Amazon's cap (plus the lesser of 15 % or 75 in the currency)."""
+    ``maximum`` up to Amazon's cap (plus the lesser of 15 % or 75 in the currency).
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: RefundableSchema
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     return jsonify(
         _in_context(
             seller_id,
@@ -233,7 +375,27 @@ def show_refundable(seller_id: str, order_id: str) -> ResponseReturnValue:
 
 @bp.post("/orders/<order_id>/captures")
 def capture_order(seller_id: str, order_id: str) -> ResponseReturnValue:
-    """Capture the order's open authorization (in whole, or ``amount``)."""
+    """Capture the order's open authorization (in whole, or ``amount``).
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    requestBody:
+      content:
+        application/json:
+          schema: CaptureOrderSchema
+    responses:
+      201:
+        description: Done.
+        content:
+          application/json:
+            schema: CaptureResultSchema
+      409:
+        description: Nothing to capture, or the order is being deleted.
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     data = body(CaptureOrderSchema())
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -245,7 +407,29 @@ def capture_order(seller_id: str, order_id: str) -> ResponseReturnValue:
 
 @bp.post("/orders/<order_id>/refunds")
 def refund_order(seller_id: str, order_id: str) -> ResponseReturnValue:
-    """Refund ``amount`` of the order (one Refund per capture it is spread over)."""
+    """Refund ``amount`` of the order (one Refund per capture it is spread over).
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    requestBody:
+      content:
+        application/json:
+          schema: RefundOrderSchema
+    responses:
+      201:
+        description: Done.
+        content:
+          application/json:
+            schema: RefundResultSchema
+      400:
+        description: Over Amazon's cap (TransactionAmountExceeded) or a bad amount.
+      409:
+        description: No Completed capture to refund.
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     data = body(RefundOrderSchema())
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -260,7 +444,27 @@ def refund_order(seller_id: str, order_id: str) -> ResponseReturnValue:
 
 @bp.post("/orders/<order_id>/cancel")
 def cancel_order(seller_id: str, order_id: str) -> ResponseReturnValue:
-    """Cancel the order in whole (empty body) or in part (``line_items`` or ``amount``)."""
+    """Cancel the order in whole (empty body) or in part (``line_items`` or ``amount``).
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    requestBody:
+      content:
+        application/json:
+          schema: CancelOrderSchema
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: CancellationSchema
+      409:
+        description: Canceled already, being deleted, or a capture is Pending.
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     data = body(CancelOrderSchema())
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -281,7 +485,25 @@ def cancel_order(seller_id: str, order_id: str) -> ResponseReturnValue:
 
 @bp.post("/orders/<order_id>/close")
 def close_order(seller_id: str, order_id: str) -> ResponseReturnValue:
-    """Close the order reference (CloseOrderReference)."""
+    """Close the order reference (CloseOrderReference).
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    requestBody:
+      content:
+        application/json:
+          schema: CloseOrderSchema
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: OrderSchema
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     reason = body(CloseOrderSchema()).get("reason")
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -294,7 +516,28 @@ def close_order(seller_id: str, order_id: str) -> ResponseReturnValue:
 @bp.delete("/orders/<order_id>")
 def delete(seller_id: str, order_id: str) -> ResponseReturnValue:
     """Delete the order: 200 ``Deleted`` when done at once, else 202 ``Deleting`` with what it
-    waits for (refunds to settle, money to refund by hand, notifications to deliver)."""
+    waits for (refunds to settle, money to refund by hand, notifications to deliver).
+    ---
+    tags: [orders]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - {in: path, name: order_id, required: true, schema: {type: string}}
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: DeletionSchema
+      202:
+        description: Deleting, waiting for what waiting_for says.
+        content:
+          application/json:
+            schema: DeletionSchema
+      409:
+        description: An open dispute, or a Pending capture.
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
 
     def work(ctx: Context) -> dict[str, Any]:
         done = delete_order(ctx, order_id)
@@ -321,13 +564,43 @@ def _preferences_json(ctx: Context) -> dict[str, Any]:
 
 @bp.get("/preferences")
 def show_preferences(seller_id: str) -> ResponseReturnValue:
-    """The merchant's administration preferences."""
+    """The merchant's administration preferences.
+    ---
+    tags: [merchants]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: PreferencesSchema
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     return jsonify(_in_context(seller_id, _preferences_json, write=False))
 
 
 @bp.put("/preferences")
 def set_preferences(seller_id: str) -> ResponseReturnValue:
-    """Set ``refund_on_cancel``: ``automatic`` (default) or ``manual``."""
+    """Set ``refund_on_cancel``: ``automatic`` (default) or ``manual``.
+    ---
+    tags: [merchants]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+    requestBody:
+      content:
+        application/json:
+          schema: PreferencesSchema
+    responses:
+      200:
+        description: Done.
+        content:
+          application/json:
+            schema: PreferencesSchema
+      404:
+        description: No such merchant or order (InvalidOrderReferenceId).
+    """
     value = body(PreferencesSchema())["refund_on_cancel"]
 
     def work(ctx: Context) -> dict[str, Any]:

@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import ControlError, control_api, jsonable, merchant_or_404, runtime
 from gateway.store import journal
 from gateway.store.models import JournalEntry
+from gateway.values import Text
 
 bp = Blueprint("journal", __name__, url_prefix="/sandbox/api/v1")
 control_api(bp)
@@ -38,24 +40,55 @@ def entry_json(entry: JournalEntry) -> dict[str, Any]:
     return result
 
 
-def _page_args() -> tuple[int, int | None, str | None, bool | None]:
+class JournalQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    #: The ``next`` of the page before.
+    cursor = fields.Integer(validate=validate.Range(1, 2**63 - 1))
+    action = Text(column=JournalEntry.action)
+    #: true: failed requests only; false: answered ones only.
+    failed = fields.Boolean()
+
+
+class JournalEntrySchema(Schema):
+    id = fields.Integer()
+    received_at = fields.String()
+    service = fields.String()
+    action = fields.String()
+    parameters = fields.Dict(metadata={"description": "Signature and secrets redacted"})
+    status = fields.Integer()
+    error_code = fields.String()
+    error_message = fields.String()
+    latency_ms = fields.Float()
+    request_id = fields.String()
+    string_to_sign = fields.String(
+        metadata={"description": "For a signature that did not match: the server's"}
+    )
+
+
+class JournalPageSchema(Schema):
+    items = fields.List(fields.Nested(JournalEntrySchema))
+    next = fields.String(allow_none=True)
+
+
+def _page_args() -> dict[str, Any]:
     try:
-        limit = int(request.args.get("limit", DEFAULT_LIMIT))
-        cursor = request.args.get("cursor")
-        before = int(cursor) if cursor else None
-    except ValueError:
-        raise ControlError(400, "InvalidParameter", "limit and cursor must be integers.") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ControlError(400, "InvalidParameter", f"limit must be 1 to {MAX_LIMIT}.")
-    failed_arg = request.args.get("failed")
-    if failed_arg not in (None, "true", "false"):
-        raise ControlError(400, "InvalidParameter", "failed must be true or false.")
-    failed = None if failed_arg is None else failed_arg == "true"
-    return limit, before, request.args.get("action") or None, failed
+        args: dict[str, Any] = JournalQuerySchema().load(request.args.to_dict())
+    except ValidationError as exc:
+        raise ControlError(
+            400,
+            "InvalidParameter",
+            "The query is invalid.",
+            exc.normalized_messages(),  # type: ignore[no-untyped-call]
+        ) from None
+    return args
 
 
 def _page(merchant_id: int | None) -> dict[str, Any]:
-    limit, before, action, failed = _page_args()
+    args = _page_args()
+    limit = args["limit"]
     ring = runtime().journal
 
     def work(session: Session) -> dict[str, Any]:
@@ -63,10 +96,10 @@ def _page(merchant_id: int | None) -> dict[str, Any]:
             session,
             merchant_id,
             limit=limit + 1,
-            before=before,
+            before=args.get("cursor"),
             keep=ring.size,
-            action=action,
-            failed=failed,
+            action=args.get("action"),
+            failed=args.get("failed"),
         )
         shown = rows[:limit]
         return {
@@ -79,13 +112,43 @@ def _page(merchant_id: int | None) -> dict[str, Any]:
 
 @bp.get("/merchants/<seller_id>/journal")
 def merchant_journal(seller_id: str) -> ResponseReturnValue:
-    """The merchant's signed requests, newest first (``limit``, ``cursor``; ``action`` and
-    ``failed=true|false`` filter)."""
+    """The merchant's signed requests, newest first.
+    ---
+    tags: [journal]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+      - in: query
+        schema: JournalQuerySchema
+    responses:
+      200:
+        description: A page of the merchant's journal.
+        content:
+          application/json:
+            schema: JournalPageSchema
+      400:
+        description: A bad query argument.
+      404:
+        description: No such merchant.
+    """
     merchant_id = runtime().db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
     return jsonify(_page(merchant_id))
 
 
 @bp.get("/journal")
 def unattributed_journal() -> ResponseReturnValue:
-    """Signed requests whose access key belonged to no merchant, newest first."""
+    """Signed requests whose access key belonged to no merchant, newest first.
+    ---
+    tags: [journal]
+    parameters:
+      - in: query
+        schema: JournalQuerySchema
+    responses:
+      200:
+        description: A page of the journal of no merchant.
+        content:
+          application/json:
+            schema: JournalPageSchema
+      400:
+        description: A bad query argument.
+    """
     return jsonify(_page(None))

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy.orm import Session
 
 from gateway.api.control import clock_json
@@ -20,10 +21,70 @@ bp = Blueprint("sandbox_state", __name__, url_prefix="/sandbox/api/v1")
 control_api(bp)
 
 
+class ClockViewSchema(Schema):
+    now = fields.String()
+    frozen = fields.Boolean()
+    offset_seconds = fields.Float()
+
+
+class MerchantResetSchema(Schema):
+    seller_id = fields.String()
+    clock = fields.Nested(ClockViewSchema)
+
+
+class SandboxResetSchema(Schema):
+    merchants_reset = fields.Integer()
+
+
+class ImportedSchema(Schema):
+    seller_id = fields.String()
+    access_key = fields.String()
+    secret_key = fields.String()
+    imported = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class ImportQuerySchema(Schema):
+    keep_ids = fields.Boolean(load_default=False)
+
+
+class MadeOrderSchema(Schema):
+    amazon_order_reference_id = fields.String()
+    status = fields.String()
+    authorizations = fields.List(fields.String())
+    captures = fields.List(fields.String())
+    refunds = fields.List(fields.String())
+    disputes = fields.List(fields.String())
+
+
+class MadeMerchantSchema(Schema):
+    seller_id = fields.String()
+    access_key = fields.String()
+    secret_key = fields.String()
+    orders = fields.List(fields.Nested(MadeOrderSchema))
+
+
+class ScenarioResultSchema(Schema):
+    merchants = fields.List(fields.Nested(MadeMerchantSchema))
+
+
 @bp.post("/merchants/<seller_id>/reset")
 def reset_one(seller_id: str) -> ResponseReturnValue:
-    """Remove all the merchant's objects, notifications and journal; its clock back to real
-    time. Its keys and settings stay."""
+    """Remove all the merchant's objects, notifications and journal; clock back to real time.
+
+    Its keys, settings and preferences stay.
+    ---
+    tags: [merchants]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+    responses:
+      200:
+        description: Reset.
+        content:
+          application/json:
+            schema: MerchantResetSchema
+      404:
+        description: No such merchant.
+    """
     rt = runtime()
 
     def work(session: Session) -> tuple[int, dict[str, Any]]:
@@ -42,7 +103,16 @@ def reset_one(seller_id: str) -> ResponseReturnValue:
 
 @bp.post("/reset")
 def reset_all() -> ResponseReturnValue:
-    """Reset every merchant (their keys and settings stay) and empty the request journal."""
+    """Reset every merchant (their keys and settings stay) and empty the request journal.
+    ---
+    tags: [sandbox]
+    responses:
+      200:
+        description: Reset.
+        content:
+          application/json:
+            schema: SandboxResetSchema
+    """
     rt = runtime()
     count = rt.db.run(reset_sandbox)
     rt.journal.clear_all()
@@ -51,7 +121,20 @@ def reset_all() -> ResponseReturnValue:
 
 @bp.get("/merchants/<seller_id>/export")
 def export(seller_id: str) -> ResponseReturnValue:
-    """The merchant's whole state as one JSON document, streamed (see docs/administration.md)."""
+    """The merchant's whole state as one JSON document, streamed (docs/administration.md).
+    ---
+    tags: [merchants]
+    parameters:
+      - {in: path, name: seller_id, required: true, schema: {type: string}}
+    responses:
+      200:
+        description: The export document.
+        content:
+          application/json:
+            schema: {type: object}
+      404:
+        description: No such merchant.
+    """
     rt = runtime()
     merchant_id = rt.db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
     return Response(
@@ -63,21 +146,42 @@ def export(seller_id: str) -> ResponseReturnValue:
 
 @bp.post("/merchants/import")
 def import_document() -> ResponseReturnValue:
-    """A merchant export into a new merchant (new seller id and keys; new Amazon ids unless
-    ``?keep_ids=true``). 201 with the new merchant's credentials and what was imported."""
+    """A merchant export into a new merchant: new seller id and keys, new ids unless keep_ids.
+    ---
+    tags: [merchants]
+    parameters:
+      - in: query
+        schema: ImportQuerySchema
+    requestBody:
+      content:
+        application/json:
+          schema: {type: object, description: A document of GET .../export}
+    responses:
+      201:
+        description: The new merchant's credentials and what was imported.
+        content:
+          application/json:
+            schema: ImportedSchema
+      400:
+        description: A bad document (InvalidDocument names the entry at fault).
+      415:
+        description: Not sent as application/json.
+    """
     if request.mimetype != "application/json":
         raise ControlError(
             415,
             "UnsupportedMediaType",
             "Send the export document as Content-Type: application/json.",
         )
-    keep_ids = request.args.get("keep_ids", "false")
-    if keep_ids not in ("true", "false"):
-        raise ControlError(400, "InvalidParameter", "keep_ids must be true or false.")
+    try:
+        keep_ids = ImportQuerySchema().load(request.args.to_dict())["keep_ids"]
+    except ValidationError as exc:
+        messages = exc.normalized_messages()  # type: ignore[no-untyped-call]
+        raise ControlError(400, "InvalidParameter", "The query is invalid.", messages) from None
     rt = runtime()
     request.max_content_length = rt.settings.max_import_bytes
     try:
-        done = import_merchant(rt, request.stream, keep_ids=keep_ids == "true")
+        done = import_merchant(rt, request.stream, keep_ids=keep_ids)
     except ImportProblem as exc:
         raise ControlError(400, "InvalidDocument", str(exc)) from None
     return jsonify(
@@ -111,8 +215,26 @@ def made_json(made: MadeMerchant) -> dict[str, Any]:
 
 @bp.post("/scenarios")
 def load() -> ResponseReturnValue:
-    """Make a scenario (JSON, or YAML as application/yaml) in the running sandbox: 201 with
-    each merchant's credentials and its orders' ids."""
+    """Make a scenario (JSON, or YAML as application/yaml) in the running sandbox.
+    ---
+    tags: [sandbox]
+    requestBody:
+      content:
+        application/json:
+          schema: ScenarioSpec
+        application/yaml:
+          schema: ScenarioSpec
+    responses:
+      201:
+        description: Each merchant's credentials and its orders' ids.
+        content:
+          application/json:
+            schema: ScenarioResultSchema
+      400:
+        description: A bad scenario (InvalidScenario names the entry at fault).
+      415:
+        description: Neither JSON nor YAML.
+    """
     name = SCENARIO_TYPES.get(request.mimetype)
     if name is None:
         raise ControlError(
