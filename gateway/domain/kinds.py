@@ -5,9 +5,12 @@ Declarations only; ``gateway.composition`` installs them in the runtime's regist
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.domain.states import (
     ADMINISTRATION_TRANSITIONS,
     AUTHORIZATION_TRANSITIONS,
+    BILLING_AGREEMENT_TRANSITIONS,
     CAPTURE_TRANSITIONS,
     DISPUTE_TRANSITIONS,
     ORDER_REFERENCE_TRANSITIONS,
@@ -15,6 +18,7 @@ from gateway.domain.states import (
 )
 from gateway.domain.states import AdministrationState as M
 from gateway.domain.states import AuthorizationState as A
+from gateway.domain.states import BillingAgreementState as B
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import DisputeState as D
 from gateway.domain.states import OrderReferenceState as O
@@ -22,6 +26,7 @@ from gateway.domain.states import RefundState as R
 from gateway.registry import Kind
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
     OrderAdministration,
@@ -77,6 +82,29 @@ DISPUTE = Kind(
     notification=None,
 )
 
+#: The EventType of a billing agreement's state change; its other event, PaymentMethodUpdated,
+#: is sent without a change of state (``gateway.domain.billing_agreements``)
+#: [SRC: reference/amazon-wire.md §2.3; Java IPN fixtures BillingAgreementNotification.json,
+#: BA_PaymentMethodUpdated.json].
+STATUS_UPDATED = "BillingAgreementStatusUpdated"
+
+
+def _status_updated(_agreement: Any) -> dict[str, Any]:
+    return {"EventType": STATUS_UPDATED}
+
+
+# A new (Draft) agreement is not announced. UNCONFIRMED: whether confirming (Draft -> Open) is;
+# it is here, as every other state entered.
+BILLING_AGREEMENT = Kind(
+    "BillingAgreement",
+    BillingAgreement,
+    BILLING_AGREEMENT_TRANSITIONS,
+    initial=frozenset({B.DRAFT}),
+    silent=frozenset({B.DRAFT}),
+    notification="BillingAgreementNotification",
+    extra=_status_updated,
+)
+
 #: The seller's administration of an order (sandbox-only): Amazon notifies nothing of it.
 ADMINISTRATION = Kind(
     "OrderAdministration",
@@ -87,4 +115,12 @@ ADMINISTRATION = Kind(
     notification=None,
 )
 
-KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE, ADMINISTRATION)
+KINDS = (
+    ORDER_REFERENCE,
+    AUTHORIZATION,
+    CAPTURE,
+    REFUND,
+    DISPUTE,
+    BILLING_AGREEMENT,
+    ADMINISTRATION,
+)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.fps.models import FpsToken, FpsTransaction
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
     LineItem,
@@ -97,6 +98,7 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     LineItem,
     OrderAdministration,
     OrderReference,
+    BillingAgreement,
     FpsTransaction,
     FpsToken,
 )

@@ -4,7 +4,9 @@
 {"format": FORMAT, "version": VERSION, "exported_at": ...,
  "merchant": {seller_id, settings, clock, refund_on_cancel, created_at},
  "fps_account": {...} or null,
- "order_references": [{<columns>, "line_items": [...], "administration": {...} or null,
+ "billing_agreements": [...],
+ "order_references": [{<columns>, "billing_agreement_id", "line_items": [...],
+                       "administration": {...} or null,
                        "authorizations": [{<columns>, "captures": [{<columns>, "refunds": [...]}]}],
                        "disputes": [{<columns>, "amazon_capture_id", "amazon_refund_id"}]}],
  "fps_tokens": [...],
@@ -26,6 +28,7 @@ from marshmallow import Schema, fields, validate
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
     LineItem,
@@ -96,9 +99,11 @@ DISPUTE = schema_for(
 )
 LINE_ITEM = schema_for(LineItem)
 ADMINISTRATION = schema_for(OrderAdministration, exclude=("amazon_id",))
+BILLING_AGREEMENT = schema_for(BillingAgreement)
 ORDER_REFERENCE = schema_for(
     OrderReference,
     extra={
+        "billing_agreement_id": fields.String(allow_none=True, load_default=None),
         "line_items": _many(LINE_ITEM),
         "administration": fields.Nested(ADMINISTRATION, allow_none=True, load_default=None),
         "authorizations": _many(AUTHORIZATION),

@@ -20,6 +20,7 @@ from gateway.store import administration, transfer
 from gateway.store.db import Database
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
     LineItem,
@@ -68,6 +69,15 @@ def _orders(session: Session, chunk: list[OrderReference]) -> list[dict[str, Any
         a.order_reference_id: a
         for a in transfer.children(session, OrderAdministration, "order_reference_id", ids)
     }
+    agreements = {
+        a.id: a.amazon_id
+        for a in transfer.children(
+            session,
+            BillingAgreement,
+            "id",
+            [o.billing_agreement_id for o in chunk if o.billing_agreement_id],
+        )
+    }
     capture_ids = {c.id: c.amazon_id for c in captures}
     refund_ids = {r.id: r.amazon_id for r in refunds}
     refunds_of = _grouped(refunds, "capture_id")
@@ -80,6 +90,9 @@ def _orders(session: Session, chunk: list[OrderReference]) -> list[dict[str, Any
         out.append(
             {
                 **as_json(oro),
+                "billing_agreement_id": agreements.get(oro.billing_agreement_id)
+                if oro.billing_agreement_id
+                else None,
                 "line_items": [as_json(line) for line in lines.get(oro.id, [])],
                 "administration": as_json(admin, exclude=("amazon_id",)) if admin else None,
                 "authorizations": [
@@ -156,6 +169,7 @@ def _plain(session: Session, chunk: list[Any]) -> list[dict[str, Any]]:
 
 #: The arrays of the document, in order: model and how a chunk of its rows is written.
 ARRAYS: tuple[tuple[str, type[Any], Callable[[Session, list[Any]], list[dict[str, Any]]]], ...] = (
+    ("billing_agreements", BillingAgreement, _plain),
     ("order_references", OrderReference, _orders),
     ("fps_tokens", FpsToken, _plain),
     ("fps_transactions", FpsTransaction, _transactions),

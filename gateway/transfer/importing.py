@@ -33,6 +33,7 @@ from gateway.runtime import Runtime
 from gateway.store import merchants
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
     LineItem,
@@ -80,6 +81,9 @@ class _Importer:
         self.imported: Imported | None = None
         self.order_ids: dict[str, str] = {}
         self.dispute_ids: dict[str, str] = {}
+        self.agreement_ids: dict[str, str] = {}
+        #: A billing agreement's row id by its (new) Amazon id.
+        self.agreement_pks: dict[str, int] = {}
         self.fps_ids: dict[str, str] = {}
         self.token_pks: dict[str, int] = {}
         self.transaction_pks: dict[str, int] = {}
@@ -94,7 +98,7 @@ class _Importer:
         return new
 
     def remap(self, object_id: str) -> str:
-        for table in (self.order_ids, self.dispute_ids, self.fps_ids):
+        for table in (self.order_ids, self.agreement_ids, self.dispute_ids, self.fps_ids):
             if object_id in table:
                 return table[object_id]
         prefix, _, suffix = object_id.rpartition("-")
@@ -155,6 +159,7 @@ class _Importer:
         self.imported = Imported(record.seller_id, record.access_key, record.secret_key, {})
 
     _ARRAYS = (
+        "billing_agreements",
         "order_references",
         "fps_tokens",
         "fps_transactions",
@@ -165,6 +170,7 @@ class _Importer:
     def _array(self, name: str, items: Iterator[Any]) -> None:
         chunk: list[tuple[str, dict[str, Any]]] = []
         schema = {
+            "billing_agreements": doc.BILLING_AGREEMENT,
             "order_references": doc.ORDER_REFERENCE,
             "fps_tokens": doc.FPS_TOKEN,
             "fps_transactions": doc.FPS_TRANSACTION,
@@ -209,7 +215,16 @@ class _Importer:
                 k: data.pop(k)
                 for k in ("line_items", "administration", "authorizations", "disputes")
             }
-            oro = OrderReference(**{**data, "amazon_id": new_id, "merchant_id": merchant_id})
+            agreement = data.pop("billing_agreement_id")
+            agreement_pk = self.agreement_pks.get(self.remap(agreement)) if agreement else None
+            if agreement and agreement_pk is None:
+                raise ImportProblem(
+                    f"{path}.billing_agreement_id: no such billing agreement before it"
+                )
+            oro = OrderReference(
+                **{**data, "amazon_id": new_id, "merchant_id": merchant_id},
+                billing_agreement_id=agreement_pk,
+            )
             for a, auth_data in enumerate(nested["authorizations"]):
                 auth_path = f"{path}.authorizations[{a}]"
                 self._state("Authorization", auth_data["state"], auth_path)
@@ -308,6 +323,17 @@ class _Importer:
                     )
                 )
         self._done("order_references", len(chunk))
+
+    def _write_billing_agreements(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        rows = []
+        for path, data in chunk:
+            self._state("BillingAgreement", data["state"], path)
+            new_id = self._new(
+                self.agreement_ids, data["amazon_id"], self.runtime.ids.billing_agreement_id
+            )
+            rows.append({**data, "amazon_id": new_id, "merchant_id": self.merchant_id})
+        self.agreement_pks.update(self._insert(BillingAgreement, rows, BillingAgreement.amazon_id))
+        self.counts["billing_agreements"] += len(rows)
 
     def _write_fps_tokens(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
         made = []

@@ -24,6 +24,7 @@ def test_a_reset_removes_a_merchants_objects_and_keeps_its_keys(api, app, runtim
     order_id = captured(api, "40.00")
     control(api, "post", f"/orders/{order_id}/refunds", 201, amount="4.00")
     control(api, "post", "/fps/tokens", 201, token_type="MultiUse", payment_method="ABT")
+    agreement = control(api, "post", "/billing-agreements", 201)["amazon_billing_agreement_id"]
     control(api, "post", "/clock/advance", 200, seconds=3600)
     control(api, "post", "/clock/freeze", 200)
     before = state(api)
@@ -34,10 +35,14 @@ def test_a_reset_removes_a_merchants_objects_and_keeps_its_keys(api, app, runtim
     api.error(
         "GetOrderReferenceDetails", "InvalidOrderReferenceId", 404, AmazonOrderReferenceId=order_id
     )
+    assert api.call("GetBillingAgreementDetails", AmazonBillingAgreementId=agreement).status == 404
     after = state(api)
     assert after["notifications"] == []
     # The journal holds only the request made since (the error just above).
-    assert [e["action"] for e in after["journal"]] == ["GetOrderReferenceDetails"]
+    assert [e["action"] for e in after["journal"]] == [
+        "GetBillingAgreementDetails",
+        "GetOrderReferenceDetails",
+    ]
     assert control(api, "get", "/preferences", 200) == {"refund_on_cancel": "manual"}
     assert captured(api, "5.00")  # keys still sign; reference ids are free again
     other.ok("GetOrderReferenceDetails", AmazonOrderReferenceId=kept)

@@ -69,6 +69,16 @@ def populate(api: SignedApi) -> None:
     control(api, "post", f"/disputes/{dispute['dispute_id']}/resolve", 200, outcome="granted")
     api.open_order("5.00")
     control(api, "post", "/fps/tokens", 201, token_type="MultiUse", payment_method="ABT")
+    agreement = control(api, "post", "/billing-agreements", 201)["amazon_billing_agreement_id"]
+    api.ok("ConfirmBillingAgreement", AmazonBillingAgreementId=agreement)
+    on_agreement = api.call(
+        "AuthorizeOnBillingAgreement",
+        AmazonBillingAgreementId=agreement,
+        AuthorizationReferenceId=api.unique_ref("ba"),
+        **{"AuthorizationAmount.Amount": "7.00", "AuthorizationAmount.CurrencyCode": "USD"},
+        TransactionTimeout="0",
+    )
+    assert on_agreement.status == 200
     control(api, "post", "/clock/advance", 200, seconds=10)
 
 
@@ -76,11 +86,16 @@ def test_an_import_gives_the_same_objects(api):
     populate(api)
     first = export(api)
     assert first["format"] == "amazon-pay-simulator/merchant" and first["version"] == 1
-    assert len(first["order_references"]) == 3 and len(first["fps_tokens"]) == 1
+    assert len(first["order_references"]) == 4 and len(first["fps_tokens"]) == 1
+    assert len(first["billing_agreements"]) == 1
+    assert (
+        first["order_references"][-1]["billing_agreement_id"]
+        == first["billing_agreements"][0]["amazon_id"]
+    )
     assert first["notifications"] and first["reference_ids"]
     made = import_(api, json.dumps(first).encode())
     assert made["seller_id"] != api.merchant.seller_id
-    assert made["imported"]["order_references"] == 3
+    assert made["imported"]["order_references"] == 4
     second = export(api, made["seller_id"])
     assert canonical(second) == canonical(first)
     ids = [o["amazon_id"] for o in second["order_references"]]

@@ -37,6 +37,7 @@ def test_the_full_registry():
         "Capture",
         "Refund",
         "Dispute",
+        "BillingAgreement",
         "OrderAdministration",
         "FpsTransaction",
         "FpsToken",
@@ -46,6 +47,7 @@ def test_the_full_registry():
         "Authorization",
         "Capture",
         "OrderReference",
+        "BillingAgreement",
         "OrderAdministration",
         "FpsTransaction",
     ]
@@ -56,6 +58,7 @@ def test_the_full_registry():
         "PaymentCapture",
         "PaymentRefund",
         "Chargeback Detailed Notification",
+        "BillingAgreementNotification",
         "TransactionStatus",
         "TokenCancellation",
     ):
