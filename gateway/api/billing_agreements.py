@@ -24,14 +24,7 @@ from gateway.api.orders import (
     DestinationSchema,
     PaymentMethodSchema,
 )
-from gateway.api.sandbox import (
-    NoBodySchema,
-    body,
-    control_api,
-    jsonable,
-    merchant_or_404,
-    runtime,
-)
+from gateway.api.sandbox import body, control_api, jsonable, merchant_or_404, runtime
 from gateway.domain import agreement_payments
 from gateway.domain import billing_agreements as agreements
 from gateway.domain.lifecycle import Context
@@ -90,12 +83,8 @@ class PaymentMethodProblemSchema(Schema):
 class BillingAgreementSchema(Schema):
     amazon_billing_agreement_id = fields.String(required=True)
     state = fields.String(required=True)
-    details = fields.Dict(
-        required=True,
-        metadata={
-            "description": "BillingAgreementDetails as GetBillingAgreementDetails gives them."
-        },
-    )
+    #: BillingAgreementDetails as GetBillingAgreementDetails gives them, in JSON.
+    details = fields.Dict(required=True)
 
 
 def agreement_json(ctx: Context, agreement: BillingAgreement) -> dict[str, Any]:
@@ -119,9 +108,9 @@ def _on_agreement(seller_id: str, change: Any, *, write: bool = True) -> dict[st
 
 @bp.post("")
 def new_billing_agreement(seller_id: str) -> ResponseReturnValue:
-    """Make a billing agreement, as the buyer leaves Amazon's widgets (Draft).
+    """Make a Draft billing agreement, as the buyer leaves Amazon's widgets.
     ---
-    tags: [billing agreements]
+    tags: [billing-agreements]
     requestBody:
       content:
         application/json:
@@ -153,7 +142,7 @@ def new_billing_agreement(seller_id: str) -> ResponseReturnValue:
 def show_billing_agreement(seller_id: str, amazon_id: str) -> ResponseReturnValue:
     """A billing agreement's details.
     ---
-    tags: [billing agreements]
+    tags: [billing-agreements]
     responses:
       200:
         description: The billing agreement.
@@ -170,16 +159,16 @@ def show_billing_agreement(seller_id: str, amazon_id: str) -> ResponseReturnValu
 
 @bp.patch("/<amazon_id>")
 def buyer_choices(seller_id: str, amazon_id: str) -> ResponseReturnValue:
-    """What the buyer changes in the widgets: consent, address, payment method.
+    """What the buyer changes in the widgets: consent, destination, payment method.
     ---
-    tags: [billing agreements]
+    tags: [billing-agreements]
     requestBody:
       content:
         application/json:
           schema: BuyerChoicesSchema
     responses:
       200:
-        description: The billing agreement as changed.
+        description: The billing agreement.
         content:
           application/json:
             schema: BillingAgreementSchema
@@ -201,17 +190,16 @@ def buyer_choices(seller_id: str, amazon_id: str) -> ResponseReturnValue:
 
 @bp.post("/<amazon_id>/payment-method-problem")
 def payment_method_problem(seller_id: str, amazon_id: str) -> ResponseReturnValue:
-    """The buyer's payment method has a problem (it expired, was deleted ...).
+    """A problem with the buyer's payment method (suspends an Open agreement).
     ---
-    tags: [billing agreements]
+    tags: [billing-agreements]
     requestBody:
-      required: true
       content:
         application/json:
           schema: PaymentMethodProblemSchema
     responses:
       200:
-        description: The billing agreement, with the constraint.
+        description: The billing agreement.
         content:
           application/json:
             schema: BillingAgreementSchema
@@ -229,17 +217,12 @@ def payment_method_problem(seller_id: str, amazon_id: str) -> ResponseReturnValu
 def buyer_cancel(seller_id: str, amazon_id: str) -> ResponseReturnValue:
     """The buyer cancels the agreement on the Amazon Pay website.
     ---
-    tags: [billing agreements]
-    requestBody:
-      content:
-        application/json:
-          schema: NoBodySchema
+    tags: [billing-agreements]
     responses:
       200:
-        description: The billing agreement, Canceled.
+        description: The billing agreement.
         content:
           application/json:
             schema: BillingAgreementSchema
     """
-    body(NoBodySchema)
     return jsonify(_on_agreement(seller_id, lambda ctx: agreements.buyer_cancel(ctx, amazon_id)))
