@@ -28,18 +28,21 @@ def create_app(
     """
     from gateway.api import (
         access_log,
+        administration,
         auth,
         billing_agreements,
         control,
         fps,
         fps_sandbox,
         http_errors,
+        journal,
         keepalive,
         merchants,
         notifications,
         offamazon,
         openapi,
         orders,
+        sandbox_state,
     )
 
     if runtime is None:
@@ -65,6 +68,9 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(administration.bp)
+    app.register_blueprint(journal.bp)
+    app.register_blueprint(sandbox_state.bp)
     http_errors.install(app)
     keepalive.install(app)
     auth.install(app)

@@ -112,7 +112,14 @@ def cli(verbose: bool) -> None:
     help="The sandbox control API's admin token (default: $GATEWAY_ADMIN_TOKEN, else one "
     "generated into the data dir and shown in the banner).",
 )
-def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any) -> None:
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Load this scenario file (YAML or JSON: merchants and orders in chosen states) at start.",
+)
+def serve(
+    no_scheduler: bool | None, no_access_log: bool | None, scenario: str | None, **options: Any
+) -> None:
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
     from gateway.server import GatewayServer, listen, listen_https
 
@@ -126,13 +133,13 @@ def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any)
     with _startup():
         listener = listen(settings)
         https_listener = listen_https(settings)
-    _in_child_process(lambda: _prepare(settings))
+    _in_child_process(lambda: _prepare(settings, scenario))
     GatewayServer(settings, listener, https_listener).run()
 
 
-def _prepare(settings: Settings) -> None:
-    """Create the tables, seed, make the HTTPS certificate if needed, print the banner:
-    ``serve``'s work before gunicorn starts."""
+def _prepare(settings: Settings, scenario: str | None = None) -> None:
+    """Create the tables, seed, load the scenario, make the HTTPS certificate if needed, print
+    the banner: ``serve``'s work before gunicorn starts."""
     from gateway.runtime import Runtime
     from gateway.tls import ensure_tls_files
 
@@ -140,8 +147,21 @@ def _prepare(settings: Settings) -> None:
         runtime = Runtime.from_settings(settings)
         seeded = runtime.initialize()
         https = ensure_tls_files(settings) if settings.https_port else None
+    if scenario is not None:
+        _load_scenario(runtime, Path(scenario))
     _print_banner(runtime, seeded, https)
     runtime.db.dispose()
+
+
+def _load_scenario(runtime: Runtime, path: Path) -> None:
+    from gateway.scenarios.loader import ScenarioProblem, load_scenario, parse_file
+
+    try:
+        made = load_scenario(runtime, parse_file(path.read_text(encoding="utf-8"), path.name))
+    except (ScenarioProblem, UnicodeDecodeError) as exc:
+        raise StartupFailed(f"scenario {path}: {exc}") from None
+    orders = sum(len(m.orders) for m in made)
+    click.echo(f"scenario {path}: {len(made)} merchant(s), {orders} order(s)")
 
 
 def _in_child_process(step: Callable[[], None]) -> None:

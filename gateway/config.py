@@ -71,6 +71,10 @@ class Settings:
     active_requests: int = 1
     #: Largest request body accepted, in bytes.
     max_request_bytes: int = 1_000_000
+    #: Signed requests the request journal keeps per merchant (a ring; 0: no journal).
+    journal_size: int = 1000
+    #: Largest merchant export a sandbox import accepts, in bytes (it is read as a stream).
+    max_import_bytes: int = 1_000_000_000
     #: IPN retries, in seconds of the merchant's simulated time. Amazon retries a failed IPN
     #: every hour for 14 days (reference/amazon-wire.md §2.5); the defaults compress that so a
     #: test sees the whole schedule in minutes. The n-th retry waits

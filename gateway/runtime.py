@@ -31,6 +31,7 @@ from gateway.registry import Registry
 from gateway.store import merchants
 from gateway.store.db import Database
 from gateway.tokens import ensure_admin_token, read_admin_token
+from gateway.wire.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Runtime:
     registry: Registry = field(default_factory=build_registry)
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).
     admission: Any = field(init=False, repr=False)
+    #: The request journal of this process (``Settings.journal_size``).
+    journal: Journal = field(init=False, repr=False)
     # Made on first use (properties below): a web worker never signs nor posts an IPN, and
     # making them loads cryptography and the HTTP client.
     _signing_key: SigningKey | None = field(default=None, init=False, repr=False)
@@ -62,6 +65,7 @@ class Runtime:
         self._signing_key = signing_key_in_hand
         limit = self.settings.active_requests
         self.admission = threading.BoundedSemaphore(limit) if limit > 0 else nullcontext()
+        self.journal = Journal(self.settings.journal_size, self.db)
 
     @property
     def signing_key(self) -> SigningKey:

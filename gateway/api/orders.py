@@ -26,6 +26,7 @@ from gateway.api.sandbox import (
     query,
     runtime,
 )
+from gateway.domain.line_items import MAX_LINE_ITEMS
 from gateway.domain.money import CURRENCY_EXPONENTS, format_amount
 from gateway.domain.order_references import create_order_reference, get_order_reference
 from gateway.domain.states import (
@@ -36,7 +37,7 @@ from gateway.domain.states import (
 )
 from gateway.store import listings
 from gateway.store.listings import AmountRange, OrderRow, PaymentRow
-from gateway.store.models import Capture, OrderReference
+from gateway.store.models import Capture, LineItem, OrderReference
 from gateway.values import EmailAddress, StorableDateTime, Text
 from gateway.wire import views
 from gateway.wire.render import timestamp
@@ -105,6 +106,18 @@ _DEFAULT_DESTINATION = DestinationSchema().load({})
 _DEFAULT_PAYMENT = PaymentMethodSchema().load({})
 
 
+class LineItemSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sku = Text(column=LineItem.sku, min_length=1, required=True)
+    title = Text(column=LineItem.title)
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10_000)
+    )
+    unit_price = Text(required=True, max_length=32)
+
+
 class NewOrderReferenceSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -123,6 +136,10 @@ class NewOrderReferenceSchema(Schema):
     #: ``null`` leaves it unset (PaymentPlanNotSet constraint).
     payment_method = fields.Nested(
         PaymentMethodSchema, allow_none=True, load_default=lambda: dict(_DEFAULT_PAYMENT)
+    )
+    #: What the cart held; without ``amount``, the order's amount is their total.
+    line_items = fields.List(
+        fields.Nested(LineItemSchema), validate=validate.Length(max=MAX_LINE_ITEMS)
     )
 
 
@@ -175,6 +192,8 @@ def new_order_reference(seller_id: str) -> ResponseReturnValue:
             amount=data.get("amount"),
             currency=data["currency_code"] if data.get("amount") else None,
             seller_note=data.get("seller_note"),
+            line_items=data.get("line_items"),
+            line_items_currency=data["currency_code"],
         )
         return _order_reference_json(oro)
 
