@@ -81,9 +81,15 @@ def open_order(driver: Any, server: GatewayServer, seller: str, order_id: str) -
 
 
 def wait_delivered(server: GatewayServer, seller: str, object_id: str, state: str) -> None:
+    params: dict[str, str] = {
+        "object_id": object_id,
+        "state": state,
+        "acknowledged": "true",
+        "timeout": "20",
+    }
     waited = requests.get(
         f"{server.url}{CONTROL}/merchants/{seller}/wait",
-        params={"object_id": object_id, "state": state, "acknowledged": "true", "timeout": 20},
+        params=params,
         timeout=30,
     )
     assert waited.status_code == 200, waited.text
@@ -121,9 +127,7 @@ def test_refund_in_part_then_completed_with_its_notification(
         assert any(refund_id.encode() in body for body in receiver.bodies())
 
 
-def test_cancel_in_part_and_in_whole_refunds_automatically(
-    live_server: GatewayServer, chromium
-):
+def test_cancel_in_part_and_in_whole_refunds_automatically(live_server: GatewayServer, chromium):
     merchant = live_server.new_merchant()
     seller = merchant["seller_id"]
     ids = captured_order(live_server, merchant, live_server.sdk(merchant), amount="50.00")
