@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from gateway.api.administration import order_json
 from gateway.api.control import change_clock
+from gateway.api.merchants import merchant_json, token_json
+from gateway.api.notifications import redeliver_now
 from gateway.api.sandbox import ControlError, merchant_or_404, runtime
 from gateway.domain import administration as admin
 from gateway.domain import clock_control, disputes
@@ -38,7 +40,9 @@ from gateway.domain.money import format_amount
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.states import OrderReferenceState
 from gateway.errors import GatewayError
+from gateway.ipn.leases import DeliveryState
 from gateway.store import administration as admin_store
+from gateway.store import journal as journal_store
 from gateway.store import listings
 from gateway.store.models import Dispute, Notification, NotificationAttempt, OrderReference
 from gateway.store.paging import InvalidCursor
@@ -184,9 +188,7 @@ def _order_rows(session: Session, rows: list[listings.OrderRow]) -> list[dict[st
 @bp.get("/merchants/<seller_id>/orders")
 def orders(seller_id: str) -> ResponseReturnValue:
     """A merchant's orders, newest first: filters by state, an id, an amount range; keyset paged."""
-    state = request.args.get("state", "")
-    if state and state not in {s.value for s in OrderReferenceState}:
-        raise DashboardError(400, f"state {state!r} is not an order reference state.")
+    state = _choice("state", [s.value for s in OrderReferenceState])
     search = request.args.get("q", "").strip() or None
     least = _decimal_arg("amount_min")
     most = _decimal_arg("amount_max")
@@ -194,8 +196,8 @@ def orders(seller_id: str) -> ResponseReturnValue:
     cursor = request.args.get("cursor") or None
 
     def work(ctx: Context) -> dict[str, Any]:
-        try:
-            found = listings.orders(
+        found = _paged(
+            lambda: listings.orders(
                 ctx.session,
                 ctx.merchant.id,
                 states=(state,) if state else (),
@@ -204,8 +206,7 @@ def orders(seller_id: str) -> ResponseReturnValue:
                 cursor=cursor,
                 limit=PAGE_SIZE,
             )
-        except InvalidCursor:
-            raise DashboardError(400, "cursor is not one this list handed out.") from None
+        )
         return {"orders": _order_rows(ctx.session, found.items), "next": found.next}
 
     listed = _in_merchant(seller_id, work)
@@ -216,6 +217,22 @@ def orders(seller_id: str) -> ResponseReturnValue:
         filters={"state": state, "q": search or "", "amount_min": least, "amount_max": most},
         **listed,
     )
+
+
+def _choice(name: str, allowed: list[str]) -> str:
+    """Query argument ``name``: empty (any) or one of ``allowed``."""
+    value = request.args.get(name, "")
+    if value and value not in allowed:
+        raise DashboardError(400, f"{name} {value!r} is not one of {', '.join(allowed)}.")
+    return value
+
+
+def _paged(read: Callable[[], T]) -> T:
+    """A page of a list; a cursor the list did not hand out is an error on the page."""
+    try:
+        return read()
+    except InvalidCursor:
+        raise DashboardError(400, "cursor is not one this list handed out.") from None
 
 
 def _decimal_arg(name: str) -> Decimal | None:
@@ -431,3 +448,92 @@ def act(seller_id: str, order_id: str, action: str) -> ResponseReturnValue:
     except DashboardError as error:
         return _order_page(seller_id, order_id, error=error.message, status=error.status)
     return _order_page(seller_id, order_id, done=done)
+
+
+# --- notifications, journal, merchant ------------------------------------------------------------
+
+
+@bp.get("/merchants/<seller_id>/notifications")
+def notifications(seller_id: str) -> ResponseReturnValue:
+    """Every IPN of the merchant, newest first, with its attempts; filters by state and type."""
+    delivery = _choice("delivery_state", [s.value for s in DeliveryState])
+    kind = request.args.get("type", "").strip() or None
+    cursor = request.args.get("cursor") or None
+
+    def work(ctx: Context) -> Any:
+        return _paged(
+            lambda: listings.notifications(
+                ctx.session,
+                ctx.merchant.id,
+                delivery_states=(delivery,) if delivery else (),
+                notification_type=kind,
+                cursor=cursor,
+                limit=PAGE_SIZE,
+            )
+        )
+
+    found = _in_merchant(seller_id, work)
+    return _page(
+        "notifications.html",
+        seller_id=seller_id,
+        entries=found.items,
+        next=found.next,
+        delivery_states=[s.value for s in DeliveryState],
+        filters={"delivery_state": delivery, "type": kind or ""},
+        done=request.args.get("done"),
+    )
+
+
+@bp.post("/merchants/<seller_id>/notifications/<int:notification_id>/redeliver")
+def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
+    """Queue a new delivery (the button asks for confirmation with ``hx-confirm``)."""
+    runtime().db.run(lambda s: redeliver_now(s, seller_id, notification_id))
+    return redirect(
+        f"/sandbox/merchants/{seller_id}/notifications?done=Notification+{notification_id}+queued",
+        code=303,
+    )
+
+
+@bp.get("/merchants/<seller_id>/journal")
+def journal(seller_id: str) -> ResponseReturnValue:
+    """The merchant's signed requests, newest first, with the expected string to sign on a
+    signature failure."""
+    rt = runtime()
+    merchant_id = rt.db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
+    before = request.args.get("cursor", "")
+    if before and not before.isdigit():
+        raise DashboardError(400, "cursor must be an entry id.")
+    failed = {"": None, "yes": True, "no": False}.get(request.args.get("failed", ""))
+    ring = rt.journal
+    entries = ring.db.run(
+        lambda s: journal_store.page(
+            s,
+            merchant_id,
+            limit=PAGE_SIZE + 1,
+            before=int(before) if before else None,
+            keep=ring.size,
+            action=request.args.get("action") or None,
+            failed=failed,
+        ),
+        write=False,
+    )
+    shown = entries[:PAGE_SIZE]
+    return _page(
+        "journal.html",
+        seller_id=seller_id,
+        entries=shown,
+        next=shown[-1].id if len(entries) > PAGE_SIZE and shown else None,
+    )
+
+
+@bp.get("/merchants/<seller_id>")
+def merchant(seller_id: str) -> ResponseReturnValue:
+    """Credentials, settings, the IPN URL and the merchant's API tokens."""
+    rt = runtime()
+
+    def work(session: Session) -> dict[str, Any]:
+        record = merchant_or_404(session, seller_id)
+        tokens = listings.api_tokens(session, record.id, limit=PAGE_SIZE).items
+        return {"merchant": merchant_json(record, rt), "tokens": [token_json(t) for t in tokens]}
+
+    return _page("merchant.html", seller_id=seller_id, **rt.db.run(work, write=False))

@@ -177,3 +177,40 @@ def test_refund_on_cancel_setting(api):
 def test_unknown_action_is_404(api):
     order_id = open_order(api, "10.00")
     assert api.client.get(f"{_base(api, order_id)}/explode").status_code == 404
+
+
+def test_notifications_page_filters_and_redelivers(api, runtime):
+    order_id = captured(api, "10.00")
+    base = f"/sandbox/merchants/{api.merchant.seller_id}/notifications"
+    page = api.client.get(base).get_data(as_text=True)
+    assert order_id in page and "PaymentCapture" in page
+    only = api.client.get(base, query_string={"type": "PaymentAuthorize"}).get_data(as_text=True)
+    assert "PaymentAuthorize" in only and "PaymentCapture" not in only
+    assert api.client.get(base, query_string={"delivery_state": "bogus"}).status_code == 400
+    number = re.search(r"/notifications/(\d+)/redeliver", page)
+    assert number
+    csrf = _csrf(api, page)
+    done = api.client.post(f"{base}/{number.group(1)}/redeliver", data={"csrf": csrf})
+    assert done.status_code == 303 and "queued" in done.headers["Location"]
+    refused = api.client.post(f"{base}/{number.group(1)}/redeliver", data={"csrf": "forged"})
+    assert refused.status_code == 403
+
+
+def test_journal_shows_signed_requests_and_the_expected_string_to_sign(api, runtime):
+    captured(api, "10.00")
+    form = api.form("GetServiceStatus")
+    form["Signature"] = "bm90IGl0"
+    assert api.post(form).code == "SignatureDoesNotMatch"
+    page = api.client.get(f"/sandbox/merchants/{api.merchant.seller_id}/journal")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Authorize" in text
+    assert "SignatureDoesNotMatch" in text and "string to sign the server expected" in text
+    bad_cursor = api.client.get(
+        f"/sandbox/merchants/{api.merchant.seller_id}/journal", query_string={"cursor": "x"}
+    )
+    assert bad_cursor.status_code == 400
+
+
+def test_merchant_page_shows_credentials_and_ipn_url(api):
+    page = api.client.get(f"/sandbox/merchants/{api.merchant.seller_id}").get_data(as_text=True)
+    assert api.merchant.access_key in page and "ipn_url" in page and "API tokens" in page
