@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -92,6 +93,12 @@ class Play:
         """Move the merchant's clock past the settle delay: the refund settles now."""
         self.control("POST", "/clock/advance", {"seconds": self.settle_delay + 1})
 
+    def close(self) -> None:
+        self.seller.close_order_reference(self.made["amazon_order_reference_id"])
+
+    def cancel(self) -> None:
+        self.seller.cancel_order_reference(self.made["amazon_order_reference_id"])
+
     def dispute(self, kind: str) -> None:
         body = {"type": kind, "amazon_capture_id": self.made["amazon_capture_id"]}
         self.made["dispute_id"] = self.control("POST", "/disputes", body)["dispute_id"]
@@ -150,7 +157,7 @@ EVENTS: dict[str, tuple[str, list[Step]]] = {
         [
             Play.order,
             Play.confirm,
-            lambda p: p.seller.close_order_reference(p.made["amazon_order_reference_id"]),
+            Play.close,
         ],
     ),
     "order.canceled": (
@@ -158,7 +165,7 @@ EVENTS: dict[str, tuple[str, list[Step]]] = {
         [
             Play.order,
             Play.confirm,
-            lambda p: p.seller.cancel_order_reference(p.made["amazon_order_reference_id"]),
+            Play.cancel,
         ],
     ),
 }
@@ -203,9 +210,11 @@ def trigger(api: ControlApi, as_json: bool, seller_id: str, event: str, reason: 
     steps = EVENTS[event][1]
     try:
         if progress_shown():
-            with click.progressbar(steps, label=event, file=click.get_text_stream("stderr")) as bar:
-                for step in bar:
+            bar: Any
+            with click.progressbar(length=len(steps), label=event, file=sys.stderr) as bar:
+                for step in steps:
                     step(play)
+                    bar.update(1)
         else:
             for step in steps:
                 step(play)
