@@ -159,7 +159,7 @@ def line_item(text: str) -> dict[str, Any]:
 def orders_delete(api: ControlApi, as_json: bool, seller_id: str, order_id: str) -> None:
     """Delete an order entirely (its money is refunded first)."""
     answer = api.call("DELETE", f"/merchants/{seller_id}/orders/{order_id}")
-    show_object(answer, as_json, [n for n in ("status", "waiting_for") if n in answer])
+    show_object(answer, as_json, [n for n in ("state", "waiting_for") if n in answer])
 
 
 @click.group()

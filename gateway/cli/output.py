@@ -41,7 +41,7 @@ def table(items: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
 
 def fields(item: Mapping[str, Any], names: Sequence[str]) -> str:
     """``name: value`` lines, names aligned (a nested one by its whole path, ``a.b``)."""
-    width = max(len(n) for n in names)
+    width = max((len(n) for n in names), default=0)
     return "\n".join(f"{n + ':':<{width + 1}} {cell(pick(item, n))}" for n in names)
 
 
@@ -59,4 +59,4 @@ def show_list(answer: Mapping[str, Any], as_json: bool, columns: Sequence[str]) 
 
 
 def show_object(answer: Mapping[str, Any], as_json: bool, names: Sequence[str]) -> None:
-    show(answer, as_json, fields(answer, names))
+    click.echo(json.dumps(answer, indent=2) if as_json else fields(answer, names))
