@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,11 @@ def test_orders_refunds_and_disputes(live_server: GatewayServer) -> None:
 def test_clock_notifications_and_journal(live_server: GatewayServer) -> None:
     seller = live_server.new_merchant()["seller_id"]
     m = ["-m", seller]
-    assert ok(live_server, "clock", "freeze", *m)["frozen"] is True
-    assert ok(live_server, "clock", "advance", *m, "3600")["offset_seconds"] >= 3600
+    frozen = ok(live_server, "clock", "freeze", *m)
+    assert frozen["frozen"] is True
+    later = ok(live_server, "clock", "advance", *m, "3600")["now"]
+    moved = datetime.fromisoformat(later) - datetime.fromisoformat(frozen["now"])
+    assert moved == timedelta(hours=1)
     assert ok(live_server, "clock", "resume", *m)["frozen"] is False
     assert ok(live_server, "clock", "reset", *m)["offset_seconds"] == 0
     assert ok(live_server, "clock", "show", *m)["frozen"] is False
@@ -173,7 +177,7 @@ def test_export_then_import_gives_the_same_objects(live_server: GatewayServer, t
 
     assert ok(live_server, "reset", "-m", twin["seller_id"])["clock"]["offset_seconds"] == 0
     assert ok(live_server, "orders", "list", "-m", twin["seller_id"])["items"] == []
-    assert "InvalidJson" in failed(live_server, "import", str(EXAMPLE))
+    assert "InvalidDocument" in failed(live_server, "import", str(EXAMPLE))
 
 
 def test_load_a_scenario_into_the_running_server(live_server: GatewayServer) -> None:
