@@ -104,7 +104,9 @@ def test_orders_refunds_and_disputes(live_server: GatewayServer) -> None:
     assert canceled["canceled_amount"] == "15.00"
 
     dispute = ok(live_server, "disputes", "file", *m, order_id, "--type", "chargeback")
-    assert ok(live_server, "disputes", "list", *m)["items"][0]["dispute_id"] == dispute["dispute_id"]
+    assert (
+        ok(live_server, "disputes", "list", *m)["items"][0]["dispute_id"] == dispute["dispute_id"]
+    )
     resolved = ok(live_server, "disputes", "resolve", *m, dispute["dispute_id"], "denied")
     assert resolved["state"] == "Denied"
 
@@ -112,7 +114,9 @@ def test_orders_refunds_and_disputes(live_server: GatewayServer) -> None:
     assert deleted["state"] in ("Deleted", "Deleting")
     ok(live_server, "clock", "advance", *m, "60")
     assert "InvalidOrderReferenceId" in failed(live_server, "orders", "show", *m, order_id)
-    assert "InvalidOrderReferenceId" in failed(live_server, "refunds", "create", *m, "x", "--amount", "1")
+    assert "InvalidOrderReferenceId" in failed(
+        live_server, "refunds", "create", *m, "x", "--amount", "1"
+    )
 
 
 def test_clock_notifications_and_journal(live_server: GatewayServer) -> None:
@@ -172,7 +176,9 @@ def test_export_then_import_gives_the_same_objects(live_server: GatewayServer, t
     original = ok(live_server, "orders", "show", "-m", seller, order_id)
     (copied,) = ok(live_server, "orders", "list", "-m", twin["seller_id"])["items"]
     assert copied["amazon_order_reference_id"] != order_id
-    imported = ok(live_server, "orders", "show", "-m", twin["seller_id"], copied["amazon_order_reference_id"])
+    imported = ok(
+        live_server, "orders", "show", "-m", twin["seller_id"], copied["amazon_order_reference_id"]
+    )
     assert [i["sku"] for i in imported["line_items"]] == [i["sku"] for i in original["line_items"]]
 
     assert ok(live_server, "reset", "-m", twin["seller_id"])["clock"]["offset_seconds"] == 0
@@ -228,9 +234,10 @@ def test_trigger_sends_the_notification(
 
     def wanted(item: Any) -> bool:
         sent = message(item.body)
-        return sent["NotificationType"] == kind and f"<State>{state}</State>" in sent[
-            "NotificationData"
-        ]
+        return (
+            sent["NotificationType"] == kind
+            and f"<State>{state}</State>" in sent["NotificationData"]
+        )
 
     arrived = message(receiver.next_matching(wanted, timeout=30).body)
     assert made["seller_id"] == seller
