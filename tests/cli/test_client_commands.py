@@ -29,7 +29,9 @@ ITEMS = [
 ]
 
 
-def run(server: GatewayServer | str, *args: str, token: str | None = None) -> Any:
+def run(
+    server: GatewayServer | str, *args: str, token: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """``gateway ARGS`` against ``server``; the finished process."""
     url = server if isinstance(server, str) else server.url
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
@@ -60,9 +62,10 @@ def failed(server: GatewayServer | str, *args: str, token: str | None = None) ->
 
 def captured_order(server: GatewayServer, seller_id: str) -> str:
     """A Captured order with two line items, made by a scenario into ``seller_id``."""
-    document = {"merchants": [{"seller_id": seller_id, "orders": [
-        {"status": "Captured", "line_items": ITEMS}]}]}  # fmt: skip
-    made = server.sandbox("POST", "/scenarios", **document)
+    order: dict[str, Any] = {"status": "Captured", "line_items": ITEMS}
+    made = server.sandbox(
+        "POST", "/scenarios", merchants=[{"seller_id": seller_id, "orders": [order]}]
+    )
     order_id: str = made["merchants"][0]["orders"][0]["amazon_order_reference_id"]
     return order_id
 
