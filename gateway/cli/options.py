@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gateway.cli.http import DEFAULT_MERCHANT, DEFAULT_URL, ControlApi
+from gateway.cli.http import DEFAULT_MERCHANT, DEFAULT_URL, ApiFailed, ControlApi
 
 
 def client_command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,7 +20,10 @@ def client_command(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def run(url: str, token: str | None, **options: Any) -> Any:
-        return func(api=ControlApi(url, token), **options)
+        try:
+            return func(api=ControlApi(url, token), **options)
+        except (KeyError, TypeError) as exc:  # a server of another version: one line, no trace
+            raise ApiFailed(f"unexpected answer from {url}: {exc!r}") from None
 
     run = click.option(
         "--json", "as_json", is_flag=True, help="Print the API's JSON answer (for scripts)."
