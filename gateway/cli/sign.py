@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import click
 
@@ -54,7 +54,7 @@ def sign(
 ) -> None:
     """Sign an Off-Amazon Payments ACTION (e.g. GetOrderReferenceDetails -p
     AmazonOrderReferenceId=S01-...): the string to sign, the signature and a curl command."""
-    from clients.sigv2 import signed_params, string_to_sign_v2
+    from clients.sigv2 import signed_params, signing_host, string_to_sign_v2
 
     if access_key is None or secret_key is None:
         merchant = api.call("GET", f"/merchants/{seller_id}")
@@ -65,7 +65,7 @@ def sign(
     if timestamp:
         given["Timestamp"] = timestamp
     endpoint = api.url + OFFAMAZON_PATH
-    host = urlsplit(api.url).netloc
+    host = signing_host(endpoint)  # the Host header curl sends
     signed = signed_params(
         given,
         access_key=access_key,
