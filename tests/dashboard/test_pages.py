@@ -214,3 +214,17 @@ def test_journal_shows_signed_requests_and_the_expected_string_to_sign(api, runt
 def test_merchant_page_shows_credentials_and_ipn_url(api):
     page = api.client.get(f"/sandbox/merchants/{api.merchant.seller_id}").get_data(as_text=True)
     assert api.merchant.access_key in page and "ipn_url" in page and "API tokens" in page
+
+
+def test_with_tokens_required_the_dashboard_asks_once_and_keeps_it(api, runtime):
+    admin_token = "gwa_" + "b" * 43
+    runtime.settings = runtime.settings.replace(require_token=True, admin_token=admin_token)
+    orders = _base(api)
+    asked = api.client.get(orders)
+    assert asked.status_code == 303 and asked.headers["Location"].endswith("/sandbox/login")
+    wrong = api.client.post("/sandbox/login", data={"token": "gwa_wrong"})
+    assert wrong.status_code == 401 and "not valid" in wrong.get_data(as_text=True)
+    assert api.client.get(orders).status_code == 303
+    kept = api.client.post("/sandbox/login", data={"token": admin_token})
+    assert kept.status_code == 303
+    assert api.client.get(orders).status_code == 200
