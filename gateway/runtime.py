@@ -101,11 +101,17 @@ class Runtime:
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(
-        self, session: Any, merchant: MerchantRecord, base_now: datetime | None = None
+        self,
+        session: Any,
+        merchant: MerchantRecord,
+        base_now: datetime | None = None,
+        *,
+        live: bool = False,
     ) -> Context:
-        """An operation context at the merchant's simulated now."""
+        """An operation context at the merchant's simulated now (``live``: a request on the
+        live path)."""
         now = now_for(merchant, base_now or self.clock.now())
-        return Context(session, merchant, now, self.ids, self.registry)
+        return Context(session, merchant, now, self.ids, self.registry, live)
 
     def initialize(self) -> bool:
         """Create tables and the IPN signing key; seed a new database from ``settings.seed_dir``.

@@ -18,7 +18,11 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from werkzeug.exceptions import HTTPException
 
 from gateway import strict_json
-from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
+from gateway.domain.merchants import (
+    MERCHANT_SETTINGS,
+    MOST_REFUND_PROCESSING_FAILURES,
+    create_merchant,
+)
 from gateway.domain.order_references import create_order_reference, get_order_reference
 from gateway.domain.records import MerchantRecord
 from gateway.errors import GatewayError
@@ -192,6 +196,10 @@ class MerchantSettingsSchema(Schema):
     store_name = Text(column=Merchant.store_name)
     ipn_url = HttpUrl(column=Merchant.ipn_url, allow_none=True)
     settle_delay_seconds = fields.Integer(validate=validate.Range(0, 90 * 24 * 3600))
+    #: The next N refunds decline ProcessingFailure (an internal error on Amazon's side).
+    refund_processing_failures = fields.Integer(
+        validate=validate.Range(0, MOST_REFUND_PROCESSING_FAILURES)
+    )
     ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
     ipn_retry_all = fields.Boolean()
     ipn_duplicate = fields.Boolean()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.domain import reasons
 from gateway.domain.states import (
     AUTHORIZATION_TRANSITIONS,
     BILLING_AGREEMENT_TRANSITIONS,
@@ -44,6 +45,7 @@ ORDER_REFERENCE = Kind(
     initial=frozenset({O.DRAFT}),
     silent=frozenset({O.DRAFT, O.OPEN}),
     notification="OrderReferenceNotification",
+    reasons=reasons.ORDER_REFERENCE,
 )
 AUTHORIZATION = Kind(
     "Authorization",
@@ -52,6 +54,7 @@ AUTHORIZATION = Kind(
     initial=frozenset(A),
     silent=frozenset(),
     notification="PaymentAuthorize",
+    reasons=reasons.AUTHORIZATION,
 )
 CAPTURE = Kind(
     "Capture",
@@ -60,6 +63,7 @@ CAPTURE = Kind(
     initial=frozenset(C),
     silent=frozenset(),
     notification="PaymentCapture",
+    reasons=reasons.CAPTURE,
 )
 REFUND = Kind(
     "Refund",
@@ -68,6 +72,7 @@ REFUND = Kind(
     initial=frozenset({R.PENDING}),
     silent=frozenset({R.PENDING}),
     notification="PaymentRefund",
+    reasons=reasons.REFUND,
 )
 #: A dispute's NotificationType depends on its type (``lifecycle.notification_type``).
 DISPUTE = Kind(
@@ -100,6 +105,7 @@ BILLING_AGREEMENT = Kind(
     silent=frozenset({B.DRAFT}),
     notification="BillingAgreementNotification",
     extra=_status_updated,
+    reasons=reasons.BILLING_AGREEMENT,
 )
 
 KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE, BILLING_AGREEMENT)

@@ -287,4 +287,6 @@ SERVICE = Service(
     wire_error=_same,
     render_error=render_error,
     account_parameter="SellerId",
+    # [SRC: reference/amazon-wire.md §1.1] /OffAmazonPayments_Sandbox is the sandbox's.
+    live_path_prefix="/OffAmazonPayments/",
 )

@@ -74,6 +74,13 @@ class Service:
     request_id_suffix: str = ""
     #: The parameter naming the account, checked against the signer's (None: no such parameter).
     account_parameter: str | None = None
+    #: Where the live (production) endpoint's paths start; other paths are the sandbox's
+    #: (None: the service has one endpoint).
+    live_path_prefix: str | None = None
+
+    def is_live(self, path: str) -> bool:
+        """Whether ``path`` is the live endpoint, where production's timings apply."""
+        return self.live_path_prefix is not None and path.startswith(self.live_path_prefix)
 
     def error_answer(self, error: GatewayError, request_id: str) -> tuple[int, bytes]:
         """``(HTTP status, body)`` of ``error`` in this service's shape."""
@@ -133,7 +140,8 @@ def handle(
 
     def run(session: Session) -> tuple[Mapping[str, Any] | None, str]:
         op, version, merchant, data = authenticate(session)
-        return op.handler(runtime, runtime.context(session, merchant), data), version
+        ctx = runtime.context(session, merchant, live=service.is_live(path))
+        return op.handler(runtime, ctx, data), version
 
     try:
         # One transaction: a write operation's is a write transaction from the start (on SQLite
