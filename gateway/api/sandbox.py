@@ -198,7 +198,7 @@ class MerchantSettingsSchema(Schema):
     settle_delay_seconds = fields.Integer(validate=validate.Range(0, 90 * 24 * 3600))
     #: The next N refunds decline ProcessingFailure (an internal error on Amazon's side).
     refund_processing_failures = fields.Integer(
-        validate=validate.Range(0, MOST_REFUND_PROCESSING_FAILURES)
+        strict=True, validate=validate.Range(0, MOST_REFUND_PROCESSING_FAILURES)
     )
     ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
     ipn_retry_all = fields.Boolean()
