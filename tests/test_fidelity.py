@@ -47,7 +47,8 @@ def notified(
         )
         return [(r.state, r.reason_code, r.reason_description) for r in rows]
 
-    return runtime.db.run(read, write=False)
+    found: list[tuple[str, str | None, str | None]] = runtime.db.run(read, write=False)
+    return found
 
 
 # --- a capture closed by its refunds ---------------------------------------------------------------
