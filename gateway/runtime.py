@@ -25,7 +25,7 @@ from gateway.domain.merchants import create_merchant, now_for
 from gateway.domain.order_references import create_order_reference
 from gateway.domain.records import MerchantRecord
 from gateway.ids import IdGenerator
-from gateway.ipn.dispatcher import Dispatcher
+from gateway.ipn.dispatcher import Dispatcher, TransportFactory
 from gateway.ipn.keys import KEY_FILE, SigningKey, certificate_pem_from_key_file, ensure_signing_key
 from gateway.registry import Registry
 from gateway.store import merchants
@@ -44,6 +44,8 @@ class Runtime:
     random: Random = field(default_factory=Random)
     #: The kinds, due work, refund outcome hooks and IPN renderers (``gateway.composition``).
     registry: Registry = field(default_factory=build_registry)
+    #: Makes each IPN delivery thread's transport (None: over the network, ``Transport``).
+    ipn_transport: TransportFactory | None = None
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).
     admission: Any = field(init=False, repr=False)
     # Made on first use (properties below): a web worker never signs nor posts an IPN, and
@@ -87,7 +89,9 @@ class Runtime:
         """The process's IPN delivery pool, made on first use."""
         with self._lock:
             if self._dispatcher is None:
-                self._dispatcher = Dispatcher(self.settings.ipn_delivery_threads)
+                self._dispatcher = Dispatcher(
+                    self.settings.ipn_delivery_threads, self.ipn_transport
+                )
             return self._dispatcher
 
     @property
