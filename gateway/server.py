@@ -12,15 +12,19 @@ would be inherited, half-alive, by every worker it forks.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import fcntl
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
 
 from gateway.config import ConfigError, Settings
 from gateway.worker.supervisor import WorkerSupervisor
@@ -42,9 +46,64 @@ def listen(settings: Settings) -> socket.socket:
         raise ConfigError(f"cannot listen on {where}: {reason}; pass --host/--port") from None
 
 
+class Preparation:
+    """``gateway serve``'s preparation (``gateway.cli._prepare``) running beside gunicorn.
+
+    The master takes an exclusive lock on a file in the data dir and forks the preparing child,
+    which inherits it (the same open file) and so holds it until it ends; the master lets go of
+    its own copy. A web worker, forked later, has imported the application by the time it asks
+    for the lock, and serves once it gets it: after the preparation, never before. The master
+    collects the child's exit status (``reap``) before gunicorn's ``waitpid(-1)`` would.
+    """
+
+    LOCK_FILE = ".prepare.lock"
+
+    def __init__(self, lock_path: Path, descriptor: int) -> None:
+        self.lock_path = lock_path
+        self._descriptor: int | None = descriptor
+        self.pid = 0
+        #: The child's exit status once it has ended (None: still preparing).
+        self.returncode: int | None = None
+
+    @classmethod
+    def locked(cls, data_dir: Path) -> Preparation:
+        path = data_dir / cls.LOCK_FILE
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        return cls(path, descriptor)
+
+    def started(self, pid: int) -> None:
+        """In the master, once the child is forked: the lock is the child's alone from now."""
+        self.pid = pid
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def wait(self) -> None:
+        """Block until the preparation has ended (in a web worker, before it serves)."""
+        descriptor = os.open(self.lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+        finally:
+            os.close(descriptor)
+
+    def reap(self) -> None:
+        """Collect the child's exit status if it has ended (safe in a signal handler)."""
+        if self.returncode is None and self.pid:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+
+
 class GatewayServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, listener: socket.socket) -> None:
+    def __init__(
+        self, settings: Settings, listener: socket.socket, preparation: Preparation | None = None
+    ) -> None:
         self.settings = settings
+        self.preparation = preparation
+        #: ``gateway worker`` waits for the preparation (it would prepare the database too).
+        self._worker_pending = False
         # gunicorn adopts the descriptor (``bind = fd://N``) and closes it once it has its own.
         self.listener_fd = listener.detach()
         super().__init__()
@@ -53,7 +112,10 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         s = self.settings
         options: dict[str, Any] = {
             "bind": f"fd://{self.listener_fd}",
-            "workers": s.workers,
+            # While the preparation runs beside it, one web worker imports the application (two
+            # importers on two cores, not three): it gives the first answer; the others are
+            # started once the preparation is over (``after_preparation``).
+            "workers": 1 if self.preparation is not None else s.workers,
             "threads": s.threads,
             "worker_class": "gthread",
             "timeout": 120,
@@ -97,6 +159,8 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from gateway.app import create_app
 
+        if self.preparation is not None:
+            self.preparation.wait()  # the application is imported by now
         return create_app(settings=self.settings, initialize=False)
 
     #: The scheduler child (``gateway worker``) and its supervision, with ``scheduler`` on.
@@ -112,6 +176,12 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             sys.exit(1)
 
     def _start_worker(self, _arbiter: Any) -> None:
+        if self.preparation is not None and self.preparation.returncode is None:
+            # Started once the preparation has succeeded (``after_preparation``): it would
+            # prepare the same database at the same time, and its import of the stack would
+            # compete with the web workers' for the first answer.
+            self._worker_pending = True
+            return
         env = dict(os.environ)
         for field in dataclasses.fields(self.settings):
             env[f"GATEWAY_{field.name.upper()}"] = str(getattr(self.settings, field.name))
@@ -120,8 +190,24 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         self.supervisor.start()
 
     def _stop_worker(self, _arbiter: Any) -> None:
+        self._worker_pending = False
         if self.supervisor is not None:
             self.supervisor.stop()
+
+    def after_preparation(self, arbiter: Any) -> None:
+        """On each turn of the master's loop: once the preparation has ended, start the web
+        workers and the ``gateway worker`` it held back, or stop the server with the
+        preparation's exit status if it failed (it has said why on stderr)."""
+        preparation = self.preparation
+        if preparation is None or preparation.returncode is None:
+            return
+        if preparation.returncode != 0:
+            raise HaltServer(None, preparation.returncode if preparation.returncode > 0 else 1)
+        self.preparation = None  # done: workers forked from now on need not wait
+        arbiter.num_workers = self.settings.workers  # gunicorn starts the rest on its next turn
+        if self._worker_pending:
+            self._worker_pending = False
+            self._start_worker(arbiter)
 
 
 class _Arbiter(Arbiter):  # type: ignore[misc]
@@ -138,9 +224,12 @@ class _Arbiter(Arbiter):  # type: ignore[misc]
     def reap_workers(self) -> None:
         if self.app.supervisor is not None:
             self.app.supervisor.reap()
+        if self.app.preparation is not None:
+            self.app.preparation.reap()
         super().reap_workers()
 
     def manage_workers(self) -> None:
         super().manage_workers()
+        self.app.after_preparation(self)
         if self.app.supervisor is not None:
             self.app.supervisor.supervise()
