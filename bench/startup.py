@@ -215,7 +215,9 @@ def first_answer_seconds(name: str, data_dir: Path, logs: Path) -> float:
             except requests.ConnectionError:
                 pass  # not listening yet
             if server.process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {server.process.returncode}: {server.log()}")
+                raise RuntimeError(
+                    f"{name} exited with {server.process.returncode}: {server.log()}"
+                )
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"{name} did not answer within {DEADLINE_SECONDS}s")
             time.sleep(POLL_SECONDS)  # start-up poll, bounded by the deadline
