@@ -186,6 +186,12 @@ class Database:
         except OperationalError as exc:
             raise DatabaseUnreachable(self.url, exc) from None
         Base.metadata.create_all(self.engine)
+        if not was_empty:
+            # A database made by an earlier version has its tables but not the indexes added
+            # since (create_all makes a missing table's indexes only): add those.
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(self.engine, checkfirst=True)
         return was_empty
 
     def drop_all(self) -> None:

@@ -10,6 +10,10 @@ handed to the app, and the simulator's IPNs are posted to each test's
 (its clock, its objects, its notifications), so tests stay isolated at the cost of one
 database row.
 
+Its sandbox control API requires tokens, as a shared sandbox's does: each test's merchant comes
+with a token of its own (``api_token``), which ``control`` sends and which reaches that
+merchant's objects only.
+
 Time is the merchant's: ``advance_clock`` applies what became due before it returns, and
 ``wait`` delivers due IPNs at once before waiting. A background sweep (every
 ``SWEEP_INTERVAL`` seconds) also settles work that falls due in real time, as ``gateway serve``
@@ -69,6 +73,8 @@ class AmazonPaySandbox:
     receiver_url: str
     #: The simulator's runtime (``gateway.runtime.Runtime``), for white-box tests.
     runtime: Any
+    #: A control-API token of this merchant (it reaches this merchant's objects only).
+    api_token: str = ""
     http: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -117,7 +123,8 @@ class AmazonPaySandbox:
     def control(self, method: str, path: str, **json: Any) -> Any:
         """Call the sandbox control API for this merchant; returns the decoded JSON."""
         url = f"{self.base_url}{CONTROL}/merchants/{self.seller_id}{path}"
-        response = self.http.request(method, url, json=json, timeout=10)
+        headers = {"Authorization": f"Bearer {self.api_token}"}
+        response = self.http.request(method, url, json=json, headers=headers, timeout=10)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
         return response.json()
@@ -196,6 +203,7 @@ class SandboxServer:
         from gateway.config import Settings
         from gateway.runtime import Runtime
         from gateway.testing.inprocess import InProcessNetwork
+        from gateway.tokens import ADMIN_PREFIX, new_token
 
         self.network = InProcessNetwork()
         settings = Settings(
@@ -205,6 +213,8 @@ class SandboxServer:
             sweep_interval=SWEEP_INTERVAL,
             public_url=SANDBOX_URL,
             access_log=False,
+            admin_token=new_token(ADMIN_PREFIX),
+            require_token=True,
         )
         self.runtime: Runtime = Runtime.from_settings(
             settings, ipn_transport=self.network.ipn_transport
@@ -246,22 +256,23 @@ class SandboxServer:
     def merchant(self) -> AmazonPaySandbox:
         """A new merchant whose IPNs go to a new receiver (both in process)."""
         from gateway.domain.merchants import create_merchant
+        from gateway.tokens import create_merchant_token
 
         rt = self.runtime
         seller_id = rt.ids.seller_id()
         receiver_url = f"{RECEIVERS_URL}/{seller_id}"
         receiver = IpnReceiver(self.verifier)
         self.network.route(receiver_url, receiver)
-        record = rt.db.run(
-            lambda session: create_merchant(
-                session,
-                rt.ids,
-                rt.clock.now(),
-                seller_id=seller_id,
-                ipn_url=receiver_url,
-                store_name="pytest",
+
+        def make(session: Any) -> tuple[Any, str]:
+            now = rt.clock.now()
+            record = create_merchant(
+                session, rt.ids, now, seller_id=seller_id, ipn_url=receiver_url, store_name="pytest"
             )
-        )
+            _, token = create_merchant_token(session, record.id, "amazon_pay_sandbox fixture", now)
+            return record, token
+
+        record, token = rt.db.run(make)
         return AmazonPaySandbox(
             base_url=SANDBOX_URL,
             seller_id=record.seller_id,
@@ -270,6 +281,7 @@ class SandboxServer:
             receiver=receiver,
             receiver_url=receiver_url,
             runtime=rt,
+            api_token=token,
         )
 
     def retire(self, sandbox: AmazonPaySandbox) -> None:

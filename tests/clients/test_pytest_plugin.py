@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import requests
 
 from clients import AmazonPayError, Price
 from gateway.testing import RECEIVERS_URL, SANDBOX_URL, AmazonPaySandbox
@@ -181,6 +182,21 @@ def test_the_typed_client_and_a_settled_refund(amazon_pay_sandbox: AmazonPaySand
     assert settled.refund_amount == Price(Decimal("5.00"), "USD")
 
 
+def test_the_control_api_requires_a_token_and_the_fixture_sends_its_own(
+    amazon_pay_sandbox: AmazonPaySandbox,
+) -> None:
+    sandbox = amazon_pay_sandbox
+    api = f"{sandbox.base_url}/sandbox/api/v1"
+    refused = requests.get(f"{api}/merchants/{sandbox.seller_id}/clock", timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "TokenRequired"
+    assert sandbox.control("GET", "/clock")["frozen"] is False
+    own = {"Authorization": f"Bearer {sandbox.api_token}"}
+    listed = requests.get(f"{api}/merchants", headers=own, timeout=10).json()["items"]
+    assert [m["seller_id"] for m in listed] == [sandbox.seller_id]
+    made = requests.post(f"{api}/merchants", json={}, headers=own, timeout=10)
+    assert made.status_code == 403
+
+
 def test_settings_and_errors(amazon_pay_sandbox: AmazonPaySandbox) -> None:
     merchant = amazon_pay_sandbox.configure(settle_delay_seconds=7)
     assert merchant["settle_delay_seconds"] == 7
@@ -205,3 +221,18 @@ def test_ipns_arrive_verified_in_both_signature_versions(
     assert {n.notification_type for n in notes} == {"PaymentAuthorize", "PaymentCapture"}
     assert all(n.seller_id == sandbox.seller_id for n in notes)
     assert sandbox.receiver.rejections == []
+
+
+def test_the_fixtures_control_api_requires_a_token_and_the_fixture_sends_its_own(
+    amazon_pay_sandbox,
+):
+    sandbox = amazon_pay_sandbox
+    api = f"{sandbox.base_url}/sandbox/api/v1"
+    refused = requests.get(f"{api}/merchants/{sandbox.seller_id}/clock", timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "TokenRequired"
+    assert sandbox.control("GET", "/clock")["frozen"] is False
+    own = {"Authorization": f"Bearer {sandbox.api_token}"}
+    listed = requests.get(f"{api}/merchants", headers=own, timeout=10).json()["items"]
+    assert [m["seller_id"] for m in listed] == [sandbox.seller_id]
+    made = requests.post(f"{api}/merchants", json={}, headers=own, timeout=10)
+    assert made.status_code == 403
