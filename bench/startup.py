@@ -46,7 +46,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: Seconds between two polls of a starting server (the figures' resolution).
 POLL_SECONDS = 0.005
 #: The most a server may take to answer, or a pytest run to finish.
-DEADLINE_SECONDS = 120.0
+DEADLINE_SECONDS = 600.0
 
 TARGETS = {
     "fixture_ms": 20.0,
