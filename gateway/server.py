@@ -24,7 +24,6 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
-from gunicorn.errors import HaltServer
 
 from gateway.config import ConfigError, Settings
 from gateway.worker.supervisor import WorkerSupervisor
@@ -202,7 +201,11 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         if preparation is None or preparation.returncode is None:
             return
         if preparation.returncode != 0:
-            raise HaltServer(None, preparation.returncode if preparation.returncode > 0 else 1)
+            # Stopped quietly: the child's one line says why, as when it runs before gunicorn
+            # (gunicorn's own halt would add lines of its own).
+            arbiter.stop()
+            self._stop_worker(arbiter)
+            sys.exit(preparation.returncode if preparation.returncode > 0 else 1)
         self.preparation = None  # done: workers forked from now on need not wait
         arbiter.num_workers = self.settings.workers  # gunicorn starts the rest on its next turn
         if self._worker_pending:

@@ -15,9 +15,9 @@ with a token of its own (``api_token``), which ``control`` sends and which reach
 merchant's objects only.
 
 Time is the merchant's: ``advance_clock`` applies what became due before it returns, and
-``wait`` delivers due IPNs at once before waiting. A background sweep (every
-``SWEEP_INTERVAL`` seconds) also settles work that falls due in real time, as ``gateway serve``
-does. The plugin lives in ``gateway`` because it runs the simulator (``clients`` never imports
+``wait`` applies the merchant's due work and delivers due IPNs at once before waiting. A
+background sweep (every ``SWEEP_INTERVAL`` seconds) also settles work that falls due in real
+time, as ``gateway serve``'s worker does. The plugin lives in ``gateway`` because it runs the simulator (``clients`` never imports
 ``gateway``); the simulator's modules are imported when the session's server starts, so that
 loading the plugin, which every pytest run of an environment with this project installed does,
 loads no Flask or SQLAlchemy.
@@ -57,8 +57,9 @@ SANDBOX_URL = f"http://{SANDBOX_HOST}"
 RECEIVERS_URL = "http://ipn-receiver.invalid"
 #: Sandbox control API prefix (docs/sandbox-api.md).
 CONTROL = "/sandbox/api/v1"
-#: Seconds between two background sweeps (work due in real time, IPNs not yet delivered).
-SWEEP_INTERVAL = 0.1
+#: Seconds between two background sweeps (work due in real time, IPNs not yet delivered), as
+#: ``gateway serve``'s worker: ``advance_clock`` and ``wait`` do what a test waits for at once.
+SWEEP_INTERVAL = 1.0
 
 
 @dataclass
@@ -75,6 +76,8 @@ class AmazonPaySandbox:
     runtime: Any
     #: A control-API token of this merchant (it reaches this merchant's objects only).
     api_token: str = ""
+    #: The merchant's row id (``runtime`` calls take it).
+    merchant_id: int = 0
     http: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -164,10 +167,10 @@ class AmazonPaySandbox:
         return self.control("POST", "/clock/advance", seconds=seconds)
 
     def run_due_work(self) -> int:
-        """Apply everything due now at once (the background sweep would, within 0.1 s)."""
+        """Apply this merchant's due work now (the background sweep would, within a second)."""
         from gateway.worker.jobs import run_due_work
 
-        applied: int = run_due_work(self.runtime)
+        applied: int = run_due_work(self.runtime, self.merchant_id)
         return applied
 
     def deliver(self) -> int:
@@ -183,9 +186,10 @@ class AmazonPaySandbox:
         timeout: float = 10,
         predicate: Callable[[Notification], bool] | None = None,
     ) -> list[Notification]:
-        """Deliver due IPNs now, then block until ``count`` verified ones (matching
-        ``predicate``) have arrived (later ones come with the background sweep); raises
-        ``TimeoutError`` after ``timeout`` seconds."""
+        """Apply this merchant's due work and deliver due IPNs now, then block until ``count``
+        verified ones (matching ``predicate``) have arrived (later ones come with the background
+        sweep); raises ``TimeoutError`` after ``timeout`` seconds."""
+        self.run_due_work()
         self.deliver()
         return self.receiver.wait_for(count, timeout, predicate)
 
@@ -282,6 +286,7 @@ class SandboxServer:
             receiver_url=receiver_url,
             runtime=rt,
             api_token=token,
+            merchant_id=record.id,
         )
 
     def retire(self, sandbox: AmazonPaySandbox) -> None:
