@@ -35,6 +35,10 @@ DRAINED_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "sandbox_data"
 
 
+#: The SQLite database in the data dir (when no database URL is given).
+SQLITE_FILE = "gateway.sqlite3"
+
+
 @dataclass(frozen=True)
 class Settings:
     #: Folder for the SQLite database, the IPN signing key and certificate.
@@ -110,7 +114,7 @@ class Settings:
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'gateway.sqlite3'}"
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / SQLITE_FILE}"
 
     @property
     def resolved_public_url(self) -> str:

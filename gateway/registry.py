@@ -11,7 +11,7 @@ process knows does not depend on what it happened to import first. No Flask, no 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +44,16 @@ class Kind:
     #: Its NotificationType; None when the type depends on the object (``lifecycle``).
     notification: str | None
     extra: Extra | None = None
+    #: The ReasonDescription of each (state, reason code), when a change gives none.
+    reasons: Mapping[tuple[str, str | None], str] = field(default_factory=dict)
 
     def allows(self, current: str, target: str) -> bool:
         """Whether the table allows ``current`` -> ``target``."""
         return target in self.transitions.get(current, frozenset())
+
+    def describe(self, state: str, reason_code: str | None) -> str | None:
+        """Why an object of this kind is in ``state`` for ``reason_code`` (None: no words)."""
+        return self.reasons.get((state, reason_code))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from gateway.domain.merchants import create_merchant, now_for
 from gateway.domain.order_references import create_order_reference
 from gateway.domain.records import MerchantRecord
 from gateway.ids import IdGenerator
-from gateway.ipn.dispatcher import Dispatcher
+from gateway.ipn.dispatcher import Dispatcher, TransportFactory
 from gateway.ipn.keys import KEY_FILE, SigningKey, certificate_pem_from_key_file, ensure_signing_key
 from gateway.registry import Registry
 from gateway.store import merchants
@@ -46,6 +46,8 @@ class Runtime:
     random: Random = field(default_factory=Random)
     #: The kinds, due work, refund outcome hooks and IPN renderers (``gateway.composition``).
     registry: Registry = field(default_factory=build_registry)
+    #: Makes each IPN delivery thread's transport (None: over the network, ``Transport``).
+    ipn_transport: TransportFactory | None = None
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).
     admission: Any = field(init=False, repr=False)
     #: The request journal of this process (``Settings.journal_size``).
@@ -104,7 +106,9 @@ class Runtime:
         """The process's IPN delivery pool, made on first use."""
         with self._lock:
             if self._dispatcher is None:
-                self._dispatcher = Dispatcher(self.settings.ipn_delivery_threads)
+                self._dispatcher = Dispatcher(
+                    self.settings.ipn_delivery_threads, self.ipn_transport
+                )
             return self._dispatcher
 
     @property
@@ -118,11 +122,17 @@ class Runtime:
         return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
 
     def context(
-        self, session: Any, merchant: MerchantRecord, base_now: datetime | None = None
+        self,
+        session: Any,
+        merchant: MerchantRecord,
+        base_now: datetime | None = None,
+        *,
+        live: bool = False,
     ) -> Context:
-        """An operation context at the merchant's simulated now."""
+        """An operation context at the merchant's simulated now (``live``: a request on the
+        live path)."""
         now = now_for(merchant, base_now or self.clock.now())
-        return Context(session, merchant, now, self.ids, self.registry)
+        return Context(session, merchant, now, self.ids, self.registry, live)
 
     def initialize(self) -> bool:
         """Create tables, the IPN signing key and (unless configured) the admin token; seed a

@@ -16,11 +16,14 @@ starting threads in gunicorn's master would be inherited, half-alive, by every w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import fcntl
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -65,6 +68,56 @@ def _bind(host: str, port: int, what: str, hint: str, port_option: str) -> socke
         raise ConfigError(f"cannot listen on {where}: {reason}; {hint}") from None
 
 
+class Preparation:
+    """``gateway serve``'s preparation (``gateway.cli._prepare``) running beside gunicorn.
+
+    The master takes an exclusive lock on a file in the data dir and forks the preparing child,
+    which inherits it (the same open file) and so holds it until it ends; the master lets go of
+    its own copy. A web worker, forked later, has imported the application by the time it asks
+    for the lock, and serves once it gets it: after the preparation, never before. The master
+    collects the child's exit status (``reap``) before gunicorn's ``waitpid(-1)`` would.
+    """
+
+    LOCK_FILE = ".prepare.lock"
+
+    def __init__(self, lock_path: Path, descriptor: int) -> None:
+        self.lock_path = lock_path
+        self._descriptor: int | None = descriptor
+        self.pid = 0
+        #: The child's exit status once it has ended (None: still preparing).
+        self.returncode: int | None = None
+
+    @classmethod
+    def locked(cls, data_dir: Path) -> Preparation:
+        path = data_dir / cls.LOCK_FILE
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        return cls(path, descriptor)
+
+    def started(self, pid: int) -> None:
+        """In the master, once the child is forked: the lock is the child's alone from now."""
+        self.pid = pid
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def wait(self) -> None:
+        """Block until the preparation has ended (in a web worker, before it serves)."""
+        descriptor = os.open(self.lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+        finally:
+            os.close(descriptor)
+
+    def reap(self) -> None:
+        """Collect the child's exit status if it has ended (safe in a signal handler)."""
+        if self.returncode is None and self.pid:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+
+
 class GatewayServer(BaseApplication):  # type: ignore[misc]
     """gunicorn serving the app on the HTTP listener and, if given, the HTTPS listener: one
     arbiter and one set of workers for both (``gateway.https_worker``)."""
@@ -78,13 +131,19 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         settings: Settings,
         listener: socket.socket,
         https_listener: socket.socket | None = None,
+        preparation: Preparation | None = None,
     ) -> None:
         self.settings = settings
+        self.preparation = preparation
+        #: ``gateway worker`` waits for the preparation (it would prepare the database too).
+        self._worker_pending = False
         # gunicorn adopts the descriptors (``bind = fd://N``) and closes them once it has its own.
         self.listener_fds = [listener.detach()]
         if https_listener is not None:
             self.https_address = https_listener.getsockname()
-            self.tls_files = tls_files(settings)  # made and checked by gateway serve already
+            # Made and checked by gateway serve already (or, with the preparation running
+            # beside gunicorn, present from an earlier start: gateway.cli.serve).
+            self.tls_files = tls_files(settings)
             self.listener_fds.append(https_listener.detach())
         super().__init__()
 
@@ -92,7 +151,10 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         s = self.settings
         options: dict[str, Any] = {
             "bind": [f"fd://{fd}" for fd in self.listener_fds],
-            "workers": s.workers,
+            # While the preparation runs beside it, one web worker imports the application (two
+            # importers on two cores, not three): it gives the first answer; the others are
+            # started once the preparation is over (``after_preparation``).
+            "workers": 1 if self.preparation is not None else s.workers,
             "threads": s.threads,
             "worker_class": HttpsThreadWorker,
             "timeout": 120,
@@ -136,6 +198,8 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from gateway.app import create_app
 
+        if self.preparation is not None:
+            self.preparation.wait()  # the application is imported by now
         return create_app(settings=self.settings, initialize=False)
 
     #: The scheduler child (``gateway worker``) and its supervision, with ``scheduler`` on.
@@ -151,6 +215,12 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             sys.exit(1)
 
     def _start_worker(self, _arbiter: Any) -> None:
+        if self.preparation is not None and self.preparation.returncode is None:
+            # Started once the preparation has succeeded (``after_preparation``): it would
+            # prepare the same database at the same time, and its import of the stack would
+            # compete with the web workers' for the first answer.
+            self._worker_pending = True
+            return
         env = dict(os.environ)
         for field in dataclasses.fields(self.settings):
             env[f"GATEWAY_{field.name.upper()}"] = str(getattr(self.settings, field.name))
@@ -159,8 +229,28 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         self.supervisor.start()
 
     def _stop_worker(self, _arbiter: Any) -> None:
+        self._worker_pending = False
         if self.supervisor is not None:
             self.supervisor.stop()
+
+    def after_preparation(self, arbiter: Any) -> None:
+        """On each turn of the master's loop: once the preparation has ended, start the web
+        workers and the ``gateway worker`` it held back, or stop the server with the
+        preparation's exit status if it failed (it has said why on stderr)."""
+        preparation = self.preparation
+        if preparation is None or preparation.returncode is None:
+            return
+        if preparation.returncode != 0:
+            # Stopped quietly: the child's one line says why, as when it runs before gunicorn
+            # (gunicorn's own halt would add lines of its own).
+            arbiter.stop()
+            self._stop_worker(arbiter)
+            sys.exit(preparation.returncode if preparation.returncode > 0 else 1)
+        self.preparation = None  # done: workers forked from now on need not wait
+        arbiter.num_workers = self.settings.workers  # gunicorn starts the rest on its next turn
+        if self._worker_pending:
+            self._worker_pending = False
+            self._start_worker(arbiter)
 
 
 class _Arbiter(Arbiter):  # type: ignore[misc]
@@ -177,9 +267,12 @@ class _Arbiter(Arbiter):  # type: ignore[misc]
     def reap_workers(self) -> None:
         if self.app.supervisor is not None:
             self.app.supervisor.reap()
+        if self.app.preparation is not None:
+            self.app.preparation.reap()
         super().reap_workers()
 
     def manage_workers(self) -> None:
         super().manage_workers()
+        self.app.after_preparation(self)
         if self.app.supervisor is not None:
             self.app.supervisor.supervise()

@@ -17,6 +17,7 @@ from gateway.runtime import Runtime
 DATA = Path(__file__).resolve().parent / "data"
 NS = "{http://mws.amazonservices.com/schema/OffAmazonPayments/2013-01-01}"
 PATH = "/OffAmazonPayments_Sandbox/2013-01-01"
+LIVE_PATH = "/OffAmazonPayments/2013-01-01"
 HOST = "localhost"
 
 
@@ -57,8 +58,11 @@ class Answer:
 class SignedApi:
     """Off-Amazon Payments calls through Flask's test client, signed like the official SDK."""
 
-    def __init__(self, client: Any, merchant: MerchantCredentials, clock: FrozenClock) -> None:
-        self.client, self.merchant, self.clock = client, merchant, clock
+    def __init__(
+        self, client: Any, merchant: MerchantCredentials, clock: FrozenClock, path: str = PATH
+    ) -> None:
+        """``path``: the sandbox endpoint, or ``LIVE_PATH`` for the live one."""
+        self.client, self.merchant, self.clock, self.path = client, merchant, clock, path
 
     def form(self, action: str, **params: str) -> dict[str, str]:
         base = {"Action": action, "SellerId": self.merchant.seller_id, "Version": "2013-01-01"}
@@ -69,12 +73,12 @@ class SignedApi:
             secret=self.merchant.secret_key,
             method="POST",
             host=HOST,
-            path=PATH,
+            path=self.path,
             now=self.clock.now(),
         )
 
     def post(self, form: dict[str, str]) -> Answer:
-        response = self.client.post(PATH, data=form, headers={"Host": HOST})
+        response = self.client.post(self.path, data=form, headers={"Host": HOST})
         return Answer(response.status_code, ElementTree.fromstring(response.data))
 
     def call(self, action: str, **params: str) -> Answer:

@@ -28,7 +28,11 @@ from gateway.api.sandbox import (
     row_id,
     runtime,
 )
-from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
+from gateway.domain.merchants import (
+    MERCHANT_SETTINGS,
+    MOST_REFUND_PROCESSING_FAILURES,
+    create_merchant,
+)
 from gateway.domain.records import MerchantRecord
 from gateway.runtime import Runtime
 from gateway.store import listings, merchants
@@ -61,6 +65,14 @@ class MerchantSettingsSchema(Schema):
         validate=validate.Range(0, 90 * 24 * 3600),
         metadata={"description": "Simulated seconds a Pending refund takes to settle."},
     )
+    refund_processing_failures = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, MOST_REFUND_PROCESSING_FAILURES),
+        metadata={
+            "description": "How many of the merchant's next refunds decline ProcessingFailure "
+            "(an internal error at Amazon); each refund takes one."
+        },
+    )
     ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
     ipn_retry_all = fields.Boolean()
     ipn_duplicate = fields.Boolean()
@@ -91,6 +103,7 @@ class MerchantSchema(Schema):
     store_name = fields.String(required=True)
     ipn_url = fields.String(required=True, allow_none=True)
     settle_delay_seconds = fields.Integer(required=True)
+    refund_processing_failures = fields.Integer(required=True)
     ipn_signature_version = fields.String(required=True)
     ipn_retry_all = fields.Boolean(required=True)
     ipn_duplicate = fields.Boolean(required=True)

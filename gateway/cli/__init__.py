@@ -14,14 +14,15 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.config import SQLITE_FILE, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
+    from gateway.server import Preparation
     from gateway.tls import TlsFiles
 
 
@@ -133,8 +134,39 @@ def serve(
     with _startup():
         listener = listen(settings)
         https_listener = listen_https(settings)
-    _in_child_process(lambda: _prepare(settings, scenario))
-    GatewayServer(settings, listener, https_listener).run()
+    if scenario is None and _existing_sqlite_database(settings) and _tls_files_present(settings):
+        # Its tables are there: the preparation (tables a newer version adds, the banner) runs
+        # beside gunicorn, whose workers import the application meanwhile and wait for it only
+        # before they answer. Two imports of the whole stack in a row made the first answer
+        # seconds late.
+        preparation = _in_background_child(lambda: _prepare(settings), settings.data_dir)
+        GatewayServer(settings, listener, https_listener, preparation).run()
+    else:
+        # A new database (or a server's), a certificate to make, or a scenario to load:
+        # prepared, and any failure reported in its one line, before gunicorn starts.
+        _in_child_process(lambda: _prepare(settings, scenario))
+        GatewayServer(settings, listener, https_listener).run()
+
+
+def _existing_sqlite_database(settings: Settings) -> bool:
+    """Whether ``settings`` name the data dir's own SQLite database and it exists already."""
+    path = settings.data_dir / SQLITE_FILE
+    return not settings.database_url and path.is_file() and path.stat().st_size > 0
+
+
+def _tls_files_present(settings: Settings) -> bool:
+    """Whether the HTTPS listener's files exist (or there is no HTTPS listener): each web
+    worker loads them when it starts, before it waits for the preparation that would make
+    them."""
+    from gateway.tls import tls_files
+
+    if not settings.https_port:
+        return True
+    try:
+        files = tls_files(settings)
+    except ConfigError:
+        return False  # reported in one line by the preparation before gunicorn
+    return files.cert.is_file() and files.key.is_file()
 
 
 def _prepare(settings: Settings, scenario: str | None = None) -> None:
@@ -177,33 +209,54 @@ def _in_child_process(step: Callable[[], None]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 0
-        try:
-            step()
-        except click.ClickException as exc:  # as click would show it in this process
-            exc.show()
-            code = exc.exit_code
-        except SystemExit as exc:
-            if isinstance(exc.code, int) or exc.code is None:
-                code = exc.code or 0
-            else:
-                print(exc.code, file=sys.stderr)
-                code = 1
-        except KeyboardInterrupt:
-            code = 1  # the parent got the same SIGINT; click reports it there ("Aborted!")
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
+    if pid == 0:
+        _run_child(step)
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(code if code > 0 else 1)
+
+
+def _in_background_child(step: Callable[[], None], data_dir: Path) -> Preparation:
+    """Run ``step`` in a forked child without waiting for it: the returned
+    :class:`~gateway.server.Preparation` is how gunicorn's processes wait for it (a lock the
+    child holds until it ends) and learn how it ended."""
+    from gateway.server import Preparation
+
+    preparation = Preparation.locked(data_dir)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _run_child(step)  # holds the lock (the same open file) until it exits
+    preparation.started(pid)
+    return preparation
+
+
+def _run_child(step: Callable[[], None]) -> NoReturn:
+    """In a forked child: run ``step`` and exit with its status, as the command would have."""
+    code = 0
+    try:
+        step()
+    except click.ClickException as exc:  # as click would show it in this process
+        exc.show()
+        code = exc.exit_code
+    except SystemExit as exc:
+        if isinstance(exc.code, int) or exc.code is None:
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except KeyboardInterrupt:
+        code = 1  # the parent got the same SIGINT; click reports it there ("Aborted!")
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 @cli.command()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.domain import reasons
 from gateway.domain.states import (
     ADMINISTRATION_TRANSITIONS,
     AUTHORIZATION_TRANSITIONS,
@@ -47,6 +48,7 @@ ORDER_REFERENCE = Kind(
     initial=frozenset({O.DRAFT}),
     silent=frozenset({O.DRAFT, O.OPEN}),
     notification="OrderReferenceNotification",
+    reasons=reasons.ORDER_REFERENCE,
 )
 AUTHORIZATION = Kind(
     "Authorization",
@@ -55,6 +57,7 @@ AUTHORIZATION = Kind(
     initial=frozenset(A),
     silent=frozenset(),
     notification="PaymentAuthorize",
+    reasons=reasons.AUTHORIZATION,
 )
 CAPTURE = Kind(
     "Capture",
@@ -63,6 +66,7 @@ CAPTURE = Kind(
     initial=frozenset(C),
     silent=frozenset(),
     notification="PaymentCapture",
+    reasons=reasons.CAPTURE,
 )
 REFUND = Kind(
     "Refund",
@@ -71,6 +75,7 @@ REFUND = Kind(
     initial=frozenset({R.PENDING}),
     silent=frozenset({R.PENDING}),
     notification="PaymentRefund",
+    reasons=reasons.REFUND,
 )
 #: A dispute's NotificationType depends on its type (``lifecycle.notification_type``).
 DISPUTE = Kind(
@@ -103,6 +108,7 @@ BILLING_AGREEMENT = Kind(
     silent=frozenset({B.DRAFT}),
     notification="BillingAgreementNotification",
     extra=_status_updated,
+    reasons=reasons.BILLING_AGREEMENT,
 )
 
 #: The seller's administration of an order (sandbox-only): Amazon notifies nothing of it.

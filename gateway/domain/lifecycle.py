@@ -42,13 +42,15 @@ class Stateful(Protocol):
 @dataclass
 class Context:
     """What every operation needs: the transaction, the merchant, its simulated now, an id
-    source, and the runtime's registry of kinds and due work."""
+    source, and the runtime's registry of kinds and due work; and whether the request came on
+    the live path, whose timings are production's rather than the sandbox's."""
 
     session: Session
     merchant: MerchantRecord
     now: datetime
     ids: IdGenerator
     registry: Registry
+    live: bool = False
 
 
 def notification_type(kind: Kind, obj: Stateful) -> str | None:
@@ -97,6 +99,8 @@ def created(ctx: Context, obj: Stateful, *, flush: bool = True) -> None:
     """
     kind = ctx.registry.kind_of(type(obj))
     _check_initial(kind, obj.state)
+    if obj.reason_description is None:
+        obj.reason_description = kind.describe(obj.state, obj.reason_code)
     obj.last_update = ctx.now
     ctx.session.add(obj)
     if flush:
@@ -139,15 +143,19 @@ def transition(
 ) -> None:
     """Move ``obj`` to ``target`` if its table allows it, and write its notification.
 
-    Any planned future work on the object is cleared; the caller may plan new work afterwards.
-    The UPDATE is a compare-and-set on the row's version (``gateway.store.models``).
+    ``reason_description`` says why (a seller's ClosureReason); without one the kind's words for
+    the reason code are used (``gateway.domain.reasons``). Any planned future work on the object
+    is cleared; the caller may plan new work afterwards. The UPDATE is a compare-and-set on the
+    row's version (``gateway.store.models``).
     """
     kind = ctx.registry.kind_of(type(obj))
     if not kind.allows(obj.state, target):
         raise InvalidStateTransition(f"{kind.name} {obj.amazon_id}: {obj.state} -> {target}")
     obj.state = target
     obj.reason_code = reason_code
-    obj.reason_description = reason_description
+    obj.reason_description = (
+        reason_description if reason_description is not None else kind.describe(target, reason_code)
+    )
     obj.last_update = ctx.now
     unplan(obj)
     _notify(ctx, kind, obj)
@@ -169,7 +177,7 @@ def moved(
     kind = ctx.registry.kinds[kind_name]
     if not kind.allows(record.state, target):
         raise InvalidStateTransition(f"{kind.name} {record.amazon_id}: {record.state} -> {target}")
-    changed = record.moved_to(target, reason_code, ctx.now)
+    changed = record.moved_to(target, reason_code, kind.describe(target, reason_code), ctx.now)
     return changed, notification_values(ctx, kind, kind.notification, changed)
 
 

@@ -21,11 +21,14 @@ MERCHANT_SETTINGS: dict[str, type] = {
     "store_name": str,
     "ipn_url": str,
     "settle_delay_seconds": int,
+    "refund_processing_failures": int,
     "ipn_signature_version": str,
     "ipn_retry_all": bool,
     "ipn_duplicate": bool,
     "ipn_reorder": bool,
 }
+#: The most refunds ``refund_processing_failures`` may decline ahead (a bound, not Amazon's).
+MOST_REFUND_PROCESSING_FAILURES = 1000
 
 
 def create_merchant(

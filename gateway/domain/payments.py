@@ -10,6 +10,7 @@ are planned on the row and applied by ``gateway.domain.settlement``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,11 +34,16 @@ from gateway.errors import (
     TransactionAmountExceeded,
     TransactionCountExceeded,
 )
-from gateway.store import refunds
+from gateway.store import merchants, refunds
 from gateway.store.models import Authorization, Capture, OrderReference
-from gateway.store.refunds import RefundSource
+from gateway.store.refunds import CaptureTotals, RefundSource
 
-AUTHORIZATION_LIFETIME = timedelta(days=30)
+#: How long an Open authorization can be captured before it closes Closed/ExpiredUnused: 30
+#: days in production, 2 in the sandbox; so a capture must come within that time
+#: [SRC: reference/amazon-wire.md §1.7 Limits, "Sandbox vs live"]. The sandbox's applies to an
+#: Authorize on the sandbox path, production's to one on the live path (``Context.live``).
+AUTHORIZATION_LIFETIME_LIVE = timedelta(days=30)
+AUTHORIZATION_LIFETIME_SANDBOX = timedelta(days=2)
 MAX_REFUNDS_PER_CAPTURE = 10
 MAX_CAPTURED_AUTHORIZATIONS = 10
 #: When ExpiredUnused is simulated without ExpirationTimeInMins. UNCONFIRMED default: 1 minute.
@@ -174,7 +180,7 @@ def new_authorization(
         transaction_timeout=transaction_timeout,
         state=A.PENDING,
         created_at=ctx.now,
-        expires_at=ctx.now + AUTHORIZATION_LIFETIME,
+        expires_at=ctx.now + authorization_lifetime(ctx),
         plan={},
     )
     state, reason, options = A.OPEN.value, None, {}
@@ -193,6 +199,11 @@ def new_authorization(
         plan(auth, ctx.now + timedelta(seconds=delay), state, reason)
         created(ctx, auth)
     return auth
+
+
+def authorization_lifetime(ctx: Context) -> timedelta:
+    """How long an authorization made now stays capturable (live or sandbox timing)."""
+    return AUTHORIZATION_LIFETIME_LIVE if ctx.live else AUTHORIZATION_LIFETIME_SANDBOX
 
 
 def _check_authorization_total(oro: OrderReference, amount_minor: int) -> None:
@@ -294,6 +305,14 @@ def capture(
         raise InvalidAuthorizationStatus(
             f"Authorization {auth.amazon_id} is in {auth.state}{detail} state; "
             "Capture is allowed only in Open state."
+        )
+    if ctx.now >= auth.expires_at:
+        # Expired, and its Closed/ExpiredUnused not applied yet (the sweep runs every second):
+        # refused as it will be once closed.
+        raise InvalidAuthorizationStatus(
+            f"Authorization {auth.amazon_id} expired unused at {auth.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+            " (a capture must come within 2 days of the authorization in the sandbox, 30 days "
+            "live); Capture is allowed only in Open state."
         )
     _check_currency(currency, auth.currency, "CaptureAmount.CurrencyCode")
     amount_minor = parse_amount(amount, currency, "CaptureAmount.Amount")
@@ -446,10 +465,56 @@ def refund(
         if soft_descriptor
         else cap.soft_descriptor,
         due_at=ctx.now + timedelta(seconds=ctx.merchant.settle_delay_seconds),
-        outcome=(R.DECLINED, directive.reason_code) if directive else (R.COMPLETED, None),
+        outcome=_refund_outcome(ctx, directive),
     )
     claim(ctx, reference_id, "Refund", params, ref.amazon_id)
     return ref
+
+
+def _refund_outcome(ctx: Context, directive: simulation.Simulation | None) -> tuple[R, str | None]:
+    """A new refund's planned outcome: the simulated one; Declined/ProcessingFailure while the
+    merchant's ``refund_processing_failures`` lasts (each refund takes one); else Completed.
+
+    [SRC: reference/amazon-wire.md §1.7 Refund: Declined/ProcessingFailure] Amazon's internal
+    error, which its advice says to retry in a minute or two: the retry is a new refund, which
+    succeeds once the switch is spent. Read from the merchant record first, so a refund costs
+    no statement while the switch is off.
+    """
+    if directive is not None:
+        return R.DECLINED, directive.reason_code
+    if ctx.merchant.refund_processing_failures and merchants.take_refund_processing_failure(
+        ctx.session, ctx.merchant.id
+    ):
+        return R.DECLINED, "ProcessingFailure"
+    return R.COMPLETED, None
+
+
+def close_refunded_captures(ctx: Context, totals: Iterable[CaptureTotals]) -> None:
+    """Close each Completed capture that its settled refunds have exhausted, with its IPN.
+
+    [SRC: reference/amazon-wire.md §1.7 Capture: Closed/MaxAmountRefunded,
+    Closed/MaxRefundsProcessed (10 refunds)] MaxAmountRefunded once the refunded amount (A-to-z
+    claims and chargebacks included) reaches the refundable most, ``money.refund_cap``;
+    MaxRefundsProcessed once its tenth refund has settled, Completed or Declined, and none is
+    Pending. UNCONFIRMED: when Amazon closes it; here when the refund that exhausts it settles,
+    not when it is requested (a refund still Pending may yet be declined, which would leave the
+    capture refundable). Until then an eleventh Refund answers TransactionCountExceeded, and one
+    over the amount TransactionAmountExceeded, as before.
+    """
+    for capture in totals:
+        if capture.state != C.COMPLETED:
+            continue
+        if capture.refunded_minor >= refund_cap(capture.amount_minor, capture.currency):
+            reason = "MaxAmountRefunded"
+        elif (
+            capture.refund_count >= MAX_REFUNDS_PER_CAPTURE
+            and capture.refund_reserved_minor == capture.refunded_minor
+        ):
+            reason = "MaxRefundsProcessed"
+        else:
+            continue
+        # The settlement's statements expired it in the identity map: read as now stored.
+        transition(ctx, ctx.session.get_one(Capture, capture.id), C.CLOSED, reason)
 
 
 def new_refund(

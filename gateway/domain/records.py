@@ -24,6 +24,7 @@ class MerchantRecord:
     store_name: str
     ipn_url: str | None
     settle_delay_seconds: int
+    refund_processing_failures: int
     ipn_signature_version: str
     ipn_retry_all: bool
     ipn_duplicate: bool
@@ -58,7 +59,13 @@ class RefundRecord:
     planned_reason: str | None
     version: int
 
-    def moved_to(self, state: str, reason_code: str | None, now: datetime) -> RefundRecord:
+    def moved_to(
+        self,
+        state: str,
+        reason_code: str | None,
+        reason_description: str | None,
+        now: datetime,
+    ) -> RefundRecord:
         """This refund after a state change at ``now``: nothing planned any more, its
         ``version`` still the one it was read at (for the store's compare-and-set).
 
@@ -80,7 +87,7 @@ class RefundRecord:
             self.soft_descriptor,
             state,
             reason_code,
-            None,
+            reason_description,
             now,
             self.created_at,
             None,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.domain.lifecycle import Context, moved, transition
-from gateway.domain.payments import resolve_authorization
+from gateway.domain.payments import close_refunded_captures, resolve_authorization
 from gateway.domain.records import RefundRecord
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
@@ -133,7 +133,8 @@ def settle_refunds(ctx: Context, pks: list[int]) -> int:
     The one way a refund settles, one or a hundred thousand: its planned outcome (unless an
     outcome hook overrides it), through the transition table with one notification per refund,
     and the capture's sums (a Completed refund counts as refunded; a Declined one no longer counts
-    against the refundable amount). The unit of work cost about a millisecond per refund, the
+    against the refundable amount); a capture its refunds have exhausted is then closed
+    (``payments.close_refunded_captures``). The unit of work cost about a millisecond per refund, the
     statements a few dozen microseconds; a refund or capture that another transaction changed
     in between makes the batch fail and ``Database.run`` retry it whole, as a failed flush would.
     """
@@ -157,7 +158,8 @@ def settle_refunds(ctx: Context, pks: list[int]) -> int:
         if notification is not None:
             notifications.append(notification)
     if settled:
-        refunds.settle(ctx.session, settled, captures, notifications)
+        totals = refunds.settle(ctx.session, settled, captures, notifications)
+        close_refunded_captures(ctx, totals)
     return len(settled)
 
 

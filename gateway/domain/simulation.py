@@ -42,7 +42,13 @@ _ALLOWED: dict[str, dict[tuple[str | None, str | None], frozenset[str]]] = {
         ("Declined", "AmazonRejected"): frozenset(),
         ("Closed", "AmazonClosed"): frozenset(),
     },
-    "Refund": {("Declined", "AmazonRejected"): frozenset()},
+    # UNCONFIRMED: Amazon documents no ProcessingFailure string for Refund (reference §1.8); this
+    # one follows the AmazonRejected pattern. The merchant setting refund_processing_failures
+    # declines the next refunds the same way without a note.
+    "Refund": {
+        ("Declined", "AmazonRejected"): frozenset(),
+        ("Declined", "ProcessingFailure"): frozenset(),
+    },
     "CloseOrderReference": {("Closed", "AmazonClosed"): frozenset()},
     # UNCONFIRMED: CloseOrderReference's string, taken by CloseBillingAgreement's ClosureReason.
     "CloseBillingAgreement": {("Closed", "AmazonClosed"): frozenset()},

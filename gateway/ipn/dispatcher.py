@@ -33,8 +33,13 @@ class _ThreadHttp(threading.local):
     transport: Transport | None = None
 
 
+#: Makes a pool thread's transport (tests route posts in process: ``gateway.testing``).
+TransportFactory = Callable[[], "Transport"]
+
+
 class Dispatcher:
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, transport: TransportFactory | None = None) -> None:
+        self._transport = transport
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="ipn")
         self._lock = threading.Condition()
         #: Merchants with a batch reserved or running in this process.
@@ -85,9 +90,13 @@ class Dispatcher:
         """This pool thread's keep-alive transport."""
         transport = self._http.transport
         if transport is None:
-            from gateway.ipn.transport import Transport
+            if self._transport is not None:
+                transport = self._transport()
+            else:
+                from gateway.ipn.transport import Transport
 
-            transport = self._http.transport = Transport()
+                transport = Transport()
+            self._http.transport = transport
             with self._lock:
                 self._transports.append(transport)
         return transport

@@ -25,6 +25,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from gateway.domain.administration import REFUND_ON_CANCEL
 from gateway.domain.disputes import DISPUTE_TYPES
+from gateway.domain.merchants import MOST_REFUND_PROCESSING_FAILURES
 from gateway.store.models import LineItem, Merchant
 from gateway.values import HttpUrl, Text
 
@@ -115,6 +116,9 @@ class MerchantSpec(_Strict):
     store_name = Text(column=Merchant.store_name)
     ipn_url = HttpUrl(column=Merchant.ipn_url, allow_none=True)
     settle_delay_seconds = fields.Integer(strict=True, validate=validate.Range(0, 90 * 24 * 3600))
+    refund_processing_failures = fields.Integer(
+        strict=True, validate=validate.Range(0, MOST_REFUND_PROCESSING_FAILURES)
+    )
     ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
     ipn_retry_all = fields.Boolean()
     ipn_duplicate = fields.Boolean()

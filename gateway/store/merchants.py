@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.records import MerchantRecord
@@ -61,6 +61,22 @@ def with_notifications_in(session: Session, states: Sequence[str]) -> list[Merch
     owners = select(_NOTIFICATIONS.c.merchant_id).where(_NOTIFICATIONS.c.delivery_state.in_(states))
     statement = _RECORD.where(_MERCHANTS.c.id.in_(owners.distinct())).order_by(_MERCHANTS.c.id)
     return [MerchantRecord(*row) for row in session.connection().execute(statement)]
+
+
+_TAKE_REFUND_PROCESSING_FAILURE = (
+    update(_MERCHANTS)
+    .where(_MERCHANTS.c.id == bindparam("key"), _MERCHANTS.c.refund_processing_failures > 0)
+    .values(
+        refund_processing_failures=_MERCHANTS.c.refund_processing_failures - 1,
+        version=_MERCHANTS.c.version + 1,
+    )
+)
+
+
+def take_refund_processing_failure(session: Session, merchant_id: int) -> bool:
+    """Count down the merchant's ``refund_processing_failures``; False when none was left."""
+    done = session.connection().execute(_TAKE_REFUND_PROCESSING_FAILURE, {"key": merchant_id})
+    return cast(CursorResult[Any], done).rowcount == 1
 
 
 def as_record(merchant: Merchant) -> MerchantRecord:

@@ -92,6 +92,8 @@ class Merchant(Versioned, Base):
     ipn_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     #: Seconds of simulated time a Pending refund (or other simulated async work) takes to settle.
     settle_delay_seconds: Mapped[int] = mapped_column(Integer, default=5)
+    #: How many of the merchant's next refunds decline ProcessingFailure (an internal error).
+    refund_processing_failures: Mapped[int] = mapped_column(Integer, default=0)
     ipn_signature_version: Mapped[str] = mapped_column(String(4), default="1")
     ipn_retry_all: Mapped[bool] = mapped_column(Boolean, default=False)
     ipn_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -13,7 +13,7 @@ makes transactions wait for each other rather than fail their compare-and-set.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
@@ -170,10 +170,27 @@ _SETTLE = (
         version=_REFUNDS.c.version + 1,
     )
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureTotals:
+    """A capture's refund sums once a settlement batch is written (what decides whether its
+    refunds have exhausted it)."""
+
+    id: int
+    state: str
+    currency: str
+    amount_minor: int
+    refunded_minor: int
+    refund_reserved_minor: int
+    refund_count: int
+
+
+_TOTALS_COLUMNS = tuple(f.name for f in fields(CaptureTotals))
 #: Locked in id order (one order for every transaction that locks several captures), so a
 #: Refund request that commits meanwhile cannot make the settlement's compare-and-set fail.
 _CAPTURE_VERSIONS = (
-    select(_CAPTURES.c.id, _CAPTURES.c.version)
+    select(_CAPTURES.c.version, *(_CAPTURES.c[name] for name in _TOTALS_COLUMNS))
     .where(_CAPTURES.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(_CAPTURES.c.id)
     .with_for_update()
@@ -206,8 +223,9 @@ def settle(
     settled: Sequence[RefundRecord],
     captures: Mapping[int, tuple[int, int]],
     notifications: Sequence[dict[str, Any]],
-) -> None:
-    """Write settled refunds, their captures' sums and their outbox rows.
+) -> list[CaptureTotals]:
+    """Write settled refunds, their captures' sums and their outbox rows; return the captures'
+    sums as they now are.
 
     ``settled`` are the refunds as they now are (in a final state, nothing planned), each with
     the ``version`` it was read at; ``captures`` maps a capture id to (amount now refunded,
@@ -232,9 +250,21 @@ def settle(
         raise StaleDataError("a due refund changed while its batch was being settled")
     ids = list(captures)
     versions: dict[int, int] = {}
+    totals: list[CaptureTotals] = []
     for low in range(0, len(ids), CHUNK):
-        rows = connection.execute(_CAPTURE_VERSIONS, {"ids": ids[low : low + CHUNK]})
-        versions.update((cid, version) for cid, version in rows)
+        for version, *columns in connection.execute(
+            _CAPTURE_VERSIONS, {"ids": ids[low : low + CHUNK]}
+        ):
+            before = CaptureTotals(*columns)
+            refunded, released = captures[before.id]
+            versions[before.id] = version
+            totals.append(
+                replace(
+                    before,
+                    refunded_minor=before.refunded_minor + refunded,
+                    refund_reserved_minor=before.refund_reserved_minor - released,
+                )
+            )
     done = connection.execute(
         _SETTLE_CAPTURE,
         [
@@ -258,3 +288,4 @@ def settle(
             obj = session.identity_map.get(identity_key(model, pk))
             if obj is not None:
                 session.expire(obj)
+    return totals

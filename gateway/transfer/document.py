@@ -25,6 +25,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from gateway.domain.merchants import MOST_REFUND_PROCESSING_FAILURES
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.store.models import (
     Authorization,
@@ -52,6 +53,7 @@ MERCHANT_FIELDS = (
     "store_name",
     "ipn_url",
     "settle_delay_seconds",
+    "refund_processing_failures",
     "ipn_signature_version",
     "ipn_retry_all",
     "ipn_duplicate",
@@ -75,6 +77,9 @@ class MerchantDocument(Schema):
     store_name = fields.String(load_default="", validate=validate.Length(max=128))
     ipn_url = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2048))
     settle_delay_seconds = fields.Integer(strict=True, load_default=5, validate=validate.Range(0))
+    refund_processing_failures = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(0, MOST_REFUND_PROCESSING_FAILURES)
+    )
     ipn_signature_version = fields.String(load_default="1", validate=validate.OneOf(["1", "2"]))
     ipn_retry_all = fields.Boolean(load_default=False)
     ipn_duplicate = fields.Boolean(load_default=False)

@@ -289,4 +289,6 @@ SERVICE = Service(
     render_error=render_error,
     account_parameter="SellerId",
     published_hosts=MWS_HOSTS,
+    # [SRC: reference/amazon-wire.md §1.1] /OffAmazonPayments_Sandbox is the sandbox's.
+    live_path_prefix="/OffAmazonPayments/",
 )

@@ -80,6 +80,13 @@ class Service:
     #: Amazon's host names for the API, accepted as the signed host whatever the Host header
     #: says (``gateway.signing.signing_hosts``).
     published_hosts: tuple[str, ...] = ()
+    #: Where the live (production) endpoint's paths start; other paths are the sandbox's
+    #: (None: the service has one endpoint).
+    live_path_prefix: str | None = None
+
+    def is_live(self, path: str) -> bool:
+        """Whether ``path`` is the live endpoint, where production's timings apply."""
+        return self.live_path_prefix is not None and path.startswith(self.live_path_prefix)
 
     def error_answer(self, error: GatewayError, request_id: str) -> tuple[int, bytes]:
         """``(HTTP status, body)`` of ``error`` in this service's shape."""
@@ -153,7 +160,8 @@ def handle(
 
     def run(session: Session) -> tuple[Mapping[str, Any] | None, str]:
         op, version, merchant, data = authenticate(session)
-        return op.handler(runtime, runtime.context(session, merchant), data), version
+        ctx = runtime.context(session, merchant, live=service.is_live(path))
+        return op.handler(runtime, ctx, data), version
 
     def journaled(
         status: int,
