@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from gateway.domain import simulation
+from gateway.errors import InvalidSandboxSimulationSpecified
 from gateway.worker.jobs import run_due_work
 
 AUTH = "AuthorizeResult/AuthorizationDetails/"
@@ -216,3 +218,111 @@ def test_a_note_that_is_not_a_simulation_is_just_a_note(api):
     answer = api.refund(cap_id, "1.00", "r1", SellerRefundNote="refund for a broken mug")
     assert answer.status == 200
     assert answer.find("RefundResult/RefundDetails/SellerRefundNote") == "refund for a broken mug"
+
+
+MALFORMED_NOTES = [
+    ("Refund", '{"SandboxSimulation":{"State":["Declined"]}}'),
+    ("Refund", '{"SandboxSimulation":{"State":{}}}'),
+    ("Refund", '{"SandboxSimulation":{"State":"Declined","ReasonCode":["AmazonRejected"]}}'),
+    ("Refund", '{"SandboxSimulation":[]}'),
+    ("Refund", '["SandboxSimulation"]'),
+    ("Refund", "[" * 200 + "SandboxSimulation"),
+    ("SetOrderReferenceDetails", "[" * 1000 + "SandboxSimulation"),
+    ("SetOrderReferenceDetails", '{"SandboxSimulation":{"Constraint":{"a":1}}}'),
+    (
+        "SetOrderReferenceDetails",
+        '{"SandboxSimulation":{"Constraint":["PaymentMethodNotAllowed"]}}',
+    ),
+    ("SetOrderReferenceDetails", '{"SandboxSimulation":{"Constraint":null}}'),
+    (
+        "CloseOrderReference",
+        '{"SandboxSimulation":{"State":{"Closed":1},"ReasonCode":"AmazonClosed"}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Closed","ReasonCode":"ExpiredUnused","ExpirationTimeInMins":1e400}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Closed","ReasonCode":"ExpiredUnused","ExpirationTimeInMins":99999999999999}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Closed","ReasonCode":"ExpiredUnused","ExpirationTimeInMins":-1}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Closed","ReasonCode":"ExpiredUnused","ExpirationTimeInMins":NaN}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Closed","ReasonCode":"ExpiredUnused","ExpirationTimeInMins":2.5}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Closed","ReasonCode":"ExpiredUnused","ExpirationTimeInMins":true}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Declined","ReasonCode":"InvalidPaymentMethod","PaymentMethodUpdateTimeInMins":"1e9"}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Declined","ReasonCode":"InvalidPaymentMethod","PaymentMethodUpdateTimeInMins":[5]}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Declined","ReasonCode":"InvalidPaymentMethod","SoftDecline":{}}}',
+    ),
+    (
+        "Authorize",
+        '{"SandboxSimulation":{"State":"Declined","ReasonCode":"InvalidPaymentMethod","SoftDecline":"yes"}}',
+    ),
+]
+
+
+def _with_note(api, action: str, note: str):
+    """``action`` with ``note`` in its simulation field, on a fresh object of its own."""
+    if action == "Refund":
+        return api.refund(api.completed_capture("10.00"), "1.00", "r1", SellerRefundNote=note)
+    if action == "Authorize":
+        return api.authorize(api.open_order("10.00"), "1.00", "a1", SellerAuthorizationNote=note)
+    if action == "CloseOrderReference":
+        return api.call(
+            "CloseOrderReference",
+            AmazonOrderReferenceId=api.open_order("10.00"),
+            ClosureReason=note,
+        )
+    return api.call(
+        "SetOrderReferenceDetails",
+        AmazonOrderReferenceId=api.new_order(),
+        **{
+            "OrderReferenceAttributes.OrderTotal.Amount": "10.00",
+            "OrderReferenceAttributes.OrderTotal.CurrencyCode": "USD",
+            "OrderReferenceAttributes.SellerNote": note,
+        },
+    )
+
+
+@pytest.mark.parametrize(("action", "note"), MALFORMED_NOTES)
+def test_a_simulation_note_of_any_other_shape_is_invalid_not_an_error(api, action, note):
+    answer = _with_note(api, action, note)
+    assert (answer.status, answer.code) == (400, "InvalidSandboxSimulationSpecified")
+
+
+@pytest.mark.parametrize(("minutes", "expected"), [("5", 5), (5.0, 5), (0, 0), (43200, 43200)])
+def test_simulated_minutes_are_whole_numbers_up_to_thirty_days(minutes, expected):
+    def note(value: object) -> str:
+        return sim(State="Closed", ReasonCode="ExpiredUnused", ExpirationTimeInMins=value)
+
+    directive = simulation.parse(note(minutes), "Authorize")
+    assert directive is not None and directive.options == {"ExpirationTimeInMins": expected}
+    with pytest.raises(InvalidSandboxSimulationSpecified, match="0 to 43200 minutes"):
+        simulation.parse(note(43201), "Authorize")
+
+
+@pytest.mark.parametrize(("given", "expected"), [("true", True), ("False", False), (True, True)])
+def test_soft_decline_is_a_boolean_or_its_name(given, expected):
+    note = sim(State="Declined", ReasonCode="InvalidPaymentMethod", SoftDecline=given)
+    directive = simulation.parse(note, "Authorize")
+    assert directive is not None and directive.options == {"SoftDecline": expected}

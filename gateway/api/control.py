@@ -10,20 +10,21 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import body, json_errors, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import body, control_api, jsonable, merchant_or_404, runtime
 from gateway.domain import clock_control, disputes
 from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import now_for
 from gateway.domain.money import format_amount
 from gateway.domain.records import MerchantRecord
 from gateway.store import merchants, refunds
-from gateway.store.models import Dispute
+from gateway.store.models import Capture, Dispute, OrderReference
+from gateway.values import Text
 from gateway.wire import views
 from gateway.wire.render import timestamp
 from gateway.worker.jobs import run_due_work
 
 bp = Blueprint("control", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>")
-json_errors(bp)
+control_api(bp)
 
 
 def clock_json(merchant: MerchantRecord) -> dict[str, Any]:
@@ -74,7 +75,9 @@ def show_clock(seller_id: str) -> ResponseReturnValue:
 @bp.post("/clock/advance")
 def advance_clock(seller_id: str) -> ResponseReturnValue:
     seconds = body(AdvanceSchema())["seconds"]
-    return jsonify(_change_clock(seller_id, lambda m, _base: clock_control.advance(m, seconds)))
+    return jsonify(
+        _change_clock(seller_id, lambda m, base: clock_control.advance(m, seconds, base))
+    )
 
 
 @bp.post("/clock/freeze")
@@ -100,10 +103,10 @@ class DisputeSchema(Schema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(disputes.DISPUTE_TYPES))
-    amazon_order_reference_id = fields.String()
-    amazon_capture_id = fields.String()
-    amount = fields.String()
-    reason = fields.String(validate=validate.Length(max=255))
+    amazon_order_reference_id = Text(column=OrderReference.amazon_id)
+    amazon_capture_id = Text(column=Capture.amazon_id)
+    amount = Text()
+    reason = Text(column=Dispute.reason)
 
 
 class ResolveSchema(Schema):

@@ -15,27 +15,28 @@ from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import ControlError, body, json_errors, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import ControlError, body, control_api, jsonable, merchant_or_404, runtime
 from gateway.domain.lifecycle import Context
 from gateway.domain.money import format_amount, parse_amount
 from gateway.fps import store, tokens, transactions, views
 from gateway.fps.fees import schedule_for
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.fps.states import TokenType
+from gateway.values import EmailAddress, StorableDateTime, Text
 
 bp = Blueprint("fps_sandbox", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>/fps")
-json_errors(bp)
+control_api(bp)
 
 _OUTCOME = validate.OneOf(["Success", "Failure"])
-_AMOUNT = validate.Regexp(r"^\d{1,6}(\.\d{1,2})?$", error="must be an amount like 10.00")
+_AMOUNT = validate.Regexp(r"^[0-9]{1,6}(\.[0-9]{1,2})?\Z", error="must be an amount like 10.00")
 
 
 class BuyerSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(load_default="Test Buyer", validate=validate.Length(max=128))
-    email = fields.Email(load_default="buyer@example.com")
+    name = Text(column=FpsToken.buyer_name, load_default="Test Buyer")
+    email = EmailAddress(column=FpsToken.buyer_email, load_default="buyer@example.com")
 
 
 class LimitsSchema(Schema):
@@ -43,10 +44,10 @@ class LimitsSchema(Schema):
         unknown = RAISE
 
     #: Most one payment may charge (a Recurring token's amount per period).
-    max_transaction_amount = fields.String(validate=_AMOUNT)
+    max_transaction_amount = Text(validate=_AMOUNT)
     #: Most all payments together may charge (MultiUse, Prepaid, Postpaid).
-    total_amount = fields.String(validate=_AMOUNT)
-    valid_until = fields.AwareDateTime()
+    total_amount = Text(validate=_AMOUNT)
+    valid_until = StorableDateTime()
 
 
 class SimulationSchema(Schema):
@@ -62,9 +63,9 @@ class NewTokenSchema(Schema):
         unknown = RAISE
 
     token_type = fields.String(required=True, validate=validate.OneOf([t.value for t in TokenType]))
-    caller_reference = fields.String(validate=validate.Length(min=1, max=128))
-    friendly_name = fields.String(validate=validate.Length(max=128))
-    payment_reason = fields.String(validate=validate.Length(max=1024))
+    caller_reference = Text(column=FpsToken.caller_reference, min_length=1)
+    friendly_name = Text(column=FpsToken.friendly_name)
+    payment_reason = Text(max_length=1024)
     #: CC and ACH payments settle after the merchant's settle delay; ABT at once.
     payment_method = fields.String(load_default="CC", validate=validate.OneOf(["CC", "ACH", "ABT"]))
     buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
@@ -81,7 +82,7 @@ class AccountSchema(Schema):
     fee_percent = fields.Decimal(
         required=True, places=2, validate=validate.Range(Decimal(0), Decimal(100))
     )
-    fee_fixed = fields.String(required=True, validate=_AMOUNT)
+    fee_fixed = Text(required=True, validate=_AMOUNT)
 
 
 def _minor(text: str | None, field: str) -> int | None:

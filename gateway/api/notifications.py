@@ -11,7 +11,14 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import ControlError, json_errors, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import (
+    ControlError,
+    control_api,
+    jsonable,
+    merchant_or_404,
+    row_id,
+    runtime,
+)
 from gateway.domain.merchants import now_for
 from gateway.ipn.envelope import CERTIFICATE_PATH
 from gateway.ipn.keys import KEY_FILE
@@ -21,9 +28,10 @@ from gateway.ipn.waiting import find_object, reached
 from gateway.store.models import Notification, NotificationAttempt, NotificationMessage
 
 bp = Blueprint("notifications", __name__)
-json_errors(bp)
+control_api(bp)
 
 MERCHANT = "/sandbox/api/v1/merchants/<seller_id>"
+NOTIFICATION = f"{MERCHANT}/notifications/{row_id('notification_id', Notification.id)}"
 #: Where ``gateway ipn-check`` fetches the key (``clients.ipn_check.SIGNING_KEY_PATH``: clients/
 #: does not import the server, and this module does not load clients' cryptography).
 SIGNING_KEY_PATH = "/sandbox/api/v1/ipn/signing-key"
@@ -134,7 +142,7 @@ def list_notifications(seller_id: str) -> ResponseReturnValue:
     return jsonify(notifications=runtime().db.run(work, write=False))
 
 
-@bp.get(f"{MERCHANT}/notifications/<int:notification_id>")
+@bp.get(NOTIFICATION)
 def show_notification(seller_id: str, notification_id: int) -> ResponseReturnValue:
     def work(session: Session) -> dict[str, Any]:
         row = _notification_or_404(session, seller_id, notification_id)
@@ -143,7 +151,7 @@ def show_notification(seller_id: str, notification_id: int) -> ResponseReturnVal
     return jsonify(runtime().db.run(work, write=False))
 
 
-@bp.post(f"{MERCHANT}/notifications/<int:notification_id>/redeliver")
+@bp.post(f"{NOTIFICATION}/redeliver")
 def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
     """Queue a new delivery of the same message now; the next sweep posts it (202)."""
     rt = runtime()

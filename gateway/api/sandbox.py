@@ -14,9 +14,10 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from werkzeug.exceptions import HTTPException
 
+from gateway import strict_json
 from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
 from gateway.domain.order_references import create_order_reference, get_order_reference
 from gateway.domain.records import MerchantRecord
@@ -24,6 +25,7 @@ from gateway.errors import GatewayError
 from gateway.runtime import Runtime
 from gateway.store import merchants
 from gateway.store.models import Merchant
+from gateway.values import EmailAddress, HttpUrl, Text, first_unreadable, row_id_range
 from gateway.wire import views
 from gateway.wire.render import timestamp
 
@@ -62,14 +64,32 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     return json_error(error.code or 500, code, error.description)
 
 
-def json_errors(blueprint: Blueprint) -> None:
-    """Every error of ``blueprint`` answers JSON: the one error format of the control API."""
+def _refuse_unreadable_inputs() -> None:
+    """Path parameters and query arguments with a control character are refused, naming the
+    parameter, before any view uses them (PostgreSQL refuses NUL in a query)."""
+    for where, values in (("path", request.view_args or {}), ("query", request.args)):
+        texts = {name: value for name, value in values.items() if isinstance(value, str)}
+        problem = first_unreadable(texts)
+        if problem is not None:
+            name, message = problem
+            raise ControlError(
+                400,
+                "InvalidParameterValue",
+                f"The {where} parameter {name!r} is invalid: {message}.",
+                {name: [message]},
+            )
+
+
+def control_api(blueprint: Blueprint) -> None:
+    """What every blueprint of the control API shares: every error answers JSON (its one error
+    format), and path parameters and query arguments are checked before a view reads them."""
     blueprint.register_error_handler(ControlError, _control_error)
     blueprint.register_error_handler(GatewayError, _domain_error)
     blueprint.register_error_handler(HTTPException, http_error)
+    blueprint.before_request(_refuse_unreadable_inputs)
 
 
-json_errors(bp)
+control_api(bp)
 
 
 def runtime() -> Runtime:
@@ -78,12 +98,14 @@ def runtime() -> Runtime:
 
 
 def body(schema: Schema) -> dict[str, Any]:
-    """The JSON body validated by ``schema``; a bad one is a 400 naming each field."""
-    payload = request.get_json(silent=True)
-    if payload is None:
-        if request.data.strip():
-            raise ControlError(400, "InvalidJson", "The request body is not valid JSON.")
-        payload = {}
+    """The JSON body validated by ``schema``; a bad one is a 400 naming each field.
+
+    The one reader of the control API's request bodies. An empty body is ``{}``; anything that
+    is not a JSON object of finite numbers is InvalidJson, however it fails (bad UTF-8, NaN,
+    ``1e400``, nesting deep enough to exhaust the parser's recursion).
+    """
+    raw = request.get_data(cache=True)
+    payload = _json_document(raw) if raw.strip() else {}
     if not isinstance(payload, dict):
         raise ControlError(400, "InvalidJson", "The request body must be a JSON object.")
     try:
@@ -96,6 +118,22 @@ def body(schema: Schema) -> dict[str, Any]:
             exc.normalized_messages(),  # type: ignore[no-untyped-call]
         ) from None
     return data
+
+
+def _json_document(raw: bytes) -> Any:
+    try:
+        return strict_json.loads(raw)
+    except ValueError as exc:
+        raise ControlError(
+            400, "InvalidJson", f"The request body is not valid JSON: {exc}"
+        ) from None
+
+
+def row_id(name: str, column: QueryableAttribute[Any]) -> str:
+    """A route's ``<int:name>`` part bounded to the ids ``column`` can hold: an id no row can
+    have (2147483648 for an int4 column) matches no route and is a 404, not a database error."""
+    least, most = row_id_range(column)
+    return f"<int(min={least}, max={most}):{name}>"
 
 
 def merchant_or_404(session: Session, seller_id: str) -> MerchantRecord:
@@ -137,13 +175,22 @@ def merchant_json(merchant: MerchantRecord, rt: Runtime) -> dict[str, Any]:
 # --- schemas -------------------------------------------------------------------------------------
 
 
+#: The most characters of what a buyer enters in the widget (names, addresses, phone, email),
+#: kept as JSON on the order reference. A choice: Amazon documents no limits for them.
+_WIDGET_TEXT = 256
+
+
+def _widget_text(**kwargs: Any) -> Text:
+    return Text(max_length=_WIDGET_TEXT, **kwargs)
+
+
 class MerchantSettingsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(validate=validate.Length(max=128))
-    store_name = fields.String(validate=validate.Length(max=128))
-    ipn_url = fields.Url(require_tld=False, schemes={"http", "https"}, allow_none=True)
+    name = Text(column=Merchant.name)
+    store_name = Text(column=Merchant.store_name)
+    ipn_url = HttpUrl(column=Merchant.ipn_url, allow_none=True)
     settle_delay_seconds = fields.Integer(validate=validate.Range(0, 90 * 24 * 3600))
     ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
     ipn_retry_all = fields.Boolean()
@@ -152,43 +199,45 @@ class MerchantSettingsSchema(Schema):
 
 
 class NewMerchantSchema(MerchantSettingsSchema):
-    seller_id = fields.String(validate=validate.Regexp(r"^[A-Z0-9]{6,32}$"))
-    access_key = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{16,64}$"))
-    secret_key = fields.String(validate=validate.Length(min=16, max=128))
+    seller_id = Text(column=Merchant.seller_id, validate=validate.Regexp(r"^[A-Z0-9]{6,}\Z"))
+    access_key = Text(column=Merchant.access_key, validate=validate.Regexp(r"^[A-Za-z0-9]{16,}\Z"))
+    secret_key = Text(column=Merchant.secret_key, min_length=16)
 
 
 class BuyerSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    name = fields.String(load_default="Sandbox Buyer")
-    email = fields.Email(load_default="buyer@example.com")
-    phone = fields.String(load_default="800-000-0000")
+    name = _widget_text(load_default="Sandbox Buyer")
+    email = EmailAddress(load_default="buyer@example.com", max_length=_WIDGET_TEXT)
+    phone = _widget_text(load_default="800-000-0000")
 
 
 class DestinationSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(load_default="Sandbox Buyer")
-    address_line1 = fields.String(load_default="410 Terry Ave N")
-    address_line2 = fields.String()
-    address_line3 = fields.String()
-    city = fields.String(load_default="Seattle")
-    county = fields.String()
-    district = fields.String()
-    state_or_region = fields.String(load_default="WA")
-    postal_code = fields.String(load_default="98109")
-    country_code = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}$"))
-    phone = fields.String(load_default="800-000-0000")
+    name = _widget_text(load_default="Sandbox Buyer")
+    address_line1 = _widget_text(load_default="410 Terry Ave N")
+    address_line2 = _widget_text()
+    address_line3 = _widget_text()
+    city = _widget_text(load_default="Seattle")
+    county = _widget_text()
+    district = _widget_text()
+    state_or_region = _widget_text(load_default="WA")
+    postal_code = _widget_text(load_default="98109")
+    country_code = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}\Z"))
+    phone = _widget_text(load_default="800-000-0000")
 
 
 class PaymentMethodSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(load_default="Visa")
-    account_number_tail = fields.String(load_default="11", validate=validate.Regexp(r"^\d{2,4}$"))
+    name = _widget_text(load_default="Visa")
+    account_number_tail = fields.String(
+        load_default="11", validate=validate.Regexp(r"^[0-9]{2,4}\Z")
+    )
     use_amazon_balance_first = fields.Boolean(load_default=False)
 
 
@@ -200,9 +249,9 @@ class NewOrderReferenceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    amount = fields.String()
-    currency_code = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    seller_note = fields.String(validate=validate.Length(max=1024))
+    amount = Text()
+    currency_code = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}\Z"))
+    seller_note = Text(max_length=1024)
     buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
     #: ``null`` leaves it unset (the order reference then has a ShippingAddressNotSet constraint).
     destination = fields.Nested(

@@ -7,7 +7,7 @@ Resetting is the one move back: the merchant returns to real time (see ``reset``
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from gateway.clock import merchant_now
 from gateway.errors import InvalidParameterValue
@@ -16,11 +16,23 @@ from gateway.store.models import Merchant
 #: Largest single move, to catch unit mistakes (ms for s) early: 400 days.
 MAX_ADVANCE_SECONDS = 400 * 24 * 3600
 
+#: A merchant's clock never passes this instant. Every due time is planned from the merchant's
+#: time, at most months ahead, and must remain a datetime (whose last year is 9999): a clock
+#: advanced there step by step would otherwise make each later request of that merchant fail.
+#: A choice; Amazon has no such clock.
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
-def advance(merchant: Merchant, seconds: float) -> None:
+
+def advance(merchant: Merchant, seconds: float, base: datetime) -> None:
     if not 0 <= seconds <= MAX_ADVANCE_SECONDS:
         raise InvalidParameterValue(
             f"seconds must be between 0 and {MAX_ADVANCE_SECONDS} (the clock never goes back)."
+        )
+    now = merchant_now(base, merchant.clock_offset_seconds, merchant.clock_frozen_at)
+    if now + timedelta(seconds=seconds) > LATEST_TIME:
+        raise InvalidParameterValue(
+            f"seconds would move the clock past {LATEST_TIME:%Y-%m-%d}, the latest it can show "
+            f"(reset it to go back to real time)."
         )
     if merchant.clock_frozen_at is not None:
         merchant.clock_frozen_at += timedelta(seconds=seconds)

@@ -1,8 +1,10 @@
-"""Request parameters of each Off-Amazon Payments operation, one marshmallow schema each.
+"""Request parameters of each Off-Amazon Payments operation, one marshmallow schema each, and
+the one place parameters are checked and loaded (for FPS too).
 
 ``data_key`` is the wire name [SRC: reference/amazon-wire.md §1.5]; Python names are snake_case.
 Limits [same section]: notes 255, SellerNote 1024, SoftDescriptor 16, reference ids
-``[A-Za-z0-9_-]{1,32}``, TransactionTimeout 0..1440 minutes. marshmallow's ValidationError is
+``[A-Za-z0-9_-]{1,32}``, TransactionTimeout 0..1440 minutes; a value kept in a column of its own
+is no longer than the column (``gateway.values.Text``). marshmallow's ValidationError is
 translated here and only here.
 """
 
@@ -14,19 +16,23 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from gateway.errors import InvalidParameterValue, MissingParameter
+from gateway.store.models import OrderReference
+from gateway.values import Text, first_unreadable
 
 _REFERENCE_ID = validate.Regexp(
-    r"^[A-Za-z0-9_-]{1,32}$", error="must be 1 to 32 letters, digits, '-' or '_'"
+    r"^[A-Za-z0-9_-]{1,32}\Z", error="must be 1 to 32 letters, digits, '-' or '_'"
 )
-_CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a three-letter ISO 4217 code")
-_NOTE = validate.Length(max=255)
-_DESCRIPTOR = validate.Length(max=16)
+_CURRENCY = validate.Regexp(r"^[A-Z]{3}\Z", error="must be a three-letter ISO 4217 code")
+_NOTE = 255
+_SELLER_NOTE = 1024
+_DESCRIPTOR = 16
 _AMAZON_ID = validate.Length(min=1, max=64)
 
 
-def text(key: str, *, required: bool = False, **kw: Any) -> fields.String:
-    """A string parameter named ``key`` on the wire."""
-    return fields.String(data_key=key, required=required, **kw)
+def text(key: str, *, required: bool = False, **kw: Any) -> Text:
+    """A string parameter named ``key`` on the wire (``gateway.values.Text``: ``column`` or
+    ``max_length`` bound its length)."""
+    return Text(data_key=key, required=required, **kw)
 
 
 class Params(Schema):
@@ -50,23 +56,23 @@ class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
     currency = text(
         "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
     )
-    platform_id = text("OrderReferenceAttributes.PlatformId", validate=validate.Length(max=64))
-    seller_note = text("OrderReferenceAttributes.SellerNote", validate=validate.Length(max=1024))
+    platform_id = text("OrderReferenceAttributes.PlatformId", column=OrderReference.platform_id)
+    seller_note = text("OrderReferenceAttributes.SellerNote", max_length=_SELLER_NOTE)
     seller_order_id = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SellerOrderId",
-        validate=validate.Length(max=128),
+        column=OrderReference.seller_order_id,
     )
     store_name = text(
         "OrderReferenceAttributes.SellerOrderAttributes.StoreName",
-        validate=validate.Length(max=128),
+        column=OrderReference.store_name,
     )
     custom_information = text(
         "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation",
-        validate=validate.Length(max=1024),
+        max_length=_SELLER_NOTE,
     )
     supplementary_data = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SupplementaryData",
-        validate=validate.Length(max=1024),
+        max_length=_SELLER_NOTE,
     )
 
 
@@ -80,11 +86,11 @@ class ConfirmOrderReferenceParams(OrderReferenceIdParams):
 
 class CancelOrderReferenceParams(OrderReferenceIdParams):
     # "CancelationReason" with one "l" is Amazon's spelling (reference §1.5).
-    reason = text("CancelationReason", validate=_NOTE)
+    reason = text("CancelationReason", max_length=_NOTE)
 
 
 class CloseOrderReferenceParams(OrderReferenceIdParams):
-    reason = text("ClosureReason", validate=_NOTE)
+    reason = text("ClosureReason", max_length=_NOTE)
 
 
 class AuthorizeParams(OrderReferenceIdParams):
@@ -95,8 +101,8 @@ class AuthorizeParams(OrderReferenceIdParams):
         data_key="TransactionTimeout", load_default=1440, validate=validate.Range(0, 1440)
     )
     capture_now = fields.Boolean(data_key="CaptureNow", load_default=False)
-    seller_note = text("SellerAuthorizationNote", validate=_NOTE)
-    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerAuthorizationNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
 
 
 class AuthorizationIdParams(Params):
@@ -104,15 +110,15 @@ class AuthorizationIdParams(Params):
 
 
 class CloseAuthorizationParams(AuthorizationIdParams):
-    reason = text("ClosureReason", validate=_NOTE)
+    reason = text("ClosureReason", max_length=_NOTE)
 
 
 class CaptureParams(AuthorizationIdParams):
     reference_id = text("CaptureReferenceId", required=True, validate=_REFERENCE_ID)
     amount = text("CaptureAmount.Amount", required=True)
     currency = text("CaptureAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    seller_note = text("SellerCaptureNote", validate=_NOTE)
-    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerCaptureNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
 
 
 class CaptureIdParams(Params):
@@ -123,8 +129,8 @@ class RefundParams(CaptureIdParams):
     reference_id = text("RefundReferenceId", required=True, validate=_REFERENCE_ID)
     amount = text("RefundAmount.Amount", required=True)
     currency = text("RefundAmount.CurrencyCode", required=True, validate=_CURRENCY)
-    seller_note = text("SellerRefundNote", validate=_NOTE)
-    soft_descriptor = text("SoftDescriptor", validate=_DESCRIPTOR)
+    seller_note = text("SellerRefundNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
 
 
 class RefundIdParams(Params):
@@ -133,6 +139,20 @@ class RefundIdParams(Params):
 
 class NoParams(Params):
     pass
+
+
+def refuse_unreadable(params: Mapping[str, str]) -> None:
+    """InvalidParameterValue naming the first parameter whose name or value holds a control
+    character. Run on every parameter of a request before anything reads one: the access key is
+    looked up in the database (PostgreSQL refuses NUL in a query) and answers echo values (XML
+    cannot carry C0 controls). ``load`` then checks each declared value again, as the control
+    API's bodies are checked."""
+    problem = first_unreadable(params)
+    if problem is not None:
+        name, message = problem
+        raise InvalidParameterValue(
+            f"Value {_shown(params[name])} for parameter {name!r} is invalid: {message}"
+        )
 
 
 def load(schema: Schema, params: Mapping[str, str]) -> dict[str, Any]:
@@ -151,4 +171,18 @@ def _wire_error(exc: ValidationError, params: Mapping[str, str]) -> Exception:
     text = "; ".join(problem) if isinstance(problem, list) else str(problem)
     if name not in params:
         return MissingParameter(f"The parameter {name} is required but was not supplied.")
-    return InvalidParameterValue(f"Value {params[name]!r} for parameter {name} is invalid: {text}")
+    return InvalidParameterValue(
+        f"Value {_shown(params[name])} for parameter {name} is invalid: {text}"
+    )
+
+
+#: The most characters of a refused value an error message repeats.
+_SHOWN = 64
+
+
+def _shown(value: str) -> str:
+    """``value`` as an error message quotes it: its start only when it is long (a refused value
+    may be megabytes)."""
+    if len(value) <= _SHOWN:
+        return repr(value)
+    return f"{value[:_SHOWN]!r}... ({len(value)} characters)"

@@ -11,7 +11,6 @@ so a request either happens completely or not at all (and is retried whole when 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,13 +23,12 @@ from gateway.domain.records import MerchantRecord
 from gateway.errors import (
     GatewayError,
     InternalServerError,
-    InvalidParameterValue,
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
 from gateway.signing import verify as verify_signature
 from gateway.store import merchants
-from gateway.wire.params import load
+from gateway.wire.params import load, refuse_unreadable
 from gateway.wire.render import render_result
 
 log = logging.getLogger(__name__)
@@ -38,9 +36,6 @@ log = logging.getLogger(__name__)
 #: An operation's work: the loaded parameters in, the Result element's content out (None: the
 #: answer has no Result element).
 Handler = Callable[[Runtime, Context, dict[str, Any]], Mapping[str, Any] | None]
-
-#: Characters XML 1.0 cannot carry (answers echo values, so such a value would break them).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -111,13 +106,9 @@ def handle(
     request_id = runtime.ids.request_id()
     action = params.get("Action", "")
     operation = service.operations.get(action)
-    unsendable = [name for name, value in params.items() if _NOT_XML.search(name + value)]
 
     def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord, dict[str, Any]]:
-        if unsendable:
-            raise InvalidParameterValue(
-                f"The parameter {unsendable[0]!r} holds a character that XML cannot carry."
-            )
+        refuse_unreadable(params)
         merchant: MerchantRecord = verify_signature(
             params,
             method=method,
