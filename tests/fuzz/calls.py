@@ -57,6 +57,9 @@ class Repeat:
     text: str
     count: int
 
+    def __repr__(self) -> str:
+        return f"{self.text!r} * {self.count}"
+
 
 @dataclass(frozen=True)
 class RawJson:

@@ -126,12 +126,12 @@ def _strict(constant: str) -> Any:
 
 def _judge_json(sent: Sent, reply: Reply, path: str) -> list[Problem]:
     media = _media_type(reply)
+    if sent.wire.method == "OPTIONS" and reply.status == 200 and not reply.body:
+        return [] if "allow" in reply.headers else [Problem("malformed", "OPTIONS without Allow")]
     if path == CERTIFICATE_PATH and reply.status == 200:
         if sent.wire.method == "HEAD" or reply.body.startswith(b"-----BEGIN CERTIFICATE-----"):
             return []
         return [Problem("malformed", "the certificate is not PEM")]
-    if sent.wire.method == "OPTIONS" and reply.status == 200 and not reply.body:
-        return [] if "allow" in reply.headers else [Problem("malformed", "OPTIONS without Allow")]
     if media != JSON_TYPE:
         return [Problem("malformed", f"Content-Type {reply.content_type or 'missing'}, not JSON")]
     if sent.wire.method == "HEAD":

@@ -884,5 +884,5 @@ def _control_query(draw: st.DrawFn, endpoint: str, role: str) -> list[tuple[str,
 
 
 def every_api(routes: Sequence[Route]) -> SearchStrategy[QueryCall | ControlCall]:
-    """Calls to both emulated APIs and the control API, about two, two and one in five."""
-    return weighted((2, query_calls(OFFAMAZON)), (2, query_calls(FPS)), (1, control_calls(routes)))
+    """Calls to both emulated APIs and the control API, about a third each."""
+    return weighted((1, query_calls(OFFAMAZON)), (1, query_calls(FPS)), (1, control_calls(routes)))
