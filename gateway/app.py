@@ -6,9 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, request
-from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from gateway.config import Settings, load_settings
 from gateway.runtime import Runtime
@@ -33,6 +31,8 @@ def create_app(
         control,
         fps,
         fps_sandbox,
+        http_errors,
+        keepalive,
         notifications,
         offamazon,
         sandbox,
@@ -44,6 +44,12 @@ def create_app(
         runtime.initialize()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
+    # A multipart form's fields may be as large as a whole urlencoded body (Flask's default
+    # would refuse one over 500 kB with a 413 that names the wrong limit).
+    app.config["MAX_FORM_MEMORY_SIZE"] = runtime.settings.max_request_bytes
+    # No route answers OPTIONS by itself with an empty HTML 200: it is a method no API takes, a
+    # 405 in the surface's own format (gateway.api.http_errors). Read when routes are added.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["gateway"] = runtime
     app.register_blueprint(offamazon.bp)
     app.register_blueprint(sandbox.bp)
@@ -51,40 +57,8 @@ def create_app(
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
-    app.register_error_handler(HTTPException, _unrouted)
+    http_errors.install(app)
+    keepalive.install(app)
     if runtime.settings.access_log:
         access_log.install(app)
     return app
-
-
-def _unrouted(error: HTTPException) -> ResponseReturnValue:
-    """A path no blueprint owns: JSON under /sandbox, Amazon's XML InvalidAddress elsewhere."""
-    from gateway.api.query import XML
-    from gateway.api.sandbox import http_error
-    from gateway.errors import GatewayError, InvalidAddress, InvalidParameterValue
-    from gateway.wire.render import render_error
-
-    if request.path.startswith("/sandbox"):
-        return http_error(error)
-    status = error.code or 500
-    wire: GatewayError
-    if status == 404:
-        wire = InvalidAddress(f"The path {request.path} is not an Amazon Pay API address.")
-    elif request.path.startswith("/OffAmazonPayments") and status in (405, 413):
-        # amazon_pay raises ValueError on any non-XML answer (reference §3.1): answer XML.
-        if status == 413:
-            status = InvalidParameterValue.http_status  # MWS: "request too big" (§1.9)
-            wire = InvalidParameterValue(
-                f"The request is larger than {runtime_limit()} bytes, the largest accepted."
-            )
-        else:
-            wire = InvalidAddress(f"The method {request.method} is not valid; use POST or GET.")
-    else:
-        return error
-    runtime: Runtime = current_app.extensions["gateway"]
-    return render_error(wire, runtime.ids.request_id()), status, {"Content-Type": XML}
-
-
-def runtime_limit() -> int:
-    runtime: Runtime = current_app.extensions["gateway"]
-    return runtime.settings.max_request_bytes

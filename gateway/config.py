@@ -24,6 +24,10 @@ class ConfigError(Exception):
 #: URL schemes a ``database_url`` may use (SQLAlchemy dialect, optionally ``+driver``).
 SUPPORTED_SCHEMES = ("sqlite", "postgresql")
 
+#: See ``Settings.drained_body_bytes``: reading 16 MiB that is thrown away takes tens of
+#: milliseconds on loopback, and lets a client see its error instead of a reset connection.
+DRAINED_BODY_BYTES = 16 * 1024 * 1024
+
 #: Where the seeded sandbox data ships: ``sandbox_data/`` beside the package.
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "sandbox_data"
 
@@ -70,6 +74,14 @@ class Settings:
     #: How long a claimed (in_flight) notification stays claimed before another worker may
     #: take it over, in seconds of the base (real) clock; longer than one post can take.
     ipn_claim_lease_seconds: float = 120.0
+
+    @property
+    def drained_body_bytes(self) -> int:
+        """Longest body a request may carry and still leave its connection usable when the
+        application answers without reading it (a 404, a 405, a body over
+        ``max_request_bytes``): ``gateway.api.keepalive`` reads the rest before the answer goes
+        out. A longer one is answered ``Connection: close`` unread (``gateway.server``)."""
+        return max(DRAINED_BODY_BYTES, self.max_request_bytes)
 
     @property
     def resolved_database_url(self) -> str:

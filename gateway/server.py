@@ -58,6 +58,14 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             # Idle keep-alive connections hold a gthread worker until this runs out on shutdown.
             "graceful_timeout": 2,
             "keepalive": 30,
+            # A signed GET carries all its parameters in the URL. Amazon's limit on a request line
+            # is not documented (UNCONFIRMED): 8190 bytes is the longest line gunicorn reads while
+            # bounded (its default is 4094; 0 would read a line of any length into memory). A
+            # longer line, or a header over 16 kB, gets gunicorn's own HTML answer before the app
+            # runs (docs/operations-and-errors.md, "Where the WSGI server answers").
+            "limit_request_line": 8190,
+            "limit_request_field_size": 16384,
+            "pre_request": self._close_if_body_unread,
             "loglevel": "warning",
             "accesslog": None,
             "errorlog": "-",
@@ -68,6 +76,21 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             options["on_exit"] = self._stop_worker
         for key, value in options.items():
             self.cfg.set(key, value)
+
+    def _close_if_body_unread(self, _worker: Any, req: Any) -> None:
+        """Mark ``Connection: close`` a request whose body may be left partly unread.
+
+        ``gateway.api.keepalive`` reads the rest of a body up to ``drained_body_bytes``; a body
+        declared longer, or one of unknown length (chunked), may stay on the connection, which
+        gunicorn then closes: marked here, before the application runs, the answer says so.
+        """
+        length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), None)
+        if length is None:
+            unread = any(name == "TRANSFER-ENCODING" for name, _ in req.headers)
+        else:
+            unread = int(length) > self.settings.drained_body_bytes
+        if unread:
+            req.must_close = True
 
     def load(self) -> Any:
         from gateway.app import create_app

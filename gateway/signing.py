@@ -2,10 +2,10 @@
 
 Order of checks, each with its own wire error [SRC: reference/amazon-wire.md §1.2, §1.9, §4.2]:
 auth parameters present, signature version and method supported, Timestamp within 15 minutes of
-the base clock (or Expires not passed), access key known, signature equal (constant time).
-The signature is computed with the lowercased Host header as received, which is what both
-amazon_pay (host:port) and boto (host without port) sign. A mismatch answer carries the string to
-sign the server computed, so an SDK author sees at once what differs.
+the base clock (or Expires not passed and at most 15 minutes ahead), access key known, signature
+equal (constant time). The signature is computed with the lowercased Host header as received,
+which is what both amazon_pay (host:port) and boto (host without port) sign. A mismatch answer
+carries the string to sign the server computed, so an SDK author sees at once what differs.
 """
 
 from __future__ import annotations
@@ -31,28 +31,61 @@ Account = TypeVar("Account")
 
 
 def parse_timestamp(text: str, name: str = "Timestamp") -> datetime:
-    """Any ISO-8601 UTC form the SDKs send (``Z``, ``.000Z``, ``+00:00``); naive means UTC."""
+    """Any ISO-8601 form the SDKs send (``Z``, ``.000Z``, ``+00:00``, another offset); naive
+    means UTC.
+
+    The moment keeps the offset it was given: converting ``0001-01-01T00:00:00+23:59`` or
+    ``9999-12-31T23:59:59-23:59`` to UTC leaves the calendar (OverflowError), while subtracting
+    two aware datetimes gives a timedelta, which spans any two of them. So a client's time is
+    only ever compared by :func:`_seconds_after`.
+    """
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidParameterValue(
             f"Value {text!r} for parameter {name} is invalid: not an ISO-8601 timestamp."
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _seconds_after(moment: datetime, now: datetime) -> float:
+    """How far ``moment`` (a client's, any offset) is after ``now``; negative when before."""
+    return (moment - now).total_seconds()
 
 
 def _check_time(params: Mapping[str, str], now: datetime) -> None:
+    """Timestamp within 15 minutes of ``now`` either way, or Expires not passed and not more than
+    15 minutes ahead [SRC: reference/amazon-wire.md §1.2; MWS "Working with timestamps"]."""
+    window = TIMESTAMP_WINDOW.total_seconds()
+    minutes = int(window // 60)
+    server_time = sigv2.timestamp(now)
+    if "Timestamp" in params and "Expires" in params:
+        # UNCONFIRMED for MWS: AWS's query APIs take "either Timestamp or Expires, but not
+        # both" (their common parameters); answering which one counts would be a guess.
+        raise InvalidParameterValue(
+            "The parameters Timestamp and Expires were both given; send one of them."
+        )
     if "Timestamp" in params:
-        moment = parse_timestamp(params["Timestamp"])
-        if abs(now - moment) > TIMESTAMP_WINDOW:
+        if abs(_seconds_after(parse_timestamp(params["Timestamp"]), now)) > window:
             raise RequestExpired(
-                "Request has expired. Timestamp date is "
-                f"{params['Timestamp']}; the server time is {sigv2.timestamp(now)} and requests "
-                f"are accepted within {int(TIMESTAMP_WINDOW.total_seconds() // 60)} minutes of it."
+                f"Request has expired. Timestamp date is {params['Timestamp']}; the server time "
+                f"is {server_time} and requests are accepted within {minutes} minutes of it."
             )
     elif "Expires" in params:
-        if now > parse_timestamp(params["Expires"], "Expires"):
-            raise RequestExpired(f"Request has expired. Expires date is {params['Expires']}.")
+        left = _seconds_after(parse_timestamp(params["Expires"], "Expires"), now)
+        if left < 0:
+            raise RequestExpired(
+                f"Request has expired. Expires date is {params['Expires']}; the server time "
+                f"is {server_time}."
+            )
+        if left > window:
+            # UNCONFIRMED: how far ahead MWS lets Expires be. Without a bound, a request signed
+            # with Expires=9999-12-31T23:59:59Z could be replayed forever; a Timestamp is
+            # honoured for 15 minutes, and so is an Expires here, at most.
+            raise InvalidParameterValue(
+                f"Value {params['Expires']!r} for parameter Expires is invalid: it is more than "
+                f"{minutes} minutes after the server time {server_time}."
+            )
     else:
         raise MissingParameter(
             "The parameter Timestamp or Expires is required but was not supplied."

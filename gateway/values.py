@@ -131,7 +131,12 @@ class HttpUrl(Text):
 
 
 def _postable(url: str) -> None:
-    parts = urlsplit(url)
+    # marshmallow runs every validator even when the shape check failed: this one must not
+    # raise anything but ValidationError on any text (urlsplit refuses an unclosed "[::1").
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValidationError(f"is not a URL ({exc})") from None
     try:
         port = parts.port
     except ValueError:

@@ -161,6 +161,7 @@ def test_text_is_as_long_as_its_column_at_most(api, path, field, longest, make):
         ("http://999.999.999.999/ipn", "IP address"),
         ("http://256.1.1.1/", "IP address"),
         ("ftp://127.0.0.1/ipn", "URL"),
+        ("http://[::1/ipn", "URL"),
     ],
 )
 def test_an_ipn_url_that_cannot_be_posted_to_is_refused(api, url, problem):

@@ -79,6 +79,8 @@ _TRANSLATIONS: dict[str, type[FpsError]] = {
     "InvalidParameterValue": InvalidParams,
     "CurrencyUnsupported": InvalidParams,
     "DuplicateRequest": DuplicateRequest,
+    # UNCONFIRMED: FPS's answer to a method or path it does not serve (gateway.api.http_errors).
+    "InvalidAddress": InvalidParams,
     # An Amazon Pay reference id table row of another FPS action: still a reused CallerReference.
     "DuplicateReferenceId": DuplicateRequest,
 }

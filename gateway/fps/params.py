@@ -86,5 +86,5 @@ class GetTokenByCallerParams(Params):
 
 
 class VerifySignatureParams(Params):
-    url_end_point = text("UrlEndPoint", required=True)
+    url_end_point = HttpUrl(data_key="UrlEndPoint", required=True)
     http_parameters = text("HttpParameters", required=True)

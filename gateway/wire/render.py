@@ -1,12 +1,14 @@
 """The one XML renderer: plain data (dicts in order, lists, scalars) to Amazon-shaped XML.
 
-Every value is escaped as text; numbers and dates are formatted here only. Elements
-are unprefixed in a default namespace, which boto's namespace-unaware SAX parser needs
-[SRC: reference/amazon-wire.md §3.3], and the declaration is Amazon's double-quoted one.
+Every value is escaped as text by ``xml_text`` (control characters included); numbers and dates
+are formatted here only. Elements are unprefixed in a default namespace, which boto's
+namespace-unaware SAX parser needs [SRC: reference/amazon-wire.md §3.3], and the declaration is
+Amazon's double-quoted one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +34,27 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _escape(text: str) -> str:
-    # What ElementTree escapes in text (xml.etree.ElementTree._escape_cdata).
+#: Characters XML 1.0 cannot carry at all, not even as character references (XML 1.0 §2.2).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def xml_text(text: str) -> str:
+    """``text`` made safe as XML character data: the one place every answer's text goes through.
+
+    Answers echo what the client sent (a path, a parameter's name or value), and one control
+    character would make the whole document ill-formed, which both SDKs fail on with a parse
+    error instead of the error we meant. Such a character is written as the visible escape
+    ``\\uXXXX`` (``\\u0001`` for U+0001), not replaced by U+FFFD: the reader of a message
+    sees exactly which character was sent (a U+FFFD would hide it). Only a diagnostic loses by
+    it: a value holding such a character is refused before it is stored.
+    Then what ElementTree escapes in text (``xml.etree.ElementTree._escape_cdata``).
+    """
+    if not (text.isascii() and text.isprintable()):  # the usual case skips the regex
+        text = NOT_XML.sub(_visible, text)
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -68,7 +89,7 @@ def build(out: list[str], name: str, value: Any) -> None:
             build(out, name, item)
     else:
         text = _text(value)
-        out.append(f"<{name}>{_escape(text)}</{name}>" if text else f"<{name} />")
+        out.append(f"<{name}>{xml_text(text)}</{name}>" if text else f"<{name} />")
 
 
 def document(root_name: str, body: Mapping[str, Any], namespace: str | None) -> bytes:
