@@ -166,6 +166,8 @@ class Clock:
     def refused(self) -> str | None:
         if self.name is None:
             return "neither Timestamp nor Expires"
+        if self.name == "both":
+            return "both Timestamp and Expires"  # docs/operations-and-errors.md
         if self.literal is not None:
             return f"{self.name}={self.literal!r} is not a time within the window"
         late = timedelta(seconds=self.offset)

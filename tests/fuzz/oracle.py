@@ -11,6 +11,10 @@ clear error in the surface's own format and never a 500, a traceback ...").
   certificate is PEM. An ``OPTIONS`` may answer 200 with no body and an ``Allow`` header there.
 - A request that must be refused (``Sent.must_fail``) gets a 4xx.
 - A ``HEAD`` answer has no body; its status and type are judged like a ``GET``'s.
+- The one answer not in its API's format: a request line over 8,190 bytes gets gunicorn's 414
+  (HTML) before the application sees it, with ``Connection: close``
+  [SRC: docs/operations-and-errors.md, "Where the WSGI server answers before the application
+  can"]. The fuzzed requests send no malformed HTTP and no oversized headers, its other cases.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from tests.fuzz.calls import Sent
 from tests.fuzz.transports import Reply
 
 CERTIFICATE_PATH = "/sandbox/ipn/certificate.pem"
+#: The longest request line gunicorn reads (``gateway.server``); longer ones get its 414.
+REQUEST_LINE_LIMIT = 8190
 XML_TYPES = ("text/xml", "application/xml")
 JSON_TYPE = "application/json"
 
@@ -49,6 +55,11 @@ def judge(sent: Sent, reply: Reply) -> list[Problem]:
         return problems
     if reply.status >= 500:
         problems.append(Problem("5xx", f"status {reply.status}: {_code_of(reply)}"))
+    line = len(f"{sent.wire.method} {sent.wire.target} HTTP/1.1")
+    if reply.status == 414 and line > REQUEST_LINE_LIMIT:
+        if "close" not in reply.headers.get("connection", "").lower():
+            problems.append(Problem("connection", "gunicorn's 414 without Connection: close"))
+        return problems
     path = sent.wire.path
     if path.startswith("/sandbox"):
         problems += _judge_json(sent, reply, path)
