@@ -26,8 +26,8 @@ APIS: tuple[Api, ...] = ("offamazon", "fps", "control")
 
 OFFAMAZON_PATHS = ("/OffAmazonPayments_Sandbox/2013-01-01", "/OffAmazonPayments/2013-01-01")
 FPS_PATH = "/"
-CONTROL_PREFIX = "/sandbox/api/v1"
-#: Methods the signed-query APIs answer (anything else must be refused, in their XML).
+#: Methods the signed-query APIs answer (HEAD too, as a GET without its body; anything else
+#: must be refused, in their XML).
 QUERY_METHODS = ("GET", "POST")
 #: The request Timestamp window [SRC: reference/amazon-wire.md §1.2], and the furthest ahead an
 #: ``Expires`` may be (issue 11's choice); calls near either edge are not drawn (see strategies).
@@ -171,7 +171,7 @@ class Clock:
         if self.literal is not None:
             return f"{self.name}={self.literal!r} is not a time within the window"
         late = timedelta(seconds=self.offset)
-        if self.name in ("Timestamp", "both") and abs(late) > WINDOW:
+        if self.name == "Timestamp" and abs(late) > WINDOW:
             return f"Timestamp {self.offset:+.0f} s from the server's time"
         if self.name == "Expires" and (late < timedelta(0) or late > WINDOW):
             return f"Expires {self.offset:+.0f} s from the server's time"
@@ -219,14 +219,8 @@ class QueryCall:
         if self.action is not None:
             params.insert(0, ("Action", self.action))
         signed = self._sign(params, world, access_key, secret)
-        query, body = (
-            ("", _encode(signed, self.encoding))
-            if self.placement == "body"
-            else (
-                _encode(signed, self.encoding),
-                "",
-            )
-        )
+        encoded = _encode(signed, self.encoding)
+        query, body = ("", encoded) if self.placement == "body" else (encoded, "")
         headers = [("Host", world.host)]
         if self.content_type is not None and self.method not in ("GET", "HEAD"):
             headers.append(("Content-Type", self.content_type))
@@ -358,10 +352,9 @@ class ControlCall:
         if self.content_type is not None and body:
             headers.append(("Content-Type", self.content_type))
         wire = Wire(self.method, path + (f"?{query}" if query else ""), tuple(headers), body)
-        shown = (("body", _short(body.decode("utf-8", "replace"))),) if body else ()
         # An OPTIONS is answered from the URL map alone, whatever the path's arguments name.
         refused = None if self.method == "OPTIONS" else self.refused
-        return Sent("control", f"control {self.method} {self.route}", wire, shown, refused)
+        return Sent("control", f"control {self.method} {self.route}", wire, (), refused)
 
     def _body(self, world: World) -> bytes:
         if self.body is None:
@@ -370,7 +363,7 @@ class ControlCall:
             return self.body
         if isinstance(self.body, Repeat):
             return materialize(self.body, world).encode("utf-8")
-        return json_text(self.body, world).encode("utf-8", "surrogatepass")
+        return json_text(self.body, world).encode("ascii")  # json.dumps escapes the rest
 
 
 def json_text(value: JsonValue, world: World | None) -> str:
@@ -397,31 +390,31 @@ def json_text(value: JsonValue, world: World | None) -> str:
 # --- reports ---------------------------------------------------------------------------------
 
 
-def _short(text: str, limit: int = 160) -> str:
+def short(text: str, limit: int = 160) -> str:
     """``text`` shortened for a report: a run of one character as ``'x' * n``."""
     if len(text) <= limit:
         return repr(text)
     runs = re.search(r"(.)\1{63,}", text, re.DOTALL)
     if runs:
         start, end = runs.span()
-        head, tail = text[:start], text[end:]
-        return (
-            f"{_short(head, limit // 2)} + {runs.group(1)!r} * {end - start}"
-            f" + {_short(tail, limit // 2)}"
-        )
+        parts = [short(text[:start], limit // 2)] if start else []
+        parts.append(f"{runs.group(1)!r} * {end - start}")
+        if end < len(text):
+            parts.append(short(text[end:], limit // 2))
+        return " + ".join(parts)
     return f"{text[: limit // 2]!r} ... ({len(text)} characters) ... {text[-limit // 4 :]!r}"
 
 
 def describe(sent: Sent) -> str:
     """The request in a form one can reproduce: request line, headers, parameters, body."""
     wire = sent.wire
-    lines = [f"{sent.label}", f"  {wire.method} {_short(wire.target, 400)} HTTP/1.1"]
+    lines = [f"{sent.label}", f"  {wire.method} {short(wire.target, 400)} HTTP/1.1"]
     lines += [f"  {name}: {value}" for name, value in wire.headers]
     if wire.body:
-        lines.append(f"  body ({len(wire.body)} bytes): {_short(wire.body.decode('latin-1'), 400)}")
-    if sent.shown and sent.api != "control":
+        lines.append(f"  body ({len(wire.body)} bytes): {short(wire.body.decode('latin-1'), 400)}")
+    if sent.shown:
         shown = ", ".join(
-            f"{k if k.isprintable() else repr(k)}={_short(v, 120)}"
+            f"{k if k.isprintable() else repr(k)}={short(v, 120)}"
             for k, v in sent.shown
             if k != "Signature"
         )
@@ -429,7 +422,3 @@ def describe(sent: Sent) -> str:
     if sent.must_fail:
         lines.append(f"  must be refused: {sent.must_fail}")
     return "\n".join(lines)
-
-
-def short(text: str, limit: int = 160) -> str:
-    return _short(text, limit)

@@ -54,7 +54,7 @@ def judge(sent: Sent, reply: Reply) -> list[Problem]:
             problems.append(Problem("5xx", "no answer"))
         return problems
     if reply.status >= 500:
-        problems.append(Problem("5xx", f"status {reply.status}: {_code_of(reply)}"))
+        problems.append(Problem("5xx", f"status {reply.status}: {code_of(reply)}"))
     line = len(f"{sent.wire.method} {sent.wire.target} HTTP/1.1")
     if reply.status == 414 and line > REQUEST_LINE_LIMIT:
         if "close" not in reply.headers.get("connection", "").lower():
@@ -79,7 +79,7 @@ def _incident(text: str) -> Problem:
     return Problem("traceback", text)
 
 
-def _code_of(reply: Reply) -> str:
+def code_of(reply: Reply) -> str:
     """The error code an answer names, whatever its format (for grouping failures)."""
     try:
         root = ElementTree.fromstring(reply.body)
@@ -97,10 +97,6 @@ def _code_of(reply: Reply) -> str:
     if isinstance(document, dict) and isinstance(document.get("error"), dict):
         return str(document["error"].get("code"))
     return "JSON"
-
-
-def code_of(reply: Reply) -> str:
-    return _code_of(reply)
 
 
 def _media_type(reply: Reply) -> str:

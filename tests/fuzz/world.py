@@ -111,7 +111,7 @@ class FuzzWorld:
     # --- setup ---------------------------------------------------------------------------------
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        segments = tuple(part for part in path.strip("/").split("/"))
+        segments = tuple(path.strip("/").split("/"))
         call = ControlCall(method, path, segments, body=body)
         reply = self.transport.send(call.to_wire(self).wire)
         if not 200 <= reply.status < 300:
