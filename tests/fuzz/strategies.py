@@ -268,10 +268,12 @@ def _range(field: fields.Field[Any]) -> tuple[Any, Any]:
     return None, None
 
 
-#: FPS ``VerifySignature``'s ``HttpParameters``: IPN-like forms, signed or not.
+#: FPS ``VerifySignature``'s ``HttpParameters``: IPN-like forms. The first gets as far as
+#: checking the signature against the ``UrlEndPoint`` (a Version 2 RSA-SHA1 one, in base64).
 HTTP_PARAMETERS = [
+    "signatureVersion=2&signatureMethod=RSA-SHA1&signature=YWJjZA%3D%3D"
+    "&certificateUrl=http%3A%2F%2F127.0.0.1%3A9%2Fc.pem&transactionId=x",
     "a=b",
-    "signatureVersion=2&signatureMethod=RSA-SHA1&signature=abc&certificateUrl=http%3A%2F%2F127.0.0.1%3A9%2Fc.pem",
     "signatureVersion=1&signature=abc",
     "transactionId=x&status=SUCCESS&signature=",
     "%",
@@ -304,7 +306,7 @@ def valid_value(key: str, field: fields.Field[Any], role: str) -> SearchStrategy
     if _is_url(key, field):
         return pick(["http://127.0.0.1:9/ipn", "https://localhost/notify", "http://[::1]:8/x"])
     if key == "HttpParameters":
-        return pick(HTTP_PARAMETERS)
+        return choose((5, HTTP_PARAMETERS[0]), *((1, form) for form in HTTP_PARAMETERS[1:]))
     strategy: SearchStrategy[Value] = plain_text()
     if key.endswith("ReferenceId") or key == "CallerReference":
         return weighted((4, FRESH_REFERENCE), (1, plain_text(32, 1).filter(str.isalnum)))

@@ -41,6 +41,11 @@ def examples(test: str) -> int:
     return int(os.environ.get("GATEWAY_FUZZ_EXAMPLES") or EXAMPLES[test])
 
 
+# A quarter of a second per call at most (a loaded machine, PostgreSQL), never less than the
+# suite's usual 120 s: so a run scaled up with GATEWAY_FUZZ_EXAMPLES is not cut short.
+pytestmark = pytest.mark.timeout(max(120, max(examples(test) for test in EXAMPLES) // 4))
+
+
 def _finish(request: pytest.FixtureRequest, name: str, tally: Tally, calls: int) -> None:
     """Write the figures, then fail on any problem, or when too few calls got past validation
     (a fuzzer that only ever meets the schemas tests little)."""
