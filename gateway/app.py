@@ -28,6 +28,7 @@ def create_app(
     """
     from gateway.api import (
         access_log,
+        billing_agreements,
         control,
         fps,
         fps_sandbox,
@@ -54,6 +55,7 @@ def create_app(
     app.register_blueprint(offamazon.bp)
     app.register_blueprint(sandbox.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(billing_agreements.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)

@@ -7,7 +7,7 @@ the ``Runtime`` keeps. Nothing registers itself on import. No Flask here.
 
 from __future__ import annotations
 
-from gateway.domain import disputes, kinds, settlement
+from gateway.domain import billing_agreements, disputes, kinds, settlement
 from gateway.fps import ipn as fps_ipn
 from gateway.fps import states as fps_states
 from gateway.fps import transactions as fps_transactions
@@ -16,10 +16,11 @@ from gateway.registry import Registry
 
 
 def install_offamazon(registry: Registry) -> None:
-    """Off-Amazon Payments: its objects, their due work, disputes' refund hook, SNS IPNs."""
+    """Off-Amazon Payments: its objects (billing agreements too), their due work, disputes'
+    refund hook, SNS IPNs."""
     for kind in kinds.KINDS:
         registry.add_kind(kind)
-    for due in settlement.DUE_WORK:
+    for due in (*settlement.DUE_WORK, *billing_agreements.DUE_WORK):
         registry.add_due(due)
     registry.add_refund_outcome_hook(disputes.decline_refunds_of_disputed_orders)
     for notification_type, data in notification_data.DATA:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from gateway.private_files import private_dir
+
 
 class ConfigError(Exception):
     """A setting the simulator cannot start with. The message is one line: the problem and what
@@ -112,12 +114,13 @@ def check_database_url(url: str) -> None:
 
 
 def ensure_data_dir(path: Path) -> None:
-    """Create the data dir if needed and check that files can be made in it."""
+    """Create the data dir if needed (0700: it holds secrets) and check that files can be made
+    in it."""
     hint = "pass --data-dir (or set GATEWAY_DATA_DIR) to a folder you can write"
     if path.exists() and not path.is_dir():
         raise ConfigError(f"the data dir {path} is a file, not a folder; {hint}")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
     except OSError as exc:
         raise ConfigError(f"cannot create the data dir {path}: {exc.strerror}; {hint}") from None
     try:

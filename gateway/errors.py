@@ -162,6 +162,35 @@ class InvalidSandboxSimulationSpecified(GatewayError):
     default_message = "The sandbox simulation specified is not valid."
 
 
+# --- billing agreements (reference §1.9; Amazon Pay error-codes page) ---------------------------
+
+
+class InvalidBillingAgreementId(GatewayError):
+    code, http_status = "InvalidBillingAgreementId", 404  # choice: 404 (UNCONFIRMED)
+    default_message = "The specified billing agreement identifier is invalid."
+
+
+class InvalidBillingAgreementStatus(GatewayError):
+    # choice: 405 like the other *Status errors (UNCONFIRMED).
+    code, http_status = "InvalidBillingAgreementStatus", 405
+    default_message = "The operation is not allowed in the current state of the billing agreement."
+
+
+class BillingAgreementConstraintsExist(GatewayError):
+    code, http_status = "BillingAgreementConstraintsExist", 400  # ✓
+    default_message = "The billing agreement has constraints and cannot be confirmed."
+
+
+class BillingAgreementNotModifiable(GatewayError):
+    code, http_status = "BillingAgreementNotModifiable", 405  # ✓
+    default_message = "The billing agreement is confirmed and cannot be modified."
+
+
+class PeriodicAmountExceeded(GatewayError):
+    code, http_status = "PeriodicAmountExceeded", 400  # choice: 400 (UNCONFIRMED)
+    default_message = "The amount exceeds what the billing agreement allows in this time period."
+
+
 class InvalidStateTransition(Exception):
     """A programming error: a transition that the object's table does not allow.
 

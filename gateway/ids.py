@@ -1,7 +1,8 @@
 """The one id generator: Amazon-shaped identifiers from an injectable random source.
 
 Shapes [SRC: reference/amazon-wire.md §1.4]: order references ``S01-NNNNNNN-NNNNNNN`` (sandbox),
-authorizations/captures/refunds ``<order reference>-A|C|R`` + 6 digits, RequestId a UUID.
+authorizations/captures/refunds ``<order reference>-A|C|R`` + 6 digits, billing agreements
+``C01-NNNNNNN-NNNNNNN`` (sandbox; ``B01-`` live), RequestId a UUID.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class IdGenerator:
 
     def order_reference_id(self, sandbox: bool = True) -> str:
         return f"{'S' if sandbox else 'P'}01-{self._digits(7)}-{self._digits(7)}"
+
+    def billing_agreement_id(self, sandbox: bool = True) -> str:
+        """``C01-…`` in the sandbox, ``B01-…`` live: the official SDK tells a billing agreement
+        from an order reference by that first letter (``is_billing_agreement_id``), and Amazon's
+        samples show C01 with ReleaseEnvironment Sandbox, B01 with Live."""
+        return f"{'C' if sandbox else 'B'}01-{self._digits(7)}-{self._digits(7)}"
 
     def child_id(self, order_reference_id: str, letter: str) -> str:
         """``S01-…-A123456``; ``letter`` is A (authorization), C (capture) or R (refund)."""

@@ -5,8 +5,9 @@ a whole process. The app is built in each worker after the fork (no preload), so
 connection crosses a fork, and the master, which only supervises, imports nothing but gunicorn
 and the settings (``gateway serve`` prepares the database in a short-lived child first): the
 application stack is resident once per worker, not once more in the master. The scheduler runs as a separate ``gateway worker`` process, started
-when gunicorn is ready and stopped when it exits: starting threads in gunicorn's master would
-be inherited, half-alive, by every worker it forks.
+when gunicorn is ready, restarted with back-off whenever it ends, and stopped when gunicorn exits
+(``gateway.worker.supervisor``, on the master's loop): starting threads in gunicorn's master
+would be inherited, half-alive, by every worker it forks.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import dataclasses
 import errno
 import os
 import socket
-import subprocess
 import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from gateway.config import ConfigError, Settings
+from gateway.worker.supervisor import WorkerSupervisor
 
 
 def listen(settings: Settings) -> socket.socket:
@@ -97,19 +99,48 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
 
         return create_app(settings=self.settings, initialize=False)
 
-    _worker: subprocess.Popen[bytes] | None = None
+    #: The scheduler child (``gateway worker``) and its supervision, with ``scheduler`` on.
+    supervisor: WorkerSupervisor | None = None
+
+    def run(self) -> None:
+        # BaseApplication.run, with the arbiter that also supervises the scheduler child.
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as exc:
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
     def _start_worker(self, _arbiter: Any) -> None:
         env = dict(os.environ)
         for field in dataclasses.fields(self.settings):
             env[f"GATEWAY_{field.name.upper()}"] = str(getattr(self.settings, field.name))
         env["GATEWAY_DATABASE_URL"] = self.settings.resolved_database_url
-        self._worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], env=env)
+        self.supervisor = WorkerSupervisor([sys.executable, "-m", "gateway", "worker"], env)
+        self.supervisor.start()
 
     def _stop_worker(self, _arbiter: Any) -> None:
-        if self._worker is not None and self._worker.poll() is None:
-            self._worker.terminate()
-            try:
-                self._worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._worker.kill()
+        if self.supervisor is not None:
+            self.supervisor.stop()
+
+
+class _Arbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's arbiter, which also runs the scheduler child's supervision on its loop.
+
+    ``reap_workers`` runs on SIGCHLD and reaps every child with ``waitpid(-1)``: the scheduler
+    child's status is collected first, or gunicorn would reap it as an unknown child and its exit
+    status would be lost. ``manage_workers`` runs on every turn of the loop (at least once a
+    second), where the supervisor logs an ended child and restarts it when its back-off is over.
+    """
+
+    app: GatewayServer
+
+    def reap_workers(self) -> None:
+        if self.app.supervisor is not None:
+            self.app.supervisor.reap()
+        super().reap_workers()
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if self.app.supervisor is not None:
+            self.app.supervisor.supervise()

@@ -41,8 +41,9 @@ REFUND_TYPES = {A_TO_Z_CLAIM: "AmazonA-ZGuarantee", CHARGEBACK: "Chargeback"}
 def _charge(
     ctx: Context, order_id: str | None, capture_id: str | None
 ) -> tuple[OrderReference, Capture]:
+    # Locked: filing a dispute changes how the order's refunds settle.
     if capture_id:
-        capture = get_capture(ctx, capture_id)
+        capture = get_capture(ctx, capture_id, for_update=True)
         if order_id and capture.order_reference.amazon_id != order_id:
             raise InvalidParameterValue(
                 f"Capture {capture_id} does not belong to order reference {order_id}."
@@ -50,7 +51,7 @@ def _charge(
         return capture.order_reference, capture
     if not order_id:
         raise InvalidParameterValue("Give amazon_order_reference_id or amazon_capture_id.")
-    oro = get_order_reference(ctx, order_id)
+    oro = get_order_reference(ctx, order_id, for_update=True)
     captures = [
         cap
         for auth in oro.authorizations
@@ -104,18 +105,19 @@ def file_dispute(
     return dispute
 
 
-def get_dispute(ctx: Context, amazon_id: str) -> Dispute:
+def get_dispute(ctx: Context, amazon_id: str, *, for_update: bool = False) -> Dispute:
     return find_owned(
         ctx.session,
         Dispute,
         ctx.merchant,
         amazon_id,
         InvalidParameterValue(f"No dispute {amazon_id}."),
+        for_update=for_update,
     )
 
 
 def resolve_dispute(ctx: Context, amazon_id: str, outcome: str) -> Dispute:
-    dispute = get_dispute(ctx, amazon_id)
+    dispute = get_dispute(ctx, amazon_id, for_update=True)
     if dispute.state != D.OPEN:
         raise InvalidDisputeStatus(f"Dispute {amazon_id} is already {dispute.state}.")
     if outcome == "denied":
@@ -124,7 +126,8 @@ def resolve_dispute(ctx: Context, amazon_id: str, outcome: str) -> Dispute:
         return dispute
     if outcome != "granted":
         raise InvalidParameterValue("outcome must be granted or denied.")
-    capture = dispute.capture
+    # Locked like a Refund's capture: concurrent refunds on it wait rather than race this sum.
+    capture = get_capture(ctx, dispute.capture.amazon_id, for_update=True)
     # Amazon's money reached the buyer: a refund of the dispute's RefundType, settled Completed at
     # once by the one settlement path (it counts against the capture's refundable amount, as a
     # seller's refund does while Pending, then as refunded). No refund counts towards the ten.

@@ -5,20 +5,31 @@ Declarations only; ``gateway.composition`` installs them in the runtime's regist
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.domain.states import (
     AUTHORIZATION_TRANSITIONS,
+    BILLING_AGREEMENT_TRANSITIONS,
     CAPTURE_TRANSITIONS,
     DISPUTE_TRANSITIONS,
     ORDER_REFERENCE_TRANSITIONS,
     REFUND_TRANSITIONS,
 )
 from gateway.domain.states import AuthorizationState as A
+from gateway.domain.states import BillingAgreementState as B
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import DisputeState as D
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
 from gateway.registry import Kind
-from gateway.store.models import Authorization, Capture, Dispute, OrderReference, Refund
+from gateway.store.models import (
+    Authorization,
+    BillingAgreement,
+    Capture,
+    Dispute,
+    OrderReference,
+    Refund,
+)
 
 # Silent states are those Amazon does not notify when an object enters them. Confirming
 # (Draft -> Open) is answered synchronously and a new order reference is not announced; a refund
@@ -68,4 +79,27 @@ DISPUTE = Kind(
     notification=None,
 )
 
-KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE)
+#: The EventType of a billing agreement's state change; its other event, PaymentMethodUpdated,
+#: is sent without a change of state (``gateway.domain.billing_agreements``)
+#: [SRC: reference/amazon-wire.md §2.3; Java IPN fixtures BillingAgreementNotification.json,
+#: BA_PaymentMethodUpdated.json].
+STATUS_UPDATED = "BillingAgreementStatusUpdated"
+
+
+def _status_updated(_agreement: Any) -> dict[str, Any]:
+    return {"EventType": STATUS_UPDATED}
+
+
+# A new (Draft) agreement is not announced. UNCONFIRMED: whether confirming (Draft -> Open) is;
+# it is here, as every other state entered.
+BILLING_AGREEMENT = Kind(
+    "BillingAgreement",
+    BillingAgreement,
+    BILLING_AGREEMENT_TRANSITIONS,
+    initial=frozenset({B.DRAFT}),
+    silent=frozenset({B.DRAFT}),
+    notification="BillingAgreementNotification",
+    extra=_status_updated,
+)
+
+KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE, BILLING_AGREEMENT)

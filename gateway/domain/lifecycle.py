@@ -149,7 +149,7 @@ def transition(
     obj.reason_code = reason_code
     obj.reason_description = reason_description
     obj.last_update = ctx.now
-    obj.due_at = obj.planned_state = obj.planned_reason = None
+    unplan(obj)
     _notify(ctx, kind, obj)
 
 
@@ -173,6 +173,21 @@ def moved(
     return changed, notification_values(ctx, kind, kind.notification, changed)
 
 
+def announce(ctx: Context, obj: Stateful, extra: dict[str, Any]) -> None:
+    """Notify ``obj`` as it is, without a change of state (a billing agreement's
+    PaymentMethodUpdated event): the row a transition would write, with ``extra`` in place of the
+    kind's. Nothing is sent while ``obj`` is in a silent state."""
+    kind = ctx.registry.kind_of(type(obj))
+    values = notification_values(ctx, kind, notification_type(kind, obj), obj)
+    if values is not None:
+        ctx.session.add(Notification(**{**values, "extra": extra}))
+
+
 def plan(obj: Stateful, due_at: datetime, state: str, reason_code: str | None = None) -> None:
     """Schedule ``obj`` to move to ``state`` at ``due_at`` (applied by gateway.domain.settlement)."""
     obj.due_at, obj.planned_state, obj.planned_reason = due_at, state, reason_code
+
+
+def unplan(obj: Stateful) -> None:
+    """Drop the work planned on ``obj`` (what it stood for happened another way)."""
+    obj.due_at = obj.planned_state = obj.planned_reason = None

@@ -62,9 +62,15 @@ def find_owned(
     merchant: MerchantRecord,
     amazon_id: str,
     error: GatewayError,
+    *,
+    for_update: bool = False,
 ) -> Owned:
-    """The merchant's object with ``amazon_id``; another merchant's id raises like an unknown one."""
-    obj = owned(session, model, merchant.id, amazon_id)
+    """The merchant's object with ``amazon_id``; another merchant's id raises like an unknown one.
+
+    ``for_update``: the operation will change it (or rules on it): locked until the transaction
+    ends, its order reference first (``gateway.store.owned``).
+    """
+    obj = owned(session, model, merchant.id, amazon_id, for_update=for_update)
     if obj is None:
         raise error
     return obj

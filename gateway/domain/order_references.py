@@ -8,6 +8,7 @@ after 180 days. No Flask here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +24,10 @@ from gateway.errors import (
     CurrencyMismatch,
     InvalidOrderReferenceId,
     InvalidOrderReferenceStatus,
+    MissingParameter,
     OrderReferenceNotModifiable,
 )
-from gateway.store.models import OrderReference
+from gateway.store.models import BillingAgreement, OrderReference
 
 DRAFT_LIFETIME = timedelta(hours=3)
 OPEN_LIFETIME = timedelta(days=180)
@@ -48,8 +50,10 @@ def create_order_reference(
     amount: str | None = None,
     currency: str | None = None,
     seller_note: str | None = None,
+    billing_agreement: BillingAgreement | None = None,
 ) -> OrderReference:
-    """A Draft order reference, as the buyer leaves it after the checkout widget."""
+    """A Draft order reference, as the buyer leaves it after the checkout widget (or as
+    CreateOrderReferenceForId makes it on a ``billing_agreement``)."""
     if currency is not None:
         exponent(currency)
     oro = OrderReference(
@@ -68,26 +72,34 @@ def create_order_reference(
         seller_note=seller_note,
         store_name=ctx.merchant.store_name or None,
         simulated_constraints=[],
+        billing_agreement=billing_agreement,
     )
     plan(oro, ctx.now + DRAFT_LIFETIME, O.CANCELED, "Stale")
     created(ctx, oro)
     return oro
 
 
-def get_order_reference(ctx: Context, amazon_id: str) -> OrderReference:
+def get_order_reference(
+    ctx: Context, amazon_id: str, *, for_update: bool = False
+) -> OrderReference:
+    """The merchant's order reference; ``for_update`` locks it (an operation that changes it or
+    what hangs on it)."""
     return find_owned(
         ctx.session,
         OrderReference,
         ctx.merchant,
         amazon_id,
         InvalidOrderReferenceId(f"The OrderReferenceId {amazon_id} is invalid."),
+        for_update=for_update,
     )
 
 
 def constraints(oro: OrderReference) -> list[str]:
     """Constraint ids that keep ``oro`` from being confirmed."""
     found = []
-    if oro.destination is None:
+    if oro.destination is None and oro.billing_agreement_id is None:
+        # An agreement's order reference has the agreement's address, or none if the seller did
+        # not inherit it (a digital subscription). UNCONFIRMED: Amazon's constraint list for it.
         found.append("ShippingAddressNotSet")
     if oro.payment_method is None:
         found.append("PaymentPlanNotSet")
@@ -109,7 +121,7 @@ def set_order_reference_details(
     custom_information: str | None = None,
     supplementary_data: str | None = None,
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     if oro.state != O.DRAFT:
         raise OrderReferenceNotModifiable(
             f"OrderReference {oro.amazon_id} is not in draft state and cannot be modified "
@@ -130,13 +142,125 @@ def set_order_reference_details(
     return oro
 
 
+#: SetOrderAttributes: what may change only before confirmation, and what may change before it
+#: and once after it [SRC: Amazon Pay API reference, SetOrderAttributes, "Modifiable order
+#: attributes"], with their wire names. UNCONFIRMED: the seller order attributes other than the
+#: payment service provider's are taken to allow that one change too.
+BEFORE_CONFIRMATION_ONLY = {
+    "amount": "OrderTotal",
+    "platform_id": "PlatformId",
+    "seller_note": "SellerNote",
+    "request_payment_authorization": "RequestPaymentAuthorization",
+}
+ONCE_AFTER_CONFIRMATION = {
+    "seller_order_id": "SellerOrderId",
+    "store_name": "StoreName",
+    "custom_information": "CustomInformation",
+    "supplementary_data": "SupplementaryData",
+    "order_item_categories": "OrderItemCategories",
+    "payment_service_provider_id": "PaymentServiceProviderId",
+    "payment_service_provider_order_id": "PaymentServiceProviderOrderId",
+}
+
+
+def set_order_attributes(
+    ctx: Context,
+    amazon_order_reference_id: str,
+    *,
+    amount: str | None = None,
+    currency: str | None = None,
+    seller_note: str | None = None,
+    platform_id: str | None = None,
+    request_payment_authorization: bool | None = None,
+    seller_order_id: str | None = None,
+    store_name: str | None = None,
+    custom_information: str | None = None,
+    supplementary_data: str | None = None,
+    order_item_categories: list[str] | None = None,
+    payment_service_provider_id: str | None = None,
+    payment_service_provider_order_id: str | None = None,
+) -> OrderReference:
+    """SetOrderAttributes: the attributes given change, the others stay as they are. A SellerNote
+    takes SetOrderReferenceDetails' simulation string (reference §1.8)."""
+    oro = get_order_reference(ctx, amazon_order_reference_id)
+    if (amount is None) != (currency is None):
+        missing = "Amount" if amount is None else "CurrencyCode"
+        raise MissingParameter(
+            f"The parameter OrderAttributes.OrderTotal.{missing} is required with the other "
+            "part of OrderAttributes.OrderTotal but was not supplied."
+        )
+    given = {
+        name: value
+        for name, value in {
+            "amount": amount,
+            "seller_note": seller_note,
+            "platform_id": platform_id,
+            "request_payment_authorization": request_payment_authorization,
+            "seller_order_id": seller_order_id,
+            "store_name": store_name,
+            "custom_information": custom_information,
+            "supplementary_data": supplementary_data,
+            "order_item_categories": order_item_categories,
+            "payment_service_provider_id": payment_service_provider_id,
+            "payment_service_provider_order_id": payment_service_provider_order_id,
+        }.items()
+        if value is not None
+    }
+    _check_attributes_modifiable(oro, given)
+    directive = simulation.parse(seller_note, "SetOrderAttributes")
+    if amount is not None and currency is not None:
+        oro.amount_minor = parse_amount(amount, currency, "OrderAttributes.OrderTotal.Amount")
+        oro.currency = currency
+    if seller_note is not None:
+        oro.seller_note = seller_note
+        # As with SetOrderReferenceDetails, another note clears a simulated constraint.
+        oro.simulated_constraints = (
+            [directive.constraint] if directive and directive.constraint else []
+        )
+    for name in ("platform_id", "request_payment_authorization", *ONCE_AFTER_CONFIRMATION):
+        if name in given:
+            setattr(oro, name, given[name])
+    if oro.state != O.DRAFT:
+        oro.attributes_set_after_confirm = [
+            *oro.attributes_set_after_confirm,
+            *(name for name in ONCE_AFTER_CONFIRMATION if name in given),
+        ]
+    oro.last_update = ctx.now
+    return oro
+
+
+def _check_attributes_modifiable(oro: OrderReference, given: Mapping[str, object]) -> None:
+    if oro.state == O.DRAFT:
+        return
+    if oro.state not in (O.OPEN, O.SUSPENDED):
+        raise OrderReferenceNotModifiable(
+            f"OrderReference {oro.amazon_id} is {oro.state}; its attributes can no longer change."
+        )
+    too_late = [wire for name, wire in BEFORE_CONFIRMATION_ONLY.items() if name in given]
+    if too_late:
+        raise OrderReferenceNotModifiable(
+            f"OrderReference {oro.amazon_id} is confirmed: {', '.join(too_late)} can be set "
+            "only before confirmation."
+        )
+    again = [
+        wire
+        for name, wire in ONCE_AFTER_CONFIRMATION.items()
+        if name in given and name in oro.attributes_set_after_confirm
+    ]
+    if again:
+        raise OrderReferenceNotModifiable(
+            f"OrderReference {oro.amazon_id}: {', '.join(again)} can change only once after "
+            "confirmation, and already did."
+        )
+
+
 def confirm_order_reference(
     ctx: Context,
     amazon_order_reference_id: str,
     authorization_amount: str | None = None,
     authorization_currency: str | None = None,
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     if oro.state != O.DRAFT:
         raise InvalidOrderReferenceStatus(
             f"OrderReference {oro.amazon_id} is in {oro.state} state; "
@@ -163,7 +287,7 @@ def confirm_order_reference(
 def cancel_order_reference(
     ctx: Context, amazon_order_reference_id: str, reason: str | None = None
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     if oro.state not in (O.DRAFT, O.OPEN, O.SUSPENDED):
         raise InvalidOrderReferenceStatus(
             f"OrderReference {oro.amazon_id} is in {oro.state} state and cannot be canceled."
@@ -186,7 +310,7 @@ def cancel_order_reference(
 def close_order_reference(
     ctx: Context, amazon_order_reference_id: str, reason: str | None = None
 ) -> OrderReference:
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     directive = simulation.parse(reason, "CloseOrderReference")
     if oro.state not in (O.OPEN, O.SUSPENDED):
         raise InvalidOrderReferenceStatus(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.domain import simulation
+from gateway.domain import agreement_payments, simulation
 from gateway.domain.idempotency import claim, replay_of, replayed_object_id
 from gateway.domain.lifecycle import Context, created, inserted, plan, transition
 from gateway.domain.merchants import find_owned
@@ -50,12 +50,23 @@ def _unknown(amazon_id: str) -> InvalidTransactionId:
     return InvalidTransactionId(f"The transaction id {amazon_id} is invalid.")
 
 
-def get_authorization(ctx: Context, amazon_id: str) -> Authorization:
-    return find_owned(ctx.session, Authorization, ctx.merchant, amazon_id, _unknown(amazon_id))
+def get_authorization(ctx: Context, amazon_id: str, *, for_update: bool = False) -> Authorization:
+    """The merchant's authorization; ``for_update`` locks it, its order reference first."""
+    return find_owned(
+        ctx.session,
+        Authorization,
+        ctx.merchant,
+        amazon_id,
+        _unknown(amazon_id),
+        for_update=for_update,
+    )
 
 
-def get_capture(ctx: Context, amazon_id: str) -> Capture:
-    return find_owned(ctx.session, Capture, ctx.merchant, amazon_id, _unknown(amazon_id))
+def get_capture(ctx: Context, amazon_id: str, *, for_update: bool = False) -> Capture:
+    """The merchant's capture; ``for_update`` locks it, its order reference first."""
+    return find_owned(
+        ctx.session, Capture, ctx.merchant, amazon_id, _unknown(amazon_id), for_update=for_update
+    )
 
 
 def refund_record(ctx: Context, amazon_id: str) -> RefundRecord:
@@ -100,10 +111,44 @@ def authorize(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    oro = get_order_reference(ctx, amazon_order_reference_id)
+    # Locked: the authorizations' sum below is checked against what is committed, and a
+    # concurrent Authorize on this order waits for this one.
+    oro = get_order_reference(ctx, amazon_order_reference_id, for_update=True)
     replay = replayed_object_id(ctx, reference_id, "Authorize", params)
     if replay is not None:
         return get_authorization(ctx, replay)
+    auth = new_authorization(
+        ctx,
+        oro,
+        reference_id,
+        amount,
+        currency,
+        transaction_timeout=transaction_timeout,
+        capture_now=capture_now,
+        seller_note=seller_note,
+        soft_descriptor=soft_descriptor,
+    )
+    claim(ctx, reference_id, "Authorize", params, auth.amazon_id)
+    return auth
+
+
+def new_authorization(
+    ctx: Context,
+    oro: OrderReference,
+    reference_id: str,
+    amount: str,
+    currency: str,
+    *,
+    transaction_timeout: int,
+    capture_now: bool,
+    seller_note: str | None,
+    soft_descriptor: str | None,
+    operation: str = "Authorize",
+) -> Authorization:
+    """An authorization on ``oro`` for a reference id not used yet: Authorize's checks, its
+    simulation and its outcome. The caller keeps the reference id (Authorize, or
+    AuthorizeOnBillingAgreement with parameters of its own), and names itself as ``operation``
+    in simulation errors."""
     if oro.state != O.OPEN:
         raise InvalidOrderReferenceStatus(
             f"OrderReference {oro.amazon_id} is in {oro.state} state; "
@@ -111,8 +156,9 @@ def authorize(
         )
     _check_currency(currency, oro.currency, "AuthorizationAmount.CurrencyCode")
     amount_minor = parse_amount(amount, currency, "AuthorizationAmount.Amount")
-    directive = simulation.parse(seller_note, "Authorize")
+    directive = simulation.parse(seller_note, operation)
     _check_authorization_total(oro, amount_minor)
+    agreement_payments.check_authorization(ctx, oro, amount_minor)
 
     auth = Authorization(
         amazon_id=ctx.ids.child_id(oro.amazon_id, "A"),
@@ -146,7 +192,6 @@ def authorize(
         delay = min(ctx.merchant.settle_delay_seconds, transaction_timeout * 60)
         plan(auth, ctx.now + timedelta(seconds=delay), state, reason)
         created(ctx, auth)
-    claim(ctx, reference_id, "Authorize", params, auth.amazon_id)
     return auth
 
 
@@ -201,6 +246,9 @@ def resolve_authorization(
             if minutes is not None:
                 # The buyer "updates the payment method" after N minutes (reference §1.8).
                 plan(oro, ctx.now + timedelta(minutes=minutes), O.OPEN)
+        agreement_payments.suspend_for_declined_payment_method(
+            ctx, oro, options.get("PaymentMethodUpdateTimeInMins")
+        )
     elif (state, reason) == (A.DECLINED, "AmazonRejected") and oro.state in (O.OPEN, O.SUSPENDED):
         transition(ctx, oro, O.CLOSED, "AmazonClosed")
 
@@ -208,7 +256,7 @@ def resolve_authorization(
 def close_authorization(
     ctx: Context, amazon_authorization_id: str, reason: str | None = None
 ) -> Authorization:
-    auth = get_authorization(ctx, amazon_authorization_id)
+    auth = get_authorization(ctx, amazon_authorization_id, for_update=True)
     if auth.state not in (A.OPEN, A.PENDING):
         raise InvalidAuthorizationStatus(
             f"Authorization {auth.amazon_id} is in {auth.state} state and cannot be closed."
@@ -236,7 +284,8 @@ def capture(
         "note": seller_note,
         "descriptor": soft_descriptor,
     }
-    auth = get_authorization(ctx, amazon_authorization_id)
+    # Locked, with its order reference, which the capture may close (``_after_capture``).
+    auth = get_authorization(ctx, amazon_authorization_id, for_update=True)
     replay = replayed_object_id(ctx, reference_id, "Capture", params)
     if replay is not None:
         return get_capture(ctx, replay)
@@ -379,8 +428,9 @@ def refund(
             f"{cap.amazon_id}: {format_amount(remaining, currency)} {currency} remain "
             "(captured amount plus the lesser of 15% or 75, less refunds already requested)."
         )
-    # Counted now, while Pending, so concurrent refunds cannot overshoot; the version check makes
-    # the losing one of two racing requests retry (``Database.run``) and see this sum.
+    # Counted now, while Pending, so concurrent refunds cannot overshoot. The capture was read
+    # locked (``refunds.refund_source``): a concurrent Refund waits, then reads this sum; the
+    # version check stays as the compare-and-set's guard.
     refunds.reserve(ctx.session, cap, amount_minor)
     ref = new_refund(
         ctx,

@@ -44,9 +44,20 @@ _ALLOWED: dict[str, dict[tuple[str | None, str | None], frozenset[str]]] = {
     },
     "Refund": {("Declined", "AmazonRejected"): frozenset()},
     "CloseOrderReference": {("Closed", "AmazonClosed"): frozenset()},
+    # UNCONFIRMED: CloseOrderReference's string, taken by CloseBillingAgreement's ClosureReason.
+    "CloseBillingAgreement": {("Closed", "AmazonClosed"): frozenset()},
 }
 
-_CONSTRAINTS = {"SetOrderReferenceDetails": frozenset({"PaymentMethodNotAllowed"})}
+# AuthorizeOnBillingAgreement's SellerAuthorizationNote takes Authorize's strings; an
+# InvalidPaymentMethod decline suspends the agreement too (``agreement_payments``).
+_ALLOWED["AuthorizeOnBillingAgreement"] = _ALLOWED["Authorize"]
+
+#: SetOrderAttributes takes SetOrderReferenceDetails' string in its SellerNote (the same field of
+#: the same order reference). UNCONFIRMED: Amazon's page lists it for SetOrderReferenceDetails.
+_CONSTRAINTS = {
+    "SetOrderReferenceDetails": frozenset({"PaymentMethodNotAllowed"}),
+    "SetOrderAttributes": frozenset({"PaymentMethodNotAllowed"}),
+}
 
 
 #: The most minutes a simulated wait (ExpirationTimeInMins, PaymentMethodUpdateTimeInMins) may

@@ -40,6 +40,16 @@ class RefundState(StrEnum):
     DECLINED = "Declined"
 
 
+class BillingAgreementState(StrEnum):
+    """A buyer's standing consent to be charged (recurring payments)."""
+
+    DRAFT = "Draft"
+    OPEN = "Open"
+    SUSPENDED = "Suspended"
+    CANCELED = "Canceled"
+    CLOSED = "Closed"
+
+
 class DisputeState(StrEnum):
     """A buyer's A-to-z guarantee claim or chargeback (a sandbox-only object)."""
 
@@ -50,6 +60,7 @@ class DisputeState(StrEnum):
 
 _O, _A, _C, _R = OrderReferenceState, AuthorizationState, CaptureState, RefundState
 _D = DisputeState
+_B = BillingAgreementState
 
 ORDER_REFERENCE_TRANSITIONS: Mapping[OrderReferenceState, frozenset[OrderReferenceState]] = {
     _O.DRAFT: frozenset({_O.OPEN, _O.CANCELED}),  # Canceled/Stale after 3 h unconfirmed
@@ -83,4 +94,17 @@ DISPUTE_TRANSITIONS: Mapping[DisputeState, frozenset[DisputeState]] = {
     _D.OPEN: frozenset({_D.GRANTED, _D.DENIED}),
     _D.GRANTED: frozenset(),
     _D.DENIED: frozenset(),
+}
+
+#: [SRC: Amazon Pay API reference, "Billing agreement states and reason codes"] Draft becomes
+#: Canceled/Stale when not confirmed in 3 hours; Open is Suspended/InvalidPaymentMethod by a
+#: payment method problem and Open again once confirmed (or, simulated, after the buyer's
+#: update); Closed by the seller (SellerClosed), the buyer (BuyerCanceled) or Amazon
+#: (AmazonClosed). Amazon's AmazonCanceled of an Open agreement is not simulated.
+BILLING_AGREEMENT_TRANSITIONS: Mapping[BillingAgreementState, frozenset[BillingAgreementState]] = {
+    _B.DRAFT: frozenset({_B.OPEN, _B.CANCELED}),
+    _B.OPEN: frozenset({_B.SUSPENDED, _B.CLOSED}),
+    _B.SUSPENDED: frozenset({_B.OPEN, _B.CLOSED}),
+    _B.CANCELED: frozenset(),
+    _B.CLOSED: frozenset(),
 }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
+
+Query = TypeVar("Query", bound=Select[Any])
 
 
 def account_of(session: Session, merchant_id: int) -> FpsAccount | None:
@@ -13,10 +17,14 @@ def account_of(session: Session, merchant_id: int) -> FpsAccount | None:
     return session.scalar(select(FpsAccount).where(FpsAccount.merchant_id == merchant_id))
 
 
-def token(session: Session, merchant_id: int, token_id: str) -> FpsToken | None:
-    return session.scalar(
-        select(FpsToken).where(FpsToken.amazon_id == token_id, FpsToken.merchant_id == merchant_id)
+def token(
+    session: Session, merchant_id: int, token_id: str, *, for_update: bool = False
+) -> FpsToken | None:
+    """The caller's token; ``for_update`` locks it (see ``transaction``)."""
+    query = select(FpsToken).where(
+        FpsToken.amazon_id == token_id, FpsToken.merchant_id == merchant_id
     )
+    return session.scalar(_locked(query) if for_update else query)
 
 
 def token_by_reference(
@@ -48,9 +56,18 @@ def tokens(
     return list(session.scalars(query.order_by(FpsToken.id)))
 
 
-def transaction(session: Session, merchant_id: int, transaction_id: str) -> FpsTransaction | None:
-    return session.scalar(
-        select(FpsTransaction).where(
-            FpsTransaction.amazon_id == transaction_id, FpsTransaction.merchant_id == merchant_id
-        )
+def transaction(
+    session: Session, merchant_id: int, transaction_id: str, *, for_update: bool = False
+) -> FpsTransaction | None:
+    """The caller's transaction; ``for_update`` locks it until the transaction ends (PostgreSQL),
+    so a concurrent Pay on one token or Refund on one payment waits and then reads what this
+    one committed, instead of losing the row version's compare-and-set."""
+    query = select(FpsTransaction).where(
+        FpsTransaction.amazon_id == transaction_id, FpsTransaction.merchant_id == merchant_id
     )
+    return session.scalar(_locked(query) if for_update else query)
+
+
+def _locked(query: Query) -> Query:
+    # populate_existing: the locked row's values replace any this transaction loaded before.
+    return query.with_for_update().execution_options(populate_existing=True)

@@ -64,13 +64,14 @@ def token_by_reference(ctx: Context, caller_reference: str) -> FpsToken | None:
     return store.token_by_reference(ctx.session, ctx.merchant.id, caller_reference)
 
 
-def find_token(ctx: Context, token_id: str) -> FpsToken | None:
-    """The caller's token with ``token_id``; None for an unknown one or another caller's."""
-    return store.token(ctx.session, ctx.merchant.id, token_id)
+def find_token(ctx: Context, token_id: str, *, for_update: bool = False) -> FpsToken | None:
+    """The caller's token with ``token_id``; None for an unknown one or another caller's.
+    ``for_update`` locks it (an operation that changes it)."""
+    return store.token(ctx.session, ctx.merchant.id, token_id, for_update=for_update)
 
 
-def get_token(ctx: Context, token_id: str) -> FpsToken:
-    token = find_token(ctx, token_id)
+def get_token(ctx: Context, token_id: str, *, for_update: bool = False) -> FpsToken:
+    token = find_token(ctx, token_id, for_update=for_update)
     if token is None:
         raise InvalidTokenId(f"The token {token_id} is not a token installed by this caller.")
     return token
@@ -105,7 +106,7 @@ def list_tokens(
 
 def cancel_token(ctx: Context, token_id: str, reason_text: str | None = None) -> FpsToken:
     """Make the caller's token Inactive (notified as a TokenCancellation IPN)."""
-    token = get_token(ctx, token_id)
+    token = get_token(ctx, token_id, for_update=True)
     if token.state != TokenStatus.ACTIVE:
         # UNCONFIRMED: the answer to cancelling a cancelled token; TokenNotActive is in the
         # CancelToken error list (reference §4.3).

@@ -6,8 +6,8 @@ Rules [SRC: reference/amazon-wire.md §4.3, §4.5 and the issue]:
   payments complete at once. The FPS fee is charged to the recipient or the caller (ChargeFeeTo).
 - Refund only a Success payment; any number of refunds while their sum stays within the amount;
   each refund is its own transaction, Pending, then Success or Failure. Refunds are counted
-  against the payment when requested, on the payment row whose version check makes the loser of
-  two racing refunds retry and see the winner's sum (as ``Capture.refund_reserved_minor``).
+  against the payment when requested, on the payment row, read locked: the second of two racing
+  refunds waits and sees the first's sum (as ``Capture.refund_reserved_minor``).
 - CallerReference is idempotent per caller across FPS actions (the shared reference-id table).
 Every check runs before anything changes.
 """
@@ -75,14 +75,17 @@ def _amount(text: str, field: str) -> int:
     return parse_amount(text, "USD", field)
 
 
-def get_transaction(ctx: Context, transaction_id: str) -> FpsTransaction:
-    """The caller's transaction; another caller's id is answered as an unknown one."""
+def get_transaction(
+    ctx: Context, transaction_id: str, *, for_update: bool = False
+) -> FpsTransaction:
+    """The caller's transaction; another caller's id is answered as an unknown one.
+    ``for_update`` locks it (an operation that changes it or counts against it)."""
     if not TRANSACTION_ID.fullmatch(transaction_id):
         # Amazon's sample answer to a malformed id (reference §4.4, ResponseSamples fixture).
         raise InvalidParams(
             f"transactionId has to be a valid transaction ID. Specified value: {transaction_id}"
         )
-    txn = store.transaction(ctx.session, ctx.merchant.id, transaction_id)
+    txn = store.transaction(ctx.session, ctx.merchant.id, transaction_id, for_update=for_update)
     if txn is None:
         raise InvalidTransactionId(
             f"The transaction {transaction_id} is not a transaction of this caller."
@@ -112,7 +115,8 @@ def pay(
     replay = _replayed(ctx, caller_reference, "Pay", params)
     if replay is not None:
         return replay
-    token = find_token(ctx, sender_token_id)
+    # Locked: the token's limits count this payment, and a concurrent Pay on it waits.
+    token = find_token(ctx, sender_token_id, for_update=True)
     if token is None:
         raise InvalidTokenId_Sender(f"Sender token {sender_token_id} is not valid.")
     amount_minor = _amount(amount, "TransactionAmount.Value")
@@ -216,7 +220,8 @@ def refund(
     replay = _replayed(ctx, caller_reference, "Refund", params)
     if replay is not None:
         return replay
-    original = get_transaction(ctx, transaction_id)
+    # Locked: the refunds' sum is kept on the payment, and a concurrent Refund of it waits.
+    original = get_transaction(ctx, transaction_id, for_update=True)
     _check_refundable(original)
     remaining = original.amount_minor - original.refund_reserved_minor
     if remaining <= 0:
@@ -309,7 +314,7 @@ def _release_refund(txn: FpsTransaction) -> None:
 def cancel(ctx: Context, transaction_id: str, description: str | None = None) -> FpsTransaction:
     """Cancel a Pending transaction (UNCONFIRMED: FPS documents Cancel for Reserved and Pending
     transactions; Reserve is not emulated, so only Pending ones here)."""
-    txn = get_transaction(ctx, transaction_id)
+    txn = get_transaction(ctx, transaction_id, for_update=True)
     if txn.state != T.PENDING:
         raise InvalidTransactionState(
             f"The transaction {txn.amazon_id} is {txn.state}; only a Pending one can be cancelled."

@@ -116,6 +116,9 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
         "MarketplaceID": MARKETPLACE_ID,
         "NotificationType": row.notification_type,
         "SellerId": seller_id,
+        # Billing agreement notifications say which event they are (reference §2.3), kept on
+        # the row when it was written.
+        **({"EventType": row.extra["EventType"]} if "EventType" in row.extra else {}),
         "ReleaseEnvironment": "Sandbox",
         "Version": "2013-01-01",
         "NotificationData": notification_data,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clients.ipn_signing import rsa_sign, rsa_verify
+from gateway.private_files import private_dir, private_file
 
 # cryptography is imported where a key is made, loaded or used: web workers that never sign
 # do not load it (several MiB per process).
@@ -112,15 +113,16 @@ def load_signing_key(data_dir: Path) -> SigningKey | None:
 def ensure_signing_key(data_dir: Path) -> SigningKey:
     """Load the sandbox's signing key, creating it first if there is none (race-safe)."""
     path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        private_file(path)  # one an older version, or a copy, left readable by others
+    else:
+        private_dir(data_dir)
         fd, temp = tempfile.mkstemp(dir=data_dir, prefix=".ipn-signing-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(_generate(datetime.now(UTC)))
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temp, 0o600)
             # Exclusive and atomic: fails if another process linked its file first.
             with contextlib.suppress(FileExistsError):
                 os.link(temp, path)

@@ -16,14 +16,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.domain import agreement_payments
 from gateway.domain.lifecycle import CHARGEBACK_NOTIFICATION_TYPE
 from gateway.ipn.envelope import DataBuilder
 from gateway.registry import Registry
 from gateway.store import refunds
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
+    Merchant,
     Notification,
     OrderReference,
     Refund,
@@ -197,6 +200,29 @@ def chargeback_data(session: Session, row: Notification) -> tuple[str, dict[str,
     return "ChargebackNotification", {"ChargebackDetails": body}
 
 
+def billing_agreement_data(session: Session, row: Notification) -> tuple[str, dict[str, Any]]:
+    """BillingAgreementNotification as in Amazon's samples (Java IPN fixtures
+    BillingAgreementNotification.json, BA_PaymentMethodUpdated.json): the seller's id inside
+    SellerBillingAgreementAttributes, a status spelled ``LastUpdateTimestamp`` (the API says
+    ``LastUpdatedTimestamp``), the limits as they are at the change. Its EventType is in the
+    Message (``envelope.sns_notification``)."""
+    agreement: BillingAgreement = _load(session, BillingAgreement, row)
+    merchant_seller_id = session.get_one(Merchant, row.merchant_id).seller_id
+    limits = views.billing_agreement_limits(
+        agreement_payments.limits(session, agreement, row.changed_at)
+    )
+    attributes = views.seller_billing_agreement_attributes(agreement) or {}
+    body = {
+        "AmazonBillingAgreementId": agreement.amazon_id,
+        "SellerBillingAgreementAttributes": {"SellerId": merchant_seller_id, **attributes},
+        "BillingAgreementStatus": _status(row),
+        "CreationTimestamp": agreement.created_at,
+        "BillingAgreementLimits": _ipn_amounts(limits),
+        "BillingAgreementConsent": agreement.consent,
+    }
+    return "BillingAgreementNotification", {"BillingAgreement": body}
+
+
 #: Each Amazon Pay NotificationType's data (``gateway.composition`` installs their renderers).
 DATA: tuple[tuple[str, DataBuilder], ...] = (
     ("OrderReferenceNotification", order_reference_data),
@@ -204,4 +230,5 @@ DATA: tuple[tuple[str, DataBuilder], ...] = (
     ("PaymentCapture", capture_data),
     ("PaymentRefund", refund_data),
     (CHARGEBACK_NOTIFICATION_TYPE, chargeback_data),
+    ("BillingAgreementNotification", billing_agreement_data),
 )

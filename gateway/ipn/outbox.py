@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.domain.merchants import now_for
@@ -46,6 +47,9 @@ BATCH_SIZE = 100
 #: Rows of a batch prepared, posted and settled together (one transaction before the posts, one
 #: after). Rendering happens in the first, under SQLite's write lock, so it stays moderate.
 CHUNK_SIZE = 50
+#: Why a notification may not render that is no fault of ours: no renderer for its type, its
+#: object gone, or its URL one that cannot be signed for (``ValueError`` from parsing it).
+EXPECTED_RENDER_ERRORS = (NoRenderer, NotifiedObjectMissing, ValueError)
 #: Posts are settled together at most this long after the first of them: a slow receiver's
 #: rows do not wait for the whole chunk to show as delivered (or to wake the wait endpoint).
 SETTLE_AFTER_SECONDS = 0.05
@@ -160,9 +164,14 @@ def _deliver_batch(
             http = pool.http()
             try:
                 results = [post(http, message) for _ in range(2 if target.duplicate else 1)]
-            except Exception:
+            except Exception as exc:
+                # ``post`` classes every network failure and impossible URL itself: this is a
+                # fault of ours. The row is settled like an unreachable endpoint (failed, or
+                # retried to the horizon with ipn_retry_all) rather than left in flight, where
+                # every lease end would claim it and fail again.
                 log.exception("IPN delivery of notification %s failed", claim.notification_id)
-                continue  # its lease ends and it is claimed again
+                error = f"cannot post: {type(exc).__name__}: {exc}"
+                results = [PostResult(None, 0, error=error, reached=False)]
             posted.append(Posted(claim, message, results))
             sent += 1
             if time.monotonic() >= settle_by:
@@ -245,17 +254,18 @@ def _prepare(
                     sent_at=runtime.clock.now(),
                 ),
             )
-        except (NoRenderer, NotifiedObjectMissing) as exc:
-            # Not something a retry can fix: record why and give up on the row.
+        except SQLAlchemyError:
+            raise  # the database's trouble: the whole chunk is tried again (``Database.run``)
+        except Exception as exc:
+            # Not something a retry can fix (no renderer, the object gone, a URL that cannot be
+            # signed for): the row fails at once with the reason in its attempt log. Anything
+            # else is a fault of ours, logged with its traceback, and fails the row the same way.
+            if not isinstance(exc, EXPECTED_RENDER_ERRORS):
+                log.exception("IPN %s cannot be rendered", nid)
             leases.settle(session, [claim], FAILED)
-            session.add(
-                NotificationAttempt(
-                    notification_id=nid,
-                    attempted_at=now,
-                    url=url,
-                    error=f"cannot render: {exc}",
-                    outcome="failed",
-                )
+            error = PostResult(None, 0, error=f"cannot render: {exc}", reached=False)
+            session.execute(
+                insert(NotificationAttempt), [_attempt(nid, now, url, error, FAILED.value)]
             )
             out.append(None)
             continue
@@ -330,20 +340,42 @@ def _settle(runtime: Runtime, target: Target, posted: list[Posted], session: Ses
     session.execute(
         insert(NotificationAttempt),
         [
-            {
-                "notification_id": item.claim.notification_id,
-                "attempted_at": item.prepared.attempted_at,
-                "url": item.prepared.url,
-                "status_code": result.status_code,
-                "latency_ms": result.latency_ms,
-                "error": result.error,
-                "response_snippet": result.snippet,
-                "outcome": _outcome(result, states[item.claim.notification_id]),
-            }
+            _attempt(
+                item.claim.notification_id,
+                item.prepared.attempted_at,
+                item.prepared.url,
+                result,
+                _outcome(result, states[item.claim.notification_id]),
+            )
             for item in posted
             for result in item.results
         ],
     )
+
+
+def _attempt(
+    notification_id: int, attempted_at: datetime, url: str, result: PostResult, outcome: str
+) -> dict[str, Any]:
+    """The attempt log's row for one post (or one failure to render).
+
+    NUL is the one character PostgreSQL's text cannot hold; a receiver's answer (or an error
+    quoting it) with one would fail the transaction that settles the row, leaving it to be
+    claimed and posted again at every lease end, so it is logged as U+FFFD.
+    """
+    return {
+        "notification_id": notification_id,
+        "attempted_at": attempted_at,
+        "url": url,
+        "status_code": result.status_code,
+        "latency_ms": result.latency_ms,
+        "error": _storable(result.error),
+        "response_snippet": _storable(result.snippet),
+        "outcome": outcome,
+    }
+
+
+def _storable(text: str | None) -> str | None:
+    return None if text is None else text.replace("\x00", "\N{REPLACEMENT CHARACTER}")
 
 
 def _outcome(result: PostResult, state: DeliveryState) -> str:

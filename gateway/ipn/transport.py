@@ -6,7 +6,8 @@ through urllib3 directly, set up as ``requests.post`` set them up before: the en
 proxies (``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, looked up once per URL), certificates
 checked against ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` or certifi's bundle, no redirects
 followed, no retries, no cookies kept. ``post`` makes one attempt of a prepared message and
-returns what came of it (``PostResult``), never raising for network trouble. No Flask here.
+returns what came of it (``PostResult``), never raising for network trouble or a URL that cannot
+be posted to. No Flask here.
 """
 
 from __future__ import annotations
@@ -153,7 +154,8 @@ class Transport:
 
 
 def post(http: Transport, prepared: Prepared) -> PostResult:
-    """One HTTP post; never raises for network trouble (it is the attempt's result)."""
+    """One HTTP post; never raises for network trouble or an impossible URL (it is the attempt's
+    result)."""
     start = time.monotonic()
 
     def elapsed() -> int:
@@ -173,6 +175,10 @@ def post(http: Transport, prepared: Prepared) -> PostResult:
         return PostResult(None, elapsed(), error=f"timeout: {exc}")
     except (ProtocolError, SSLError, ProxyError) as exc:  # dropped, TLS, proxy trouble
         return PostResult(None, elapsed(), error=f"unreachable: {exc}", reached=False)
+    except ValueError as exc:
+        # A URL nothing can be posted to (a port out of range or not a number, an unclosed IPv6
+        # bracket): urllib3's LocationParseError, or the URL parsing of the proxy lookup.
+        return PostResult(None, elapsed(), error=f"invalid URL: {exc}", reached=False)
     except HTTPError as exc:
         return PostResult(None, elapsed(), error=f"{type(exc).__name__}: {exc}", reached=False)
 

@@ -2,8 +2,12 @@
 
 ``Database.run(work, write=True)`` runs ``work(session)`` in one transaction and retries it when a
 concurrent writer won a compare-and-set (``StaleDataError``), a unique insert
-(``IntegrityError``) or, on SQLite, the write lock (``database is locked``). Work functions are
-therefore written to be re-runnable: they read, validate, then change.
+(``IntegrityError``), on SQLite the write lock (``database is locked``), or on PostgreSQL a
+deadlock the server broke. Work functions are therefore written to be re-runnable: they read,
+validate, then change. Requests do not lose races on contended rows in the first place: on
+PostgreSQL they read what they change ``FOR UPDATE`` (``gateway.store.owned``,
+``gateway.store.refunds``), so a concurrent writer waits instead of failing; on SQLite writers
+take turns. A retry is for the rare writer that did not lock (the scheduler's due work).
 
 SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so that two
 processes never deadlock upgrading a read lock; read transactions use a plain ``BEGIN``.
@@ -11,6 +15,7 @@ processes never deadlock upgrading a read lock; read transactions use a plain ``
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -28,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
 
 from gateway.config import ConfigError, check_database_url
+from gateway.private_files import private_file
 from gateway.store.models import Base
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,16 @@ def _is_sqlite(url: str) -> bool:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database = _database_file(engine)
+    if database is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(*_args: Any) -> None:
+            # Made private before SQLite opens (or creates) it: it holds every merchant's
+            # secret key, and SQLite gives its journal files the database file's mode.
+            with contextlib.suppress(OSError):  # no such folder: SQLite's error says so
+                private_file(database)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so BEGIN is ours (SQLAlchemy's recipe).
@@ -65,6 +81,14 @@ def _configure_sqlite(engine: Engine) -> None:
 _BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE")}
 
 
+def _database_file(engine: Engine) -> Path | None:
+    """The SQLite database's file; None for an in-memory database or a ``file:`` URI."""
+    database = engine.url.database
+    if not database or database == ":memory:" or engine.url.query.get("uri"):
+        return None
+    return Path(database)
+
+
 class _WriteLock:
     """SQLite writers queue here instead of in SQLite's busy handler.
 
@@ -85,7 +109,8 @@ class _WriteLock:
     def _file(self) -> int:
         if self._fd is None or self._pid != os.getpid():
             # A forked child opens its own descriptor: flock is per open file description.
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            private_file(self.path)
+            self._fd = os.open(self.path, os.O_RDWR)
             self._pid = os.getpid()
         return self._fd
 
@@ -141,11 +166,9 @@ class Database:
             )
             _configure_sqlite(self.engine)
             write_engine: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-            database = self.engine.url.database
-            if database and database != ":memory:":
-                self._write_lock = _WriteLock(
-                    Path(database).with_name(Path(database).name + ".write-lock")
-                )
+            database = _database_file(self.engine)
+            if database is not None:
+                self._write_lock = _WriteLock(database.with_name(database.name + ".write-lock"))
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
             write_engine = self.engine
@@ -193,8 +216,21 @@ class Database:
                     raise
                 log.debug("unit of work lost a race (%s); retrying", type(exc).__name__)
             except OperationalError as exc:
-                if attempt == MAX_ATTEMPTS or "locked" not in str(exc).lower():
+                if attempt == MAX_ATTEMPTS or not _lost_to_another_writer(exc):
                     raise
-                log.debug("database locked; retrying")
+                log.debug("database locked, or a deadlock was broken; retrying")
             time.sleep(0.001 * attempt)
         raise AssertionError("unreachable")
+
+
+#: PostgreSQL's SQLSTATEs for a transaction it rolled back because of another one: a deadlock it
+#: broke (two transactions locking rows in opposite orders, e.g. the scheduler settling an
+#: authorization while a request captures it) and a serialization failure.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _lost_to_another_writer(exc: OperationalError) -> bool:
+    """SQLite's write lock held too long, or a PostgreSQL deadlock or serialization failure."""
+    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return "locked" in str(exc).lower()

@@ -63,8 +63,9 @@ def as_record(merchant: Merchant) -> MerchantRecord:
 
 
 def for_update(session: Session, merchant_id: int) -> Merchant:
-    """The ORM merchant, to change it in this transaction (its version checks the UPDATE)."""
-    return session.get_one(Merchant, merchant_id)
+    """The ORM merchant, to change it in this transaction, locked (PostgreSQL) so that concurrent
+    changes (two clocks advanced at once) wait for each other; its version checks the UPDATE."""
+    return session.get_one(Merchant, merchant_id, with_for_update=True, populate_existing=True)
 
 
 def furthest_clocks(session: Session) -> tuple[float, datetime | None]:

@@ -104,6 +104,44 @@ class Merchant(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}
 
 
+class BillingAgreement(Lifecycle, Base):
+    """A buyer's consent to be charged later without their presence (recurring payments).
+
+    The buyer's side (consent, address, payment method) comes from the sandbox API, as Amazon's
+    widgets would set it; the seller's side from SetBillingAgreementDetails.
+    """
+
+    __tablename__ = "billing_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    #: The currency of its limit (and of every charge on it).
+    currency: Mapped[str] = mapped_column(String(3))
+    #: AmountLimitPerTimePeriod: what may be authorized per calendar month.
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+    #: BillingAgreementConsent: the buyer ticked "allow recurring payments".
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    buyer: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    destination: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    payment_method: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Constraints that arose after confirmation (PaymentMethodExpired ...), set through the
+    #: sandbox API; the buyer's next payment method clears them.
+    buyer_constraints: Mapped[list[Any]] = mapped_column(default=list)
+    seller_note: Mapped[str | None] = mapped_column(Text, default=None)
+    platform_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    seller_billing_agreement_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    store_name: Mapped[str | None] = mapped_column(String(128), default=None)
+    custom_information: Mapped[str | None] = mapped_column(Text, default=None)
+
+    order_references: Mapped[list[OrderReference]] = relationship(
+        back_populates="billing_agreement", order_by="OrderReference.id"
+    )
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (Index("ix_billing_agreements_due", "state", "due_at"),)
+
+
 class OrderReference(Lifecycle, Base):
     __tablename__ = "order_references"
 
@@ -127,9 +165,25 @@ class OrderReference(Lifecycle, Base):
     payment_method: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     #: Constraint ids set by a sandbox simulation (PaymentMethodNotAllowed).
     simulated_constraints: Mapped[list[Any]] = mapped_column(default=list)
+    #: The billing agreement this order reference was made on (CreateOrderReferenceForId,
+    #: AuthorizeOnBillingAgreement): its ParentDetails.
+    billing_agreement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("billing_agreements.id"), default=None, index=True
+    )
+    # SetOrderAttributes only [SRC: Amazon Pay API reference, SetOrderAttributes].
+    payment_service_provider_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    payment_service_provider_order_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: SellerOrderAttributes/OrderItemCategories, in the order given.
+    order_item_categories: Mapped[list[Any]] = mapped_column(default=list)
+    request_payment_authorization: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    #: Attributes SetOrderAttributes changed after confirmation: each may change only once then.
+    attributes_set_after_confirm: Mapped[list[Any]] = mapped_column(default=list)
 
     authorizations: Mapped[list[Authorization]] = relationship(
         back_populates="order_reference", order_by="Authorization.id"
+    )
+    billing_agreement: Mapped[BillingAgreement | None] = relationship(
+        back_populates="order_references"
     )
 
     __mapper_args__ = {"version_id_col": Versioned.version}

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from gateway.domain.order_lists import MAX_PAGE_SIZE
+from gateway.domain.states import OrderReferenceState
 from gateway.errors import InvalidParameterValue, MissingParameter
-from gateway.store.models import OrderReference
+from gateway.store.models import BillingAgreement, OrderReference
 from gateway.values import Text, first_unreadable
 
 _REFERENCE_ID = validate.Regexp(
@@ -51,7 +53,10 @@ class GetOrderReferenceDetailsParams(OrderReferenceIdParams):
     access_token = text("AccessToken")
 
 
-class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
+class OrderReferenceAttributesParams(Params):
+    """``OrderReferenceAttributes``: of SetOrderReferenceDetails, and of the order reference
+    CreateOrderReferenceForId makes."""
+
     amount = text("OrderReferenceAttributes.OrderTotal.Amount", required=True)
     currency = text(
         "OrderReferenceAttributes.OrderTotal.CurrencyCode", required=True, validate=_CURRENCY
@@ -70,6 +75,9 @@ class SetOrderReferenceDetailsParams(OrderReferenceIdParams):
         "OrderReferenceAttributes.SellerOrderAttributes.CustomInformation",
         max_length=_SELLER_NOTE,
     )
+
+
+class SetOrderReferenceDetailsParams(OrderReferenceIdParams, OrderReferenceAttributesParams):
     supplementary_data = text(
         "OrderReferenceAttributes.SellerOrderAttributes.SupplementaryData",
         max_length=_SELLER_NOTE,
@@ -139,6 +147,163 @@ class RefundIdParams(Params):
 
 class NoParams(Params):
     pass
+
+
+# --- billing agreements, SetOrderAttributes, ListOrderReference ---------------------------------
+# Wire names as amazon_pay 2.7.1 sends them (client.py); lengths from the columns that keep the
+# values, or Amazon's where it documents one (ClosureReason of an agreement: 1024).
+
+
+def enumerated(data: Mapping[str, Any], prefix: str, item: fields.Field[Any]) -> list[Any]:
+    """The values of ``prefix.1``, ``prefix.2`` ... in order, each checked by ``item``: how the
+    official SDK sends a list (``AmazonPayClient._enumerate``). A bad member is reported under
+    its own wire name."""
+    numbered = []
+    for key in data:
+        if key.startswith(prefix):
+            suffix = key[len(prefix) :]
+            if not (suffix.isascii() and suffix.isdigit() and int(suffix) >= 1):
+                raise ValidationError({key: ["is not a numbered member (.1, .2, ...)"]})
+            numbered.append((int(suffix), key))
+    values = []
+    for _, key in sorted(numbered):
+        try:
+            values.append(item.deserialize(data[key]))
+        except ValidationError as exc:
+            raise ValidationError({key: exc.messages}) from None
+    return values
+
+
+class BillingAgreementIdParams(Params):
+    amazon_billing_agreement_id = text(
+        "AmazonBillingAgreementId", required=True, validate=_AMAZON_ID
+    )
+
+
+class GetBillingAgreementDetailsParams(BillingAgreementIdParams):
+    address_consent_token = text("AddressConsentToken")
+
+
+class SetBillingAgreementDetailsParams(BillingAgreementIdParams):
+    platform_id = text("BillingAgreementAttributes.PlatformId", column=BillingAgreement.platform_id)
+    seller_note = text("BillingAgreementAttributes.SellerNote", max_length=_SELLER_NOTE)
+    seller_billing_agreement_id = text(
+        "BillingAgreementAttributes.SellerBillingAgreementAttributes.SellerBillingAgreementId",
+        column=BillingAgreement.seller_billing_agreement_id,
+    )
+    store_name = text(
+        "BillingAgreementAttributes.SellerBillingAgreementAttributes.StoreName",
+        column=BillingAgreement.store_name,
+    )
+    custom_information = text(
+        "BillingAgreementAttributes.SellerBillingAgreementAttributes.CustomInformation",
+        max_length=_SELLER_NOTE,
+    )
+
+
+class CloseBillingAgreementParams(BillingAgreementIdParams):
+    # 1024 for an agreement [SRC: Amazon Pay API reference, CloseBillingAgreement].
+    reason = text("ClosureReason", max_length=1024)
+
+
+class AuthorizeOnBillingAgreementParams(BillingAgreementIdParams):
+    reference_id = text("AuthorizationReferenceId", required=True, validate=_REFERENCE_ID)
+    amount = text("AuthorizationAmount.Amount", required=True, max_length=32)
+    currency = text("AuthorizationAmount.CurrencyCode", required=True, validate=_CURRENCY)
+    transaction_timeout = fields.Integer(
+        data_key="TransactionTimeout", load_default=1440, validate=validate.Range(0, 1440)
+    )
+    capture_now = fields.Boolean(data_key="CaptureNow", load_default=False)
+    seller_authorization_note = text("SellerAuthorizationNote", max_length=_NOTE)
+    soft_descriptor = text("SoftDescriptor", max_length=_DESCRIPTOR)
+    seller_note = text("SellerNote", max_length=_SELLER_NOTE)
+    platform_id = text("PlatformId", column=OrderReference.platform_id)
+    inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
+    seller_order_id = text(
+        "SellerOrderAttributes.SellerOrderId", column=OrderReference.seller_order_id
+    )
+    store_name = text("SellerOrderAttributes.StoreName", column=OrderReference.store_name)
+    custom_information = text("SellerOrderAttributes.CustomInformation", max_length=_SELLER_NOTE)
+    supplementary_data = text("SellerOrderAttributes.SupplementaryData", max_length=_SELLER_NOTE)
+
+
+class CreateOrderReferenceForIdParams(OrderReferenceAttributesParams):
+    object_id = text("Id", required=True, validate=_AMAZON_ID)
+    object_id_type = text("IdType", required=True, max_length=32)
+    inherit_shipping_address = fields.Boolean(data_key="InheritShippingAddress", load_default=True)
+    confirm_now = fields.Boolean(data_key="ConfirmNow", load_default=False)
+    # The SDK sends it here, not under SellerOrderAttributes as SetOrderReferenceDetails does.
+    supplementary_data = text("OrderReferenceAttributes.SupplementaryData", max_length=_SELLER_NOTE)
+
+
+#: OrderAttributes.SellerOrderAttributes.OrderItemCategories.OrderItemCategory.N
+_ITEM_CATEGORY = "OrderAttributes.SellerOrderAttributes.OrderItemCategories.OrderItemCategory."
+#: Where the collected list is kept while loading (no wire parameter has this name).
+_ITEM_CATEGORIES = "OrderAttributes.SellerOrderAttributes.OrderItemCategories"
+
+
+class SetOrderAttributesParams(OrderReferenceIdParams):
+    amount = text("OrderAttributes.OrderTotal.Amount", max_length=32)
+    currency = text("OrderAttributes.OrderTotal.CurrencyCode", validate=_CURRENCY)
+    seller_note = text("OrderAttributes.SellerNote", max_length=_SELLER_NOTE)
+    platform_id = text("OrderAttributes.PlatformId", column=OrderReference.platform_id)
+    request_payment_authorization = fields.Boolean(
+        data_key="OrderAttributes.RequestPaymentAuthorization"
+    )
+    seller_order_id = text(
+        "OrderAttributes.SellerOrderAttributes.SellerOrderId", column=OrderReference.seller_order_id
+    )
+    store_name = text(
+        "OrderAttributes.SellerOrderAttributes.StoreName", column=OrderReference.store_name
+    )
+    custom_information = text(
+        "OrderAttributes.SellerOrderAttributes.CustomInformation", max_length=_SELLER_NOTE
+    )
+    supplementary_data = text(
+        "OrderAttributes.SellerOrderAttributes.SupplementaryData", max_length=_SELLER_NOTE
+    )
+    payment_service_provider_id = text(
+        "OrderAttributes.PaymentServiceProviderAttributes.PaymentServiceProviderId",
+        column=OrderReference.payment_service_provider_id,
+    )
+    payment_service_provider_order_id = text(
+        "OrderAttributes.PaymentServiceProviderAttributes.PaymentServiceProviderOrderId",
+        column=OrderReference.payment_service_provider_order_id,
+    )
+    order_item_categories = fields.List(fields.String(), data_key=_ITEM_CATEGORIES)
+
+    @pre_load
+    def _categories(self, data: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        # UNCONFIRMED: Amazon's length limit of a category; 64 characters here.
+        found = enumerated(data, _ITEM_CATEGORY, Text(max_length=64))
+        loaded = {k: v for k, v in data.items() if k != _ITEM_CATEGORIES}
+        return {**loaded, _ITEM_CATEGORIES: found} if found else loaded
+
+
+_STATUS_FILTER = "OrderReferenceStatusListFilter.OrderReferenceStatus."
+_STATUS_FILTERS = "OrderReferenceStatusListFilter"
+
+
+class ListOrderReferenceParams(Params):
+    query_id = text("QueryId", required=True, column=OrderReference.seller_order_id)
+    query_id_type = text("QueryIdType", required=True, max_length=32)
+    payment_domain = text("PaymentDomain", required=True, max_length=16)
+    start_time = text("CreatedTimeRange.StartTime", max_length=64)
+    end_time = text("CreatedTimeRange.EndTime", max_length=64)
+    sort_order = text("SortOrder", max_length=16)
+    page_size = fields.Integer(data_key="PageSize", validate=validate.Range(1, MAX_PAGE_SIZE))
+    states = fields.List(fields.String(), data_key=_STATUS_FILTERS)
+
+    @pre_load
+    def _states(self, data: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        state = Text(validate=validate.OneOf([s.value for s in OrderReferenceState]))
+        found = enumerated(data, _STATUS_FILTER, state)
+        loaded = {k: v for k, v in data.items() if k != _STATUS_FILTERS}
+        return {**loaded, _STATUS_FILTERS: found} if found else loaded
+
+
+class NextPageTokenParams(Params):
+    next_page_token = text("NextPageToken", required=True, max_length=4096)
 
 
 def refuse_unreadable(params: Mapping[str, str]) -> None:

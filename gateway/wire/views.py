@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gateway.domain import billing_agreements
+from gateway.domain.agreement_payments import Limits
 from gateway.domain.money import format_amount
 from gateway.domain.order_references import CONSTRAINT_DESCRIPTIONS, constraints
 from gateway.domain.records import RefundRecord
+from gateway.domain.states import BillingAgreementState as B
 from gateway.domain.states import OrderReferenceState as O
-from gateway.store.models import Authorization, Capture, OrderReference
+from gateway.store.models import Authorization, BillingAgreement, Capture, OrderReference
 
 
 def price(minor: int, currency: str) -> dict[str, str]:
@@ -49,11 +52,7 @@ def order_reference_details(
     oro: OrderReference, status_block: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     confirmed = oro.state != O.DRAFT
-    total = (
-        {"CurrencyCode": oro.currency, "Amount": format_amount(oro.amount_minor, oro.currency)}
-        if oro.amount_minor is not None and oro.currency
-        else None
-    )
+    total = _order_total(oro)
     found = constraints(oro) if oro.state == O.DRAFT else []
     return {
         "AmazonOrderReferenceId": oro.amazon_id,
@@ -79,10 +78,48 @@ def order_reference_details(
         ),
         "CreationTimestamp": oro.created_at,
         "ExpirationTimestamp": oro.expires_at,
+        "ParentDetails": _parent_details(oro),
         "IdList": id_list([a.amazon_id for a in oro.authorizations])
         if oro.authorizations
         else None,
+        "RequestPaymentAuthorization": oro.request_payment_authorization,
+        "PaymentServiceProviderAttributes": _payment_service_provider(oro),
     }
+
+
+def _parent_details(oro: OrderReference) -> dict[str, Any] | None:
+    """The billing agreement an order reference was made on (Java fixture
+    SetOrderAttributesResponse.xml: ``<ParentDetails><Type>BillingAgreement</Type><Id>``)."""
+    agreement = oro.billing_agreement if oro.billing_agreement_id is not None else None
+    return None if agreement is None else {"Id": agreement.amazon_id, "Type": "BillingAgreement"}
+
+
+def _payment_service_provider(oro: OrderReference) -> dict[str, Any] | None:
+    attributes = {
+        "PaymentServiceProviderId": oro.payment_service_provider_id,
+        "PaymentServiceProviderOrderId": oro.payment_service_provider_order_id,
+    }
+    return attributes if any(v is not None for v in attributes.values()) else None
+
+
+def order_reference_summary(oro: OrderReference) -> dict[str, Any]:
+    """An ``OrderReferenceList/OrderReference`` of ListOrderReference (Java ``OrderReference``
+    propOrder; fixture ListOrderReferenceResponse.xml)."""
+    return {
+        "ReleaseEnvironment": "Sandbox",
+        "OrderReferenceStatus": object_status(oro),
+        "AmazonOrderReferenceId": oro.amazon_id,
+        "CreationTimestamp": oro.created_at,
+        "SellerOrderAttributes": _seller_order_attributes(oro),
+        "OrderTotal": _order_total(oro),
+        "SellerNote": oro.seller_note,
+    }
+
+
+def _order_total(oro: OrderReference) -> dict[str, str] | None:
+    if oro.amount_minor is None or not oro.currency:
+        return None
+    return {"CurrencyCode": oro.currency, "Amount": format_amount(oro.amount_minor, oro.currency)}
 
 
 def _buyer(buyer: dict[str, Any]) -> dict[str, Any]:
@@ -130,10 +167,12 @@ def _payment_descriptor(method: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _seller_order_attributes(oro: OrderReference) -> dict[str, Any] | None:
+    categories = oro.order_item_categories
     attributes = {
         "SellerOrderId": oro.seller_order_id,
         "StoreName": oro.store_name,
         "SupplementaryData": oro.supplementary_data,
+        "OrderItemCategories": {"OrderItemCategory": list(categories)} if categories else None,
         "CustomInformation": oro.custom_information,
     }
     return attributes if any(v is not None for v in attributes.values()) else None
@@ -185,4 +224,79 @@ def refund_details(ref: RefundRecord, status_block: dict[str, Any] | None = None
         "CreationTimestamp": ref.created_at,
         "RefundStatus": status_block or object_status(ref),
         "SoftDescriptor": ref.soft_descriptor,
+    }
+
+
+# --- billing agreements ---------------------------------------------------------------------------
+
+
+def billing_agreement_status(
+    state: str, last_update: datetime, reason_code: str | None, reason_description: str | None
+) -> dict[str, Any]:
+    """``BillingAgreementStatus``: its time is ``LastUpdatedTimestamp`` in API answers (Java
+    ``BillingAgreementStatus``; C# fixture ValidateBillingAgreementResponse.xml), unlike the
+    other objects' ``LastUpdateTimestamp``. The agreement's IPN sample spells it like the
+    others (``gateway.ipn.notification_data``)."""
+    return {
+        "State": state,
+        "LastUpdatedTimestamp": last_update,
+        "ReasonCode": reason_code,
+        "ReasonDescription": reason_description,
+    }
+
+
+def billing_agreement_limits(limits: Limits) -> dict[str, Any]:
+    return {
+        "AmountLimitPerTimePeriod": price(limits.per_period_minor, limits.currency),
+        "TimePeriodStartDate": limits.period_start,
+        "TimePeriodEndDate": limits.period_end,
+        "CurrentRemainingBalance": price(limits.remaining_minor, limits.currency),
+    }
+
+
+def seller_billing_agreement_attributes(agreement: BillingAgreement) -> dict[str, Any] | None:
+    attributes = {
+        "SellerBillingAgreementId": agreement.seller_billing_agreement_id,
+        "StoreName": agreement.store_name,
+        "CustomInformation": agreement.custom_information,
+    }
+    return attributes if any(v is not None for v in attributes.values()) else None
+
+
+def billing_agreement_details(agreement: BillingAgreement, limits: Limits) -> dict[str, Any]:
+    """``BillingAgreementDetails`` in the Java SDK's propOrder (C# fixture
+    BillingAgreementDetailsResponse.xml; Java GetBillingAgreementDetailsWithSCAResponse.xml)."""
+    confirmed = agreement.state != B.DRAFT
+    found = billing_agreements.constraints(agreement)
+    return {
+        "AmazonBillingAgreementId": agreement.amazon_id,
+        "BillingAgreementLimits": billing_agreement_limits(limits),
+        # As for an order reference: the buyer and the full address only once confirmed.
+        "Buyer": _buyer(agreement.buyer) if confirmed and agreement.buyer else None,
+        "SellerNote": agreement.seller_note,
+        "PlatformId": agreement.platform_id,
+        "Destination": _destination(agreement.destination, full=confirmed),
+        "ReleaseEnvironment": "Sandbox",
+        "SellerBillingAgreementAttributes": seller_billing_agreement_attributes(agreement),
+        "BillingAgreementStatus": billing_agreement_status(
+            agreement.state,
+            agreement.last_update,
+            agreement.reason_code,
+            agreement.reason_description,
+        ),
+        "Constraints": (
+            {
+                "Constraint": [
+                    {
+                        "ConstraintID": c,
+                        "Description": billing_agreements.constraint_description(c),
+                    }
+                    for c in found
+                ]
+            }
+            if found
+            else None
+        ),
+        "CreationTimestamp": agreement.created_at,
+        "BillingAgreementConsent": agreement.consent,
     }

@@ -37,6 +37,7 @@ def test_the_full_registry():
         "Capture",
         "Refund",
         "Dispute",
+        "BillingAgreement",
         "FpsTransaction",
         "FpsToken",
     ]
@@ -45,6 +46,7 @@ def test_the_full_registry():
         "Authorization",
         "Capture",
         "OrderReference",
+        "BillingAgreement",
         "FpsTransaction",
     ]
     assert len(registry.refund_outcome_hooks) == 1
@@ -54,6 +56,7 @@ def test_the_full_registry():
         "PaymentCapture",
         "PaymentRefund",
         "Chargeback Detailed Notification",
+        "BillingAgreementNotification",
         "TransactionStatus",
         "TokenCancellation",
     ):

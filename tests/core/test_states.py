@@ -21,6 +21,7 @@ from gateway.domain.lifecycle import Context, inserted, moved, transition
 from gateway.domain.records import MerchantRecord, RefundRecord
 from gateway.domain.states import (
     AuthorizationState,
+    BillingAgreementState,
     CaptureState,
     DisputeState,
     OrderReferenceState,
@@ -30,6 +31,7 @@ from gateway.errors import InvalidStateTransition
 from gateway.store import merchants, refunds
 from gateway.store.models import (
     Authorization,
+    BillingAgreement,
     Capture,
     Dispute,
     Notification,
@@ -66,6 +68,15 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("Pending", "Completed"),
         ("Pending", "Declined"),
     },
+    # Amazon's "Billing agreement states and reason codes" page.
+    "BillingAgreement": {
+        ("Draft", "Open"),
+        ("Draft", "Canceled"),
+        ("Open", "Suspended"),
+        ("Open", "Closed"),
+        ("Suspended", "Open"),
+        ("Suspended", "Closed"),
+    },
 }
 
 STATES: dict[str, type[Enum]] = {
@@ -73,6 +84,7 @@ STATES: dict[str, type[Enum]] = {
     "Authorization": AuthorizationState,
     "Capture": CaptureState,
     "Refund": RefundState,
+    "BillingAgreement": BillingAgreementState,
 }
 
 PAIRS = [
@@ -108,6 +120,8 @@ def _object(kind: str, merchant: MerchantRecord, state: str) -> Any:
         return Capture(**common)
     if kind == "Refund":
         return Refund(**common)
+    if kind == "BillingAgreement":
+        return BillingAgreement(**common, currency="USD", limit_minor=50000)
     return Dispute(**common, dispute_type="chargeback")
 
 
@@ -159,6 +173,7 @@ def test_silent_states_are_the_documented_ones():
         "Authorization": set(),
         "Capture": set(),
         "Refund": {"Pending"},
+        "BillingAgreement": {"Draft"},
     }
 
 

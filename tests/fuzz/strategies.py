@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 from marshmallow import Schema, fields, validate
 
-from gateway.api import control, fps_sandbox, sandbox
+from gateway.api import billing_agreements, control, fps_sandbox, sandbox
 from gateway.fps.operations import SERVICE as FPS_SERVICE
 from gateway.wire.operations import SERVICE as OFFAMAZON_SERVICE
 from gateway.wire.pipeline import Service
@@ -244,6 +244,8 @@ ID_PARAMETERS = {
     "TransactionId": "fps-transaction",
     "SenderTokenId": "fps-token",
     "TokenId": "fps-token",
+    "AmazonBillingAgreementId": "billing-agreement",
+    "Id": "billing-agreement",  # CreateOrderReferenceForId's, with IdType BillingAgreement
 }
 
 
@@ -606,6 +608,9 @@ BODY_SCHEMAS: Mapping[str, type[Schema]] = {
     "control.resolve_dispute": control.ResolveSchema,
     "fps_sandbox.install_token": fps_sandbox.NewTokenSchema,
     "fps_sandbox.set_account": fps_sandbox.AccountSchema,
+    "billing_agreements.new_billing_agreement": billing_agreements.NewBillingAgreementSchema,
+    "billing_agreements.buyer_choices": billing_agreements.BuyerChoicesSchema,
+    "billing_agreements.payment_method_problem": billing_agreements.PaymentMethodProblemSchema,
 }
 NO_BODY = frozenset(
     {
@@ -613,9 +618,11 @@ NO_BODY = frozenset(
         "control.resume_clock",
         "control.reset_clock",
         "notifications.redeliver",
+        "billing_agreements.buyer_cancel",
     }
 )
-#: Path arguments of control routes and the kind of object each names.
+#: Path arguments of control routes and the kind of object each names (``amazon_id`` below
+#: ``/billing-agreements`` names a billing agreement).
 PATH_ARGUMENTS = {
     "seller_id": "seller",
     "amazon_id": "order",
@@ -823,6 +830,8 @@ def control_calls(draw: st.DrawFn, routes: Sequence[Route]) -> ControlCall:
             segments.append(literal)
             continue
         kind = PATH_ARGUMENTS.get(argument, argument)
+        if argument == "amazon_id" and "/billing-agreements/" in route.rule:
+            kind = "billing-agreement"
         if kind == "seller":
             seller_role = owner = draw(parts.seller_role)
         else:
@@ -830,7 +839,7 @@ def control_calls(draw: st.DrawFn, routes: Sequence[Route]) -> ControlCall:
         value: Value = Ref(f"{owner}:{kind}", draw(st.integers(0, 63)))
         if draw(parts.hostile_segment):
             value = draw(
-                pick(NASTY_INTEGER_SEGMENTS if literal.startswith("<int:") else NASTY_SEGMENTS)
+                pick(NASTY_INTEGER_SEGMENTS if literal.startswith("<int") else NASTY_SEGMENTS)
             )
             refused.append(f"{argument} {value!r}")
         elif owner != seller_role:

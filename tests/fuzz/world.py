@@ -4,7 +4,8 @@ Three merchants: ``signer`` signs the emulated APIs' calls, ``other`` is someone
 objects must stay out of reach), ``controlled`` is the one the control API's calls change (its
 clock, settings and disputes), so that they do not pull the signer's objects out from under the
 other calls. Each has a Draft and an Open order reference, an Open authorization, a Completed
-capture with a Pending refund, FPS tokens with a payment and a refund; ``controlled`` has a
+capture with a Pending refund, a Draft and an Open billing agreement, FPS tokens with a payment
+and a refund; ``controlled`` has a
 dispute and notifications too. Objects that successful fuzzed calls make join the pools, so later
 calls reach them (authorizations made by a fuzzed Authorize are captured by a later Capture),
 and the signer gets fresh ones every ``REFRESH_EVERY`` calls. The setup's requests are not
@@ -32,6 +33,8 @@ HARVESTED = {
     "AmazonRefundId": "refund",
     "TransactionId": "fps-transaction",
     "TokenId": "fps-token",
+    "AmazonBillingAgreementId": "billing-agreement",
+    "AmazonOrderReferenceId": "order",
 }
 #: Most objects of one kind kept, the newest (pools grow as calls succeed).
 POOL_LIMIT = 32
@@ -206,6 +209,11 @@ class FuzzWorld:
             **{"RefundAmount.Amount": "5.00", "RefundAmount.CurrencyCode": "USD"},
         )
         self.add(f"{role}:refund", _text(refund, "AmazonRefundId"))
+        agreements = f"/sandbox/api/v1/merchants/{seller}/billing-agreements"
+        for _ in range(2):
+            agreement = self.control("POST", agreements, {})["amazon_billing_agreement_id"]
+            self.add(f"{role}:billing-agreement", agreement)
+        off("ConfirmBillingAgreement", AmazonBillingAgreementId=agreement)
         fps = self._as(role, "fps")
         tokens = f"/sandbox/api/v1/merchants/{seller}/fps/tokens"
         # ABT payments succeed at once (refundable now); CC ones stay Pending until settled.

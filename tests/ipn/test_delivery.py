@@ -205,10 +205,10 @@ def test_nothing_is_lost_when_delivery_fails_midway(
     configure(ipn_url=receiver.url)
     api.open_authorization()
 
-    def crash(_http, _prepared):
-        raise RuntimeError("the process died while posting")
+    def crash(*_args):
+        raise RuntimeError("the process died after posting, before recording the post")
 
-    monkeypatch.setattr(outbox, "post", crash)
+    monkeypatch.setattr(outbox, "_settle", crash)
     deliver()
     row = only_row(runtime)
     assert (row.delivery_state, row.acknowledged_at) == ("in_flight", None)
@@ -218,7 +218,33 @@ def test_nothing_is_lost_when_delivery_fails_midway(
     assert deliver() == 1
     row = only_row(runtime)
     assert (row.delivery_state, row.attempt_count) == ("delivered", 2)
-    assert len(receiver.received) == 1
+    # Posted again, the same message: a duplicate the receiver dedupes, never a loss.
+    first, second = receiver.received
+    assert first.body == second.body
+
+
+def test_a_fault_while_posting_fails_the_row_with_its_reason(
+    api, runtime, clock, receiver, configure, deliver, monkeypatch
+):
+    configure(ipn_url=receiver.url)
+    api.open_authorization()
+
+    def fault(_http, _prepared):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(outbox, "post", fault)
+    deliver()
+    monkeypatch.undo()
+    row = only_row(runtime)
+    assert (row.delivery_state, row.attempt_count) == ("failed", 1)
+    (attempt,) = attempts(runtime, row.id)
+    assert (attempt.outcome, attempt.error) == (
+        "failed",
+        "cannot post: RuntimeError: a bug of ours",
+    )
+    clock.advance(runtime.settings.ipn_claim_lease_seconds + 1)
+    assert deliver() == 0  # not claimed again at the lease's end
+    assert receiver.received == []
 
 
 def test_a_claim_is_taken_once(api, runtime, clock, receiver, configure, deliver):

@@ -59,6 +59,25 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started that are still its children (Linux ``/proc``)."""
+    found: list[int] = []
+    with contextlib.suppress(FileNotFoundError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, dead but not yet reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
 class ServerError(RuntimeError):
     """A server exited early or was not ready in time; the message quotes its log."""
 
@@ -205,6 +224,24 @@ class GatewayServer(ServerProcess):
     def start(self, timeout: float = READY_DEADLINE) -> GatewayServer:
         super().start(timeout)
         return self
+
+    def scheduler_pid(self, *, other_than: int | None = None, timeout: float = 30.0) -> int:
+        """The pid of the ``gateway worker`` this server runs (one other than ``other_than``),
+        waiting at most ``timeout`` seconds for it to be started."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for pid in child_pids(self.pid):
+                with contextlib.suppress(FileNotFoundError):
+                    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    if (
+                        argv[-3:-1] == [b"gateway", b"worker"]
+                        and pid != other_than
+                        and running(pid)
+                    ):
+                        return pid
+            if time.monotonic() > deadline:
+                raise ServerError(f"no gateway worker within {timeout}s:\n{self.log()}")
+            time.sleep(0.05)  # poll interval, bounded by the deadline
 
     @property
     def endpoint(self) -> str:
