@@ -273,7 +273,8 @@ class QueryCall:
         if self.method not in QUERY_METHODS:
             return None if self.method == "HEAD" else f"method {self.method}"
         endpoint = OFFAMAZON_PATHS if self.api == "offamazon" else (FPS_PATH,)
-        if wire.path not in endpoint:
+        # werkzeug serves "//" as "/" (it merges slashes): not a path this oracle insists on.
+        if re.sub("/+", "/", wire.path) not in endpoint:
             return f"path {wire.path!r} is no {self.api} endpoint"
         if self.signing in SIGNINGS_REFUSED:
             return f"signature: {self.signing}"

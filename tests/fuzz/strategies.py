@@ -418,6 +418,7 @@ OFFAMAZON = Api(
     OFFAMAZON_PATHS,
     (
         "/OffAmazonPayments_Sandbox/2013-01-01/",
+        "/OffAmazonPayments_Sandbox//2013-01-01",
         "/OffAmazonPayments_Sandbox/2013-01-01%00",
         "/OffAmazonPayments_Sandbox/2013-01-02",
         "//OffAmazonPayments_Sandbox/2013-01-01",
