@@ -54,6 +54,17 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                         c["median"] <= 1.1,
                     )
                 )
+    listing = result.get("listing")
+    if listing:
+        ms = listing["ms"]["orders"]["median"]
+        rows.append(
+            (
+                f"sandbox API: {listing['page']} orders of a merchant holding "
+                f"{listing['orders']:,}, under 50 ms",
+                f"{ms:.1f} ms",
+                ms < 50,
+            )
+        )
     settle = result.get("settlement")
     if settle:
         n = settle["refunds"]
@@ -167,6 +178,31 @@ def render_markdown(result: dict[str, Any]) -> str:
         }
         if bad:
             lines += [f"Non-2xx answers / exhausted bodies: {bad}", ""]
+    listing = result.get("listing")
+    if listing:
+        listing_labels = {
+            "health": "GET /health (baseline)",
+            "orders": f"first page of {listing['page']} orders",
+            "orders_deep": "the page after the 50,000th order (cursor)",
+            "orders_open": "orders in one state (Open: one in ten)",
+            "orders_day": "orders created within one day",
+            "orders_search": "orders by a capture id",
+            "captures": f"first page of {listing['page']} captures",
+        }
+        lines += [
+            f"Sandbox API lists, {listing['orders']:,} orders of one merchant on SQLite "
+            f"(one request at a time, keep-alive, median of {listing['requests_per_case']} "
+            "requests per round):",
+            "",
+            "| Request | ms | ratio to GET /health |",
+            "|---|---|---|",
+        ]
+        for key, label in listing_labels.items():
+            lines.append(
+                f"| {label} | {_range(listing['ms'][key], '{:.1f}')} | "
+                f"{_range(listing['ratio_to_health'][key], '{:.2f}')} |"
+            )
+        lines.append("")
     settle = result.get("settlement")
     if settle:
         lines += [

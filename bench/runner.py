@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-from bench import fixtures, ipn, load, procs
+from bench import fixtures, ipn, listing, load, procs
 from bench.ceiling import ACCESS_KEY as CEILING_KEY
 from bench.ceiling import PATH as CEILING_PATH
 from bench.ceiling import SECRET_KEY as CEILING_SECRET
@@ -52,6 +52,8 @@ class Plan:
     ipn_notifications: int
     ipn_refunds: int
     max_rate: int
+    listing_orders: int = 100_000
+    listing_requests: int = 100
     workers: int | None = None
     threads: int | None = None
 
@@ -468,6 +470,11 @@ def run(plan: Plan, out: Path, only: set[str]) -> dict[str, Any]:
         if "ipn" in only:
             log("IPN delivery")
             result["ipn"] = ipn_delivery(plan, work)
+        if "listing" in only:
+            log(f"sandbox API lists: {plan.listing_orders:,} orders")
+            result["listing"] = listing.run(
+                plan.rounds, plan.listing_orders, plan.listing_requests, work, log
+            )
     finally:
         for server in servers:
             server.stop()
@@ -633,7 +640,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, help="gunicorn workers (gateway and ceiling)")
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker")
     parser.add_argument(
-        "--only", default="api,settle,ipn", help="comma-separated parts: api, settle, ipn"
+        "--only",
+        default="api,settle,ipn,listing",
+        help="comma-separated parts: api, settle, ipn, listing",
     )
     parser.add_argument(
         "--out",

@@ -74,16 +74,27 @@ def rsa_signer_from_pem(key_pem: bytes, cert_url: str) -> RsaEnvelopeSigner:
     return RsaEnvelopeSigner(key, cert_url)
 
 
-def fetch_simulator_signer(simulator_url: str, timeout: float = 10.0) -> RsaEnvelopeSigner:
-    """The running simulator's own signer: its key and SigningCertURL, fetched from it."""
+def fetch_simulator_signer(
+    simulator_url: str, timeout: float = 10.0, token: str | None = None
+) -> RsaEnvelopeSigner:
+    """The running simulator's own signer: its key and SigningCertURL, fetched from it.
+
+    ``token`` is the simulator's admin token, needed where it requires one (it listens beyond
+    loopback, or was told to require tokens)."""
     url = simulator_url.rstrip("/") + SIGNING_KEY_PATH
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = requests.get(url, timeout=timeout)
+        response = requests.get(url, timeout=timeout, headers=headers)
     except requests.RequestException as exc:
         raise SignerUnavailable(
             f"no simulator answered at {simulator_url} ({type(exc).__name__}): start "
             "`gateway serve`, or pass --simulator URL (or --data-dir DIR of the simulator)"
         ) from None
+    if response.status_code in (401, 403):
+        raise SignerUnavailable(
+            f"{url} answered {response.status_code}: the simulator needs its admin token; pass "
+            "--token (or set GATEWAY_ADMIN_TOKEN)"
+        )
     if response.status_code != 200:
         raise SignerUnavailable(
             f"{url} answered {response.status_code}, not a signing key: is {simulator_url} "

@@ -28,22 +28,29 @@ def create_app(
     """
     from gateway.api import (
         access_log,
+        administration,
+        auth,
         billing_agreements,
         control,
         fps,
         fps_sandbox,
         http_errors,
+        journal,
         keepalive,
+        merchants,
         notifications,
         offamazon,
-        sandbox,
+        openapi,
+        orders,
+        sandbox_state,
     )
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
     if initialize:
         runtime.initialize()
-    app = Flask(__name__)
+    # Static files (the vendored Swagger UI) under /sandbox: every other path is an API's.
+    app = Flask(__name__, static_url_path="/sandbox/static")
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     # A multipart form's fields may be as large as a whole urlencoded body (Flask's default
     # would refuse one over 500 kB with a 413 that names the wrong limit).
@@ -53,14 +60,20 @@ def create_app(
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["gateway"] = runtime
     app.register_blueprint(offamazon.bp)
-    app.register_blueprint(sandbox.bp)
+    app.register_blueprint(merchants.bp)
+    app.register_blueprint(orders.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(billing_agreements.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
     app.register_blueprint(fps_sandbox.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(administration.bp)
+    app.register_blueprint(journal.bp)
+    app.register_blueprint(sandbox_state.bp)
     http_errors.install(app)
     keepalive.install(app)
+    auth.install(app)
     if runtime.settings.access_log:
         access_log.install(app)
     return app

@@ -89,7 +89,26 @@ def cli(verbose: bool) -> None:
     default=None,
     help="Do not log a line per request (or set GATEWAY_ACCESS_LOG=0).",
 )
-def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any) -> None:
+@click.option(
+    "--require-token",
+    is_flag=True,
+    default=None,
+    help="Require a token on the sandbox control API on loopback too (always required on "
+    "other addresses; or set GATEWAY_REQUIRE_TOKEN=1).",
+)
+@click.option(
+    "--admin-token",
+    help="The sandbox control API's admin token (default: $GATEWAY_ADMIN_TOKEN, else one "
+    "generated into the data dir and shown in the banner).",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Load this scenario file (YAML or JSON: merchants and orders in chosen states) at start.",
+)
+def serve(
+    no_scheduler: bool | None, no_access_log: bool | None, scenario: str | None, **options: Any
+) -> None:
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
     from gateway.server import GatewayServer, listen
 
@@ -102,19 +121,33 @@ def serve(no_scheduler: bool | None, no_access_log: bool | None, **options: Any)
     # bound port (gunicorn takes over this very socket).
     with _startup():
         listener = listen(settings)
-    _in_child_process(lambda: _prepare(settings))
+    _in_child_process(lambda: _prepare(settings, scenario))
     GatewayServer(settings, listener).run()
 
 
-def _prepare(settings: Settings) -> None:
-    """Create the tables, seed, print the banner: ``serve``'s work before gunicorn starts."""
+def _prepare(settings: Settings, scenario: str | None = None) -> None:
+    """Create the tables, seed, load the scenario, print the banner: ``serve``'s work before
+    gunicorn starts."""
     from gateway.runtime import Runtime
 
     with _startup():
         runtime = Runtime.from_settings(settings)
         seeded = runtime.initialize()
+    if scenario is not None:
+        _load_scenario(runtime, Path(scenario))
     _print_banner(runtime, seeded)
     runtime.db.dispose()
+
+
+def _load_scenario(runtime: Runtime, path: Path) -> None:
+    from gateway.scenarios.loader import ScenarioProblem, load_scenario, parse_file
+
+    try:
+        made = load_scenario(runtime, parse_file(path.read_text(encoding="utf-8"), path.name))
+    except (ScenarioProblem, UnicodeDecodeError) as exc:
+        raise StartupFailed(f"scenario {path}: {exc}") from None
+    orders = sum(len(m.orders) for m in made)
+    click.echo(f"scenario {path}: {len(made)} merchant(s), {orders} order(s)")
 
 
 def _in_child_process(step: Callable[[], None]) -> None:
@@ -200,6 +233,11 @@ def worker(interval: float | None, **options: Any) -> None:
     "--json", "as_json", is_flag=True, help="Print the results as JSON instead of a table."
 )
 @click.option(
+    "--token",
+    help="The simulator's admin token, where it requires one (default: $GATEWAY_ADMIN_TOKEN, "
+    "else the admin-token file of .gateway-data or $GATEWAY_DATA_DIR if there is one).",
+)
+@click.option(
     "--timeout",
     type=float,
     default=10.0,
@@ -212,6 +250,7 @@ def ipn_check(
     data_dir: str | None,
     seller_id: str,
     as_json: bool,
+    token: str | None,
     timeout: float,
 ) -> None:
     """Check a webhook receiver at URL: genuine IPNs accepted, forgeries refused.
@@ -230,10 +269,14 @@ def ipn_check(
         run_ipn_check,
     )
 
-    base = (simulator or _settings().resolved_public_url).rstrip("/")
+    settings = _settings()
+    base = (simulator or settings.resolved_public_url).rstrip("/")
     if data_dir is None:
+        from gateway.tokens import read_admin_token
+
+        token = token or settings.admin_token or read_admin_token(settings.data_dir)
         try:
-            signer = fetch_simulator_signer(base, timeout=timeout)
+            signer = fetch_simulator_signer(base, timeout=timeout, token=token)
         except SignerUnavailable as exc:
             raise StartupFailed(str(exc)) from None
     else:
@@ -280,7 +323,9 @@ def _print_banner(runtime: Runtime, seeded: bool) -> None:
         + (" (new, seeded from sandbox_data/)" if seeded else ""),
         f"  Off-Amazon Payments API: {base}/OffAmazonPayments_Sandbox/2013-01-01",
         f"  FPS API:                 {base}/",
-        f"  sandbox control API:     {base}/sandbox/api/v1",
+        f"  sandbox control API:     {base}/sandbox/api/v1 (reference: {base}/sandbox/api/docs)",
+        f"  admin token:             {runtime.admin_token}"
+        + ("" if settings.token_required else " (not required on loopback)"),
     ]
     for merchant in merchants:
         lines += [

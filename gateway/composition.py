@@ -7,7 +7,7 @@ the ``Runtime`` keeps. Nothing registers itself on import. No Flask here.
 
 from __future__ import annotations
 
-from gateway.domain import billing_agreements, disputes, kinds, settlement
+from gateway.domain import billing_agreements, deletion, disputes, kinds, settlement
 from gateway.fps import ipn as fps_ipn
 from gateway.fps import states as fps_states
 from gateway.fps import transactions as fps_transactions
@@ -20,7 +20,7 @@ def install_offamazon(registry: Registry) -> None:
     refund hook, SNS IPNs."""
     for kind in kinds.KINDS:
         registry.add_kind(kind)
-    for due in (*settlement.DUE_WORK, *billing_agreements.DUE_WORK):
+    for due in (*settlement.DUE_WORK, *billing_agreements.DUE_WORK, *deletion.DUE_WORK):
         registry.add_due(due)
     registry.add_refund_outcome_hook(disputes.decline_refunds_of_disputed_orders)
     for notification_type, data in notification_data.DATA:

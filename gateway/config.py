@@ -8,6 +8,7 @@ explicit overrides (command-line options, test fixtures).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tempfile
 from collections.abc import Mapping
@@ -63,6 +64,10 @@ class Settings:
     active_requests: int = 1
     #: Largest request body accepted, in bytes.
     max_request_bytes: int = 1_000_000
+    #: Signed requests the request journal keeps per merchant (a ring; 0: no journal).
+    journal_size: int = 1000
+    #: Largest merchant export a sandbox import accepts, in bytes (it is read as a stream).
+    max_import_bytes: int = 1_000_000_000
     #: IPN retries, in seconds of the merchant's simulated time. Amazon retries a failed IPN
     #: every hour for 14 days (reference/amazon-wire.md §2.5); the defaults compress that so a
     #: test sees the whole schedule in minutes. The n-th retry waits
@@ -76,6 +81,17 @@ class Settings:
     #: How long a claimed (in_flight) notification stays claimed before another worker may
     #: take it over, in seconds of the base (real) clock; longer than one post can take.
     ipn_claim_lease_seconds: float = 120.0
+    #: The sandbox control API's admin token (``gateway.tokens``); empty: the one generated
+    #: into the data dir (``admin-token``, 0600) on first start and shown in the banner.
+    admin_token: str = ""
+    #: Require a token on the sandbox control API on loopback too (it always is when the
+    #: server listens on any other address).
+    require_token: bool = False
+
+    @property
+    def token_required(self) -> bool:
+        """Whether control-API calls need a token: always unless listening on loopback only."""
+        return self.require_token or not is_loopback(self.host)
 
     @property
     def drained_body_bytes(self) -> int:
@@ -95,6 +111,17 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or ``localhost``. Any other
+    name, and the wildcard addresses (0.0.0.0, ::), listen beyond this machine."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_database_url(url: str) -> None:

@@ -38,6 +38,8 @@ class InvalidAccessKeyId(GatewayError):
 
 class SignatureDoesNotMatch(GatewayError):
     code, http_status = "SignatureDoesNotMatch", 403
+    #: The string to sign the server computed (kept by the request journal).
+    string_to_sign: str | None = None
     default_message = (
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. "
@@ -211,3 +213,45 @@ class NothingToDispute(GatewayError):
 
     code, http_status = "NothingToDispute", 409
     default_message = "The order reference has no completed capture to dispute."
+
+
+# --- sandbox-only: order administration (gateway.domain.administration) ------------------------
+
+
+class OrderDeleting(GatewayError):
+    """The order is being deleted: only the refunds it waits for may still be made."""
+
+    code, http_status = "OrderDeleting", 409
+    default_message = "The order is being deleted."
+
+
+class OrderAlreadyCanceled(GatewayError):
+    code, http_status = "OrderAlreadyCanceled", 409
+    default_message = "The order is canceled already."
+
+
+class CapturePending(GatewayError):
+    """Money still on its way: a Pending capture can be neither refunded nor released."""
+
+    code, http_status = "CapturePending", 409
+    default_message = "A capture of the order is Pending."
+
+
+class DisputeOpen(GatewayError):
+    code, http_status = "DisputeOpen", 409
+    default_message = "The order has an open dispute; resolve it first."
+
+
+class NothingToCapture(GatewayError):
+    code, http_status = "NothingToCapture", 409
+    default_message = "The order has no open authorization to capture."
+
+
+class NothingToRefund(GatewayError):
+    code, http_status = "NothingToRefund", 409
+    default_message = "The order has no completed capture with a refundable amount."
+
+
+class UnknownLineItem(GatewayError):
+    code, http_status = "UnknownLineItem", 400
+    default_message = "The order has no such line item."

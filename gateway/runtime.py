@@ -30,6 +30,8 @@ from gateway.ipn.keys import KEY_FILE, SigningKey, certificate_pem_from_key_file
 from gateway.registry import Registry
 from gateway.store import merchants
 from gateway.store.db import Database
+from gateway.tokens import ensure_admin_token, read_admin_token
+from gateway.wire.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,14 @@ class Runtime:
     registry: Registry = field(default_factory=build_registry)
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).
     admission: Any = field(init=False, repr=False)
+    #: The request journal of this process (``Settings.journal_size``).
+    journal: Journal = field(init=False, repr=False)
     # Made on first use (properties below): a web worker never signs nor posts an IPN, and
     # making them loads cryptography and the HTTP client.
     _signing_key: SigningKey | None = field(default=None, init=False, repr=False)
     _certificate_pem: bytes | None = field(default=None, init=False, repr=False)
     _dispatcher: Dispatcher | None = field(default=None, init=False, repr=False)
+    _admin_token: str | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     #: The signing key when the caller has parsed it already (a test session parses one for all
     #: its runtimes); otherwise it is loaded from the data dir on first use.
@@ -60,6 +65,7 @@ class Runtime:
         self._signing_key = signing_key_in_hand
         limit = self.settings.active_requests
         self.admission = threading.BoundedSemaphore(limit) if limit > 0 else nullcontext()
+        self.journal = Journal(self.settings.journal_size, self.db)
 
     @property
     def signing_key(self) -> SigningKey:
@@ -81,6 +87,17 @@ class Runtime:
             with self._lock:
                 self._certificate_pem = pem
         return pem
+
+    @property
+    def admin_token(self) -> str | None:
+        """The control API's admin token: the configured one, else the data dir's (None when
+        neither exists: then only merchant tokens, or on loopback no token, get in)."""
+        if self.settings.admin_token:
+            return self.settings.admin_token
+        with self._lock:
+            if self._admin_token is None:
+                self._admin_token = read_admin_token(self.settings.data_dir)
+            return self._admin_token
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -108,11 +125,14 @@ class Runtime:
         return Context(session, merchant, now, self.ids, self.registry)
 
     def initialize(self) -> bool:
-        """Create tables and the IPN signing key; seed a new database from ``settings.seed_dir``.
+        """Create tables, the IPN signing key and (unless configured) the admin token; seed a
+        new database from ``settings.seed_dir``.
 
         True when seeded.
         """
         ensure_signing_key(self.settings.data_dir)
+        if not self.settings.admin_token:
+            ensure_admin_token(self.settings.data_dir)
         if not self.db.create_all() or not self.settings.seed_dir:
             return False
         seed(self, Path(self.settings.seed_dir))

@@ -150,8 +150,10 @@ def verify(
         expected = sigv2.hmac_base64(secret, string_to_sign, digest).encode("utf-8")
         if hmac.compare_digest(expected, given):
             return account
-    raise SignatureDoesNotMatch(
+    mismatch = SignatureDoesNotMatch(
         SignatureDoesNotMatch.default_message
         + f" The string to sign the server computed (Signature Version {version}, "
         f"{signature_method if version == '2' else 'HmacSHA1'}) was: {first!r}"
     )
+    mismatch.string_to_sign = first
+    raise mismatch

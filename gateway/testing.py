@@ -8,7 +8,9 @@ lives in ``gateway`` because it starts the simulator (``clients`` never imports 
 simulator's modules are imported inside the fixture, so that loading the plugin, which every
 pytest run of an environment with this project installed does, loads no Flask or SQLAlchemy.
 The simulator's scheduler sweeps every 0.1 s in a background thread, so due work (refund
-settlement in real time) and IPN delivery happen as in ``gateway serve``.
+settlement in real time) and IPN delivery happen as in ``gateway serve``. Its sandbox control
+API requires tokens, as a shared sandbox's does: the fixture makes the merchant with the admin
+token and calls the control API with a token of that merchant (``api_token``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class AmazonPaySandbox:
     receiver_url: str
     #: The simulator's in-process runtime (``gateway.runtime.Runtime``), for white-box tests.
     runtime: Any
+    #: A control-API token of this merchant (it reaches this merchant's objects only).
+    api_token: str = ""
     http: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -90,7 +94,8 @@ class AmazonPaySandbox:
     def control(self, method: str, path: str, **json: Any) -> Any:
         """Call the sandbox control API for this merchant; returns the decoded JSON."""
         url = f"{self.base_url}{CONTROL}/merchants/{self.seller_id}{path}"
-        response = self.http.request(method, url, json=json, timeout=10)
+        headers = {"Authorization": f"Bearer {self.api_token}"}
+        response = self.http.request(method, url, json=json, headers=headers, timeout=10)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
         return response.json()
@@ -168,6 +173,7 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.tokens import ADMIN_PREFIX, new_token
     from gateway.worker.scheduler import build_scheduler
 
     late = _LateApp()
@@ -186,6 +192,8 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
             sweep_interval=SWEEP_INTERVAL,
             port=server.server_port,
             public_url=base_url,
+            admin_token=new_token(ADMIN_PREFIX),
+            require_token=True,
         )
         late.app = create_app(settings=settings)
         # The simulator's own sweep (due work, then IPN delivery) in a background thread.
@@ -197,13 +205,22 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
         verifier = IpnVerifier(allowed_cert_hosts=[f"127.0.0.1:{server.server_port}"])
         receiver = IpnReceiver(verifier)
         with ReceiverServer(receiver) as receiver_server:
+            admin = {"Authorization": f"Bearer {settings.admin_token}"}
             created = http.post(
                 f"{base_url}{CONTROL}/merchants",
                 json={"ipn_url": receiver_server.url, "store_name": "pytest"},
+                headers=admin,
                 timeout=10,
             )
             created.raise_for_status()
             merchant = created.json()
+            token = http.post(
+                f"{base_url}{CONTROL}/merchants/{merchant['seller_id']}/tokens",
+                json={"name": "amazon_pay_sandbox fixture"},
+                headers=admin,
+                timeout=10,
+            )
+            token.raise_for_status()
             yield AmazonPaySandbox(
                 base_url=base_url,
                 seller_id=merchant["seller_id"],
@@ -212,6 +229,7 @@ def amazon_pay_sandbox(tmp_path: Path) -> Iterator[AmazonPaySandbox]:
                 receiver=receiver,
                 receiver_url=receiver_server.url,
                 runtime=late.app.extensions["gateway"],
+                api_token=token.json()["token"],
                 http=http,
             )
     finally:

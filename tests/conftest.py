@@ -84,6 +84,7 @@ def runtime(
         signing_key_in_hand=signing_key,
     )
     yield rt
+    rt.journal.dispose()
     rt.db.dispose()
 
 

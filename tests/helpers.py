@@ -103,8 +103,9 @@ class SignedApi:
         order_id: str = response.get_json()["amazon_order_reference_id"]
         return order_id
 
-    def open_order(self, amount: str = "100.00", currency: str = "USD") -> str:
-        order_id = self.new_order()
+    def open_order(self, amount: str = "100.00", currency: str = "USD", **body: Any) -> str:
+        """An Open order reference of ``amount``; ``body`` as for ``new_order``."""
+        order_id = self.new_order(**body)
         self.ok(
             "SetOrderReferenceDetails",
             AmazonOrderReferenceId=order_id,

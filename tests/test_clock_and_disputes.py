@@ -215,11 +215,14 @@ def test_control_api_errors_are_json(api):
     )
     assert status == 404
     response = api.client.post(
-        f"/sandbox/api/v1/merchants/{api.merchant.seller_id}/clock/advance", data="{not json"
+        f"/sandbox/api/v1/merchants/{api.merchant.seller_id}/clock/advance",
+        data="{not json",
+        content_type="application/json",
     )
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "InvalidJson"
     status, error = sandbox(api, "post", "/clock/advance", seconds=-5)
-    assert (status, error["error"]["code"]) == (400, "InvalidParameterValue")
+    assert (status, error["error"]["code"]) == (400, "ValidationError")
+    assert error["error"]["message"].startswith("Invalid request body: seconds:")
     response = api.client.get("/sandbox/api/v1/no-such-thing")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "NotFound"
 

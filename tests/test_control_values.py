@@ -54,7 +54,9 @@ def test_a_body_with_a_number_out_of_range_is_invalid_json(api, number):
 
 def test_a_body_that_is_not_utf8_is_invalid_json(api):
     body = b'{"name": "\xff"}'
-    assert error_of(api, "post", f"{BASE}/merchants", data=body) == (400, "InvalidJson")
+    assert error_of(
+        api, "post", f"{BASE}/merchants", data=body, content_type="application/json"
+    ) == (400, "InvalidJson")
 
 
 @pytest.mark.parametrize("notification_id", ["2147483648", "9223372036854775808", "9" * 5000])

@@ -17,18 +17,14 @@ from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import (
+from gateway.api.orders import (
     _DEFAULT_DESTINATION,
     _DEFAULT_PAYMENT,
     BuyerSchema,
     DestinationSchema,
     PaymentMethodSchema,
-    body,
-    control_api,
-    jsonable,
-    merchant_or_404,
-    runtime,
 )
+from gateway.api.sandbox import body, control_api, jsonable, merchant_or_404, runtime
 from gateway.domain import agreement_payments
 from gateway.domain import billing_agreements as agreements
 from gateway.domain.lifecycle import Context
@@ -84,6 +80,13 @@ class PaymentMethodProblemSchema(Schema):
     )
 
 
+class BillingAgreementSchema(Schema):
+    amazon_billing_agreement_id = fields.String(required=True)
+    state = fields.String(required=True)
+    #: BillingAgreementDetails as GetBillingAgreementDetails gives them, in JSON.
+    details = fields.Dict(required=True)
+
+
 def agreement_json(ctx: Context, agreement: BillingAgreement) -> dict[str, Any]:
     limits = agreement_payments.limits(ctx.session, agreement, ctx.now)
     return {
@@ -105,7 +108,21 @@ def _on_agreement(seller_id: str, change: Any, *, write: bool = True) -> dict[st
 
 @bp.post("")
 def new_billing_agreement(seller_id: str) -> ResponseReturnValue:
-    data = body(NewBillingAgreementSchema())
+    """Make a Draft billing agreement, as the buyer leaves Amazon's widgets.
+    ---
+    tags: [billing-agreements]
+    requestBody:
+      content:
+        application/json:
+          schema: NewBillingAgreementSchema
+    responses:
+      201:
+        description: The Draft billing agreement.
+        content:
+          application/json:
+            schema: BillingAgreementSchema
+    """
+    data = body(NewBillingAgreementSchema)
 
     def make(ctx: Context) -> BillingAgreement:
         return agreements.create_billing_agreement(
@@ -123,6 +140,16 @@ def new_billing_agreement(seller_id: str) -> ResponseReturnValue:
 
 @bp.get("/<amazon_id>")
 def show_billing_agreement(seller_id: str, amazon_id: str) -> ResponseReturnValue:
+    """A billing agreement's details.
+    ---
+    tags: [billing-agreements]
+    responses:
+      200:
+        description: The billing agreement.
+        content:
+          application/json:
+            schema: BillingAgreementSchema
+    """
     return jsonify(
         _on_agreement(
             seller_id, lambda ctx: agreements.get_billing_agreement(ctx, amazon_id), write=False
@@ -132,7 +159,21 @@ def show_billing_agreement(seller_id: str, amazon_id: str) -> ResponseReturnValu
 
 @bp.patch("/<amazon_id>")
 def buyer_choices(seller_id: str, amazon_id: str) -> ResponseReturnValue:
-    data = body(BuyerChoicesSchema())
+    """What the buyer changes in the widgets: consent, destination, payment method.
+    ---
+    tags: [billing-agreements]
+    requestBody:
+      content:
+        application/json:
+          schema: BuyerChoicesSchema
+    responses:
+      200:
+        description: The billing agreement.
+        content:
+          application/json:
+            schema: BillingAgreementSchema
+    """
+    data = body(BuyerChoicesSchema)
 
     def choose(ctx: Context) -> BillingAgreement:
         agreement = agreements.get_billing_agreement(ctx, amazon_id)
@@ -149,7 +190,21 @@ def buyer_choices(seller_id: str, amazon_id: str) -> ResponseReturnValue:
 
 @bp.post("/<amazon_id>/payment-method-problem")
 def payment_method_problem(seller_id: str, amazon_id: str) -> ResponseReturnValue:
-    data = body(PaymentMethodProblemSchema())
+    """A problem with the buyer's payment method (suspends an Open agreement).
+    ---
+    tags: [billing-agreements]
+    requestBody:
+      content:
+        application/json:
+          schema: PaymentMethodProblemSchema
+    responses:
+      200:
+        description: The billing agreement.
+        content:
+          application/json:
+            schema: BillingAgreementSchema
+    """
+    data = body(PaymentMethodProblemSchema)
     return jsonify(
         _on_agreement(
             seller_id,
@@ -160,4 +215,14 @@ def payment_method_problem(seller_id: str, amazon_id: str) -> ResponseReturnValu
 
 @bp.post("/<amazon_id>/cancel")
 def buyer_cancel(seller_id: str, amazon_id: str) -> ResponseReturnValue:
+    """The buyer cancels the agreement on the Amazon Pay website.
+    ---
+    tags: [billing-agreements]
+    responses:
+      200:
+        description: The billing agreement.
+        content:
+          application/json:
+            schema: BillingAgreementSchema
+    """
     return jsonify(_on_agreement(seller_id, lambda ctx: agreements.buyer_cancel(ctx, amazon_id)))

@@ -1,4 +1,5 @@
-"""Sandbox API: each merchant's clock and buyer disputes (JSON, under ``/sandbox/api/v1``)."""
+"""Sandbox API: each merchant's clock and buyer disputes (JSON, under
+``/sandbox/api/v1/merchants/<seller_id>``)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,26 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import body, control_api, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import (
+    NoBodySchema,
+    PageQuerySchema,
+    body,
+    control_api,
+    jsonable,
+    merchant_or_404,
+    next_cursor,
+    paged,
+    query,
+    runtime,
+)
 from gateway.domain import clock_control, disputes
-from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import now_for
 from gateway.domain.money import format_amount
 from gateway.domain.records import MerchantRecord
-from gateway.store import merchants, refunds
+from gateway.domain.states import DisputeState
+from gateway.store import listings, merchants, refunds
 from gateway.store.models import Capture, Dispute, OrderReference
 from gateway.values import Text
 from gateway.wire import views
@@ -40,7 +51,23 @@ class AdvanceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    seconds = fields.Float(required=True)
+    seconds = fields.Float(
+        required=True,
+        validate=validate.Range(0, clock_control.MAX_ADVANCE_SECONDS),
+        metadata={"description": "Simulated seconds to move this merchant's clock forward."},
+    )
+
+
+class ClockSchema(Schema):
+    now = fields.DateTime(required=True, metadata={"description": "The merchant's time now."})
+    frozen = fields.Boolean(required=True)
+    offset_seconds = fields.Float(required=True)
+
+
+class ClockChangeSchema(ClockSchema):
+    applied_transitions = fields.Integer(
+        required=True, metadata={"description": "Due changes applied before answering."}
+    )
 
 
 def _change_clock(seller_id: str, change: Any, *, settle_first: bool = False) -> dict[str, Any]:
@@ -67,6 +94,16 @@ def _change_clock(seller_id: str, change: Any, *, settle_first: bool = False) ->
 
 @bp.get("/clock")
 def show_clock(seller_id: str) -> ResponseReturnValue:
+    """A merchant's clock.
+    ---
+    tags: [clock]
+    responses:
+      200:
+        description: The clock.
+        content:
+          application/json:
+            schema: ClockSchema
+    """
     return jsonify(
         runtime().db.run(lambda s: clock_json(merchant_or_404(s, seller_id)), write=False)
     )
@@ -74,7 +111,21 @@ def show_clock(seller_id: str) -> ResponseReturnValue:
 
 @bp.post("/clock/advance")
 def advance_clock(seller_id: str) -> ResponseReturnValue:
-    seconds = body(AdvanceSchema())["seconds"]
+    """Move a merchant's clock forward; what becomes due is applied, in due order, before the answer.
+    ---
+    tags: [clock]
+    requestBody:
+      content:
+        application/json:
+          schema: AdvanceSchema
+    responses:
+      200:
+        description: The clock, and how many due changes were applied before answering.
+        content:
+          application/json:
+            schema: ClockChangeSchema
+    """
+    seconds = body(AdvanceSchema)["seconds"]
     return jsonify(
         _change_clock(seller_id, lambda m, base: clock_control.advance(m, seconds, base))
     )
@@ -82,30 +133,87 @@ def advance_clock(seller_id: str) -> ResponseReturnValue:
 
 @bp.post("/clock/freeze")
 def freeze_clock(seller_id: str) -> ResponseReturnValue:
+    """Stop a merchant's time.
+    ---
+    tags: [clock]
+    requestBody:
+      content:
+        application/json:
+          schema: NoBodySchema
+    responses:
+      200:
+        description: The clock, and how many due changes were applied before answering.
+        content:
+          application/json:
+            schema: ClockChangeSchema
+    """
+    body(NoBodySchema)
     return jsonify(_change_clock(seller_id, clock_control.freeze))
 
 
 @bp.post("/clock/resume")
 def resume_clock(seller_id: str) -> ResponseReturnValue:
+    """Let a frozen clock run again from where it stood.
+    ---
+    tags: [clock]
+    requestBody:
+      content:
+        application/json:
+          schema: NoBodySchema
+    responses:
+      200:
+        description: The clock, and how many due changes were applied before answering.
+        content:
+          application/json:
+            schema: ClockChangeSchema
+    """
+    body(NoBodySchema)
     return jsonify(_change_clock(seller_id, clock_control.resume))
 
 
 @bp.post("/clock/reset")
 def reset_clock(seller_id: str) -> ResponseReturnValue:
-    """Back to real time, running (see ``clock_control.reset`` for objects due later)."""
+    """Set a merchant's clock back to real time, running.
+
+    What was due by the clock's time is applied first; what is due later keeps its
+    simulated due time (``clock_control.reset``).
+    ---
+    tags: [clock]
+    requestBody:
+      content:
+        application/json:
+          schema: NoBodySchema
+    responses:
+      200:
+        description: The clock, and how many due changes were applied before answering.
+        content:
+          application/json:
+            schema: ClockChangeSchema
+    """
+    body(NoBodySchema)
     return jsonify(
         _change_clock(seller_id, lambda m, _base: clock_control.reset(m), settle_first=True)
     )
 
 
-class DisputeSchema(Schema):
+_AMAZON_ID = validate.Regexp(r"^[A-Za-z0-9-]*\Z")
+
+
+class NewDisputeSchema(Schema):
     class Meta:
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(disputes.DISPUTE_TYPES))
-    amazon_order_reference_id = Text(column=OrderReference.amazon_id)
-    amazon_capture_id = Text(column=Capture.amazon_id)
-    amount = Text()
+    amazon_order_reference_id = Text(
+        column=OrderReference.amazon_id,
+        validate=_AMAZON_ID,
+        metadata={"description": "Its latest completed capture is disputed."},
+    )
+    amazon_capture_id = Text(column=Capture.amazon_id, validate=_AMAZON_ID)
+    amount = Text(
+        validate=validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,4})?\Z"),
+        metadata={"description": "Defaults to the most the dispute may claim."},
+    )
     reason = Text(column=Dispute.reason)
 
 
@@ -116,8 +224,38 @@ class ResolveSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["granted", "denied"]))
 
 
-def dispute_json(ctx: Context, dispute: Dispute) -> dict[str, Any]:
-    refund = None if dispute.refund_id is None else refunds.by_id(ctx.session, dispute.refund_id)
+class DisputeSchema(Schema):
+    dispute_id = fields.String(required=True)
+    type = fields.String(required=True)
+    state = fields.String(required=True)
+    amazon_order_reference_id = fields.String(required=True)
+    amazon_capture_id = fields.String(required=True)
+    amount = fields.String(required=True)
+    currency_code = fields.String(required=True)
+    reason = fields.String()
+    created_at = fields.DateTime(required=True)
+    last_update = fields.DateTime(required=True)
+    refund = fields.Dict(
+        metadata={"description": "RefundDetails of the refund a granted one became."}
+    )
+
+
+class DisputePageSchema(Schema):
+    items = fields.List(fields.Nested(DisputeSchema), required=True)
+    next = next_cursor()
+
+
+class DisputeListQuerySchema(PageQuerySchema):
+    state = fields.List(
+        fields.String(validate=validate.OneOf([s.value for s in DisputeState])),
+        validate=validate.Length(max=len(DisputeState)),
+        metadata={"description": "Only in these states (repeat the parameter for several)."},
+    )
+    type = fields.String(validate=validate.OneOf(disputes.DISPUTE_TYPES))
+
+
+def dispute_json(session: Session, dispute: Dispute) -> dict[str, Any]:
+    refund = None if dispute.refund_id is None else refunds.by_id(session, dispute.refund_id)
     result: dict[str, Any] = jsonable(
         {
             "dispute_id": dispute.amazon_id,
@@ -143,35 +281,88 @@ def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:
 
 @bp.post("/disputes")
 def file_dispute(seller_id: str) -> ResponseReturnValue:
-    data = body(DisputeSchema())
+    """File a buyer's A-to-z guarantee claim or chargeback against a capture.
+
+    While it is open or granted, refunds on that order settle Declined/ProcessingFailure.
+    ---
+    tags: [disputes]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: NewDisputeSchema
+    responses:
+      201:
+        description: The dispute, Open.
+        content:
+          application/json:
+            schema: DisputeSchema
+    """
+    data = body(NewDisputeSchema)
     dispute_type = data.pop("type")
     return jsonify(
         _in_context(
             seller_id,
-            lambda ctx: dispute_json(ctx, disputes.file_dispute(ctx, dispute_type, **data)),
+            lambda ctx: dispute_json(ctx.session, disputes.file_dispute(ctx, dispute_type, **data)),
         )
     ), 201
 
 
 @bp.get("/disputes")
 def list_disputes(seller_id: str) -> ResponseReturnValue:
-    def work(ctx: Any) -> list[dict[str, Any]]:
-        rows = ctx.session.scalars(
-            select(Dispute)
-            .where(Dispute.merchant_id == ctx.merchant.id)
-            .order_by(Dispute.id.desc())
-        )
-        return [dispute_json(ctx, d) for d in rows]
+    """List a merchant's disputes, newest first.
+    ---
+    tags: [disputes]
+    parameters:
+      - in: query
+        schema: DisputeListQuerySchema
+    responses:
+      200:
+        description: A page of disputes.
+        content:
+          application/json:
+            schema: DisputePageSchema
+    """
+    args = query(DisputeListQuerySchema)
 
-    return jsonify(disputes=_in_context(seller_id, work, write=False))
+    def rows(session: Session) -> Any:
+        return listings.disputes(
+            session,
+            merchant_or_404(session, seller_id).id,
+            states=args.get("state", ()),
+            dispute_type=args.get("type"),
+            cursor=args.get("cursor"),
+            limit=args["limit"],
+        )
+
+    return jsonify(paged(rows, lambda session, dispute: dispute_json(session, dispute)))
 
 
 @bp.post("/disputes/<dispute_id>/resolve")
 def resolve_dispute(seller_id: str, dispute_id: str) -> ResponseReturnValue:
-    outcome = body(ResolveSchema())["outcome"]
+    """Grant or deny an open dispute.
+
+    Granting records it as a Completed refund of RefundType AmazonA-ZGuarantee or Chargeback.
+    ---
+    tags: [disputes]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: ResolveSchema
+    responses:
+      200:
+        description: The dispute as resolved.
+        content:
+          application/json:
+            schema: DisputeSchema
+    """
+    outcome = body(ResolveSchema)["outcome"]
     return jsonify(
         _in_context(
             seller_id,
-            lambda ctx: dispute_json(ctx, disputes.resolve_dispute(ctx, dispute_id, outcome)),
+            lambda ctx: dispute_json(
+                ctx.session, disputes.resolve_dispute(ctx, dispute_id, outcome)
+            ),
         )
     )

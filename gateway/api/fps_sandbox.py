@@ -15,7 +15,18 @@ from flask.typing import ResponseReturnValue
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from gateway.api.sandbox import ControlError, body, control_api, jsonable, merchant_or_404, runtime
+from gateway.api.sandbox import (
+    ControlError,
+    PageQuerySchema,
+    body,
+    control_api,
+    jsonable,
+    merchant_or_404,
+    next_cursor,
+    paged,
+    query,
+    runtime,
+)
 from gateway.domain.lifecycle import Context
 from gateway.domain.money import format_amount, parse_amount
 from gateway.fps import store, tokens, transactions, views
@@ -31,7 +42,7 @@ _OUTCOME = validate.OneOf(["Success", "Failure"])
 _AMOUNT = validate.Regexp(r"^[0-9]{1,6}(\.[0-9]{1,2})?\Z", error="must be an amount like 10.00")
 
 
-class BuyerSchema(Schema):
+class FpsBuyerSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -58,7 +69,7 @@ class SimulationSchema(Schema):
     refund = fields.String(load_default="Success", validate=_OUTCOME)
 
 
-class NewTokenSchema(Schema):
+class NewFpsTokenSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -68,10 +79,52 @@ class NewTokenSchema(Schema):
     payment_reason = Text(max_length=1024)
     #: CC and ACH payments settle after the merchant's settle delay; ABT at once.
     payment_method = fields.String(load_default="CC", validate=validate.OneOf(["CC", "ACH", "ABT"]))
-    buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
+    buyer = fields.Nested(FpsBuyerSchema, load_default=lambda: FpsBuyerSchema().load({}))
     limits = fields.Nested(LimitsSchema, load_default=dict)
     #: Sandbox outcomes of payments with this token and of their refunds.
     simulation = fields.Nested(SimulationSchema, load_default=lambda: SimulationSchema().load({}))
+
+
+class FpsTokenSchema(Schema):
+    TokenId = fields.String(required=True)
+    FriendlyName = fields.String()
+    TokenStatus = fields.String(required=True)
+    DateInstalled = fields.DateTime(required=True)
+    CallerReference = fields.String(required=True)
+    TokenType = fields.String(required=True)
+    PaymentReason = fields.String()
+    payment_method = fields.String(required=True)
+    used_amount = fields.String(required=True)
+    use_count = fields.Integer(required=True)
+
+
+class FpsTokenPageSchema(Schema):
+    items = fields.List(fields.Nested(FpsTokenSchema), required=True)
+    next = next_cursor()
+
+
+class FpsAccountSchema(Schema):
+    fee_percent = fields.String(required=True, metadata={"description": "e.g. 2.9"})
+    fee_fixed = fields.String(required=True, metadata={"description": "e.g. 0.30"})
+
+
+class FpsTransactionSchema(Schema):
+    TransactionId = fields.String(required=True)
+    TransactionStatus = fields.String(required=True)
+    CallerReference = fields.String(required=True)
+    StatusCode = fields.String(required=True)
+    StatusMessage = fields.String(required=True)
+    operation = fields.String(required=True)
+    amount = fields.String(required=True)
+    fps_fee = fields.String(required=True)
+    fee_paid_by = fields.String(required=True)
+    marketplace_fee = fields.String(required=True)
+    marketplace_refund_policy = fields.String(required=True, allow_none=True)
+    refunded_amount = fields.String(required=True)
+    fps_fee_refunded = fields.String(required=True)
+    marketplace_fee_refunded = fields.String(required=True)
+    original_transaction_id = fields.String(required=True, allow_none=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
 
 
 class AccountSchema(Schema):
@@ -80,7 +133,11 @@ class AccountSchema(Schema):
 
     #: The variable FPS fee in percent of the amount, at most two decimals ("2.9").
     fee_percent = fields.Decimal(
-        required=True, places=2, validate=validate.Range(Decimal(0), Decimal(100))
+        required=True,
+        places=2,
+        validate=validate.Range(Decimal(0), Decimal(100)),
+        # As JSON numbers in the document (apispec would write the Decimal bounds as strings).
+        metadata={"minimum": 0, "maximum": 100},
     )
     fee_fixed = Text(required=True, validate=_AMOUNT)
 
@@ -110,7 +167,24 @@ def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:
 
 @bp.post("/tokens")
 def install_token(seller_id: str) -> ResponseReturnValue:
-    data = body(NewTokenSchema())
+    """Install a buyer's FPS payment token for the merchant (as Amazon's co-branded pages do).
+    ---
+    tags: [fps]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: NewFpsTokenSchema
+    responses:
+      201:
+        description: The token.
+        content:
+          application/json:
+            schema: FpsTokenSchema
+      409:
+        description: A token with that caller_reference exists.
+    """
+    data = body(NewFpsTokenSchema)
     limits, simulation, buyer = data["limits"], data["simulation"], data["buyer"]
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -141,10 +215,28 @@ def install_token(seller_id: str) -> ResponseReturnValue:
 
 @bp.get("/tokens")
 def list_tokens(seller_id: str) -> ResponseReturnValue:
-    def work(ctx: Context) -> list[dict[str, Any]]:
-        return [_token_json(t) for t in tokens.list_tokens(ctx)]
+    """List the merchant's FPS payment tokens, newest first.
+    ---
+    tags: [fps]
+    parameters:
+      - in: query
+        schema: PageQuerySchema
+    responses:
+      200:
+        description: A page of tokens.
+        content:
+          application/json:
+            schema: FpsTokenPageSchema
+    """
+    args = query(PageQuerySchema)
 
-    return jsonify(_in_context(seller_id, work, write=False))
+    def rows(session: Session) -> Any:
+        merchant = merchant_or_404(session, seller_id)
+        return store.token_page(
+            session, merchant.id, cursor=args.get("cursor"), limit=args["limit"]
+        )
+
+    return jsonify(paged(rows, lambda _session, token: _token_json(token)))
 
 
 def _account_json(ctx: Context) -> dict[str, Any]:
@@ -157,12 +249,37 @@ def _account_json(ctx: Context) -> dict[str, Any]:
 
 @bp.get("/account")
 def show_account(seller_id: str) -> ResponseReturnValue:
+    """The merchant's FPS fee schedule.
+    ---
+    tags: [fps]
+    responses:
+      200:
+        description: The fee schedule.
+        content:
+          application/json:
+            schema: FpsAccountSchema
+    """
     return jsonify(_in_context(seller_id, _account_json, write=False))
 
 
 @bp.put("/account")
 def set_account(seller_id: str) -> ResponseReturnValue:
-    data = body(AccountSchema())
+    """Set the merchant's FPS fee schedule.
+    ---
+    tags: [fps]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: AccountSchema
+    responses:
+      200:
+        description: The fee schedule as set.
+        content:
+          application/json:
+            schema: FpsAccountSchema
+    """
+    data = body(AccountSchema)
 
     def work(ctx: Context) -> dict[str, Any]:
         account = store.account_of(ctx.session, ctx.merchant.id)
@@ -198,6 +315,17 @@ def _transaction_json(txn: FpsTransaction) -> dict[str, Any]:
 
 @bp.get("/transactions/<transaction_id>")
 def show_transaction(seller_id: str, transaction_id: str) -> ResponseReturnValue:
+    """An FPS transaction's bookkeeping: status, amounts, fees and what was refunded.
+    ---
+    tags: [fps]
+    responses:
+      200:
+        description: The transaction.
+        content:
+          application/json:
+            schema: FpsTransactionSchema
+    """
+
     def work(ctx: Context) -> dict[str, Any]:
         return _transaction_json(transactions.get_transaction(ctx, transaction_id))
 

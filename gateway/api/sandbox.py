@@ -1,35 +1,43 @@
-"""The sandbox control plane, JSON under ``/sandbox/api/v1``: merchants and buyer checkouts.
+"""What every view of the sandbox control API (JSON under ``/sandbox/api/v1``) shares.
 
-What a buyer would do in Amazon's widget (create an order reference with a buyer, a destination
-and a payment method) and what a tester needs (merchants, their settings). Errors are JSON:
-``{"error": {"code": ..., "message": ..., "fields": {...}}}`` with a matching HTTP status.
+- One error shape: ``{"error": {"code": ..., "message": ..., "fields"?: {...}}}`` with a
+  matching HTTP status, the message naming the field at fault, and path parameters and query
+  arguments checked for control characters before a view reads them (``control_api`` installs
+  both on a blueprint).
+- One JSON body reader, ``body(SchemaClass)``, and one query reader, ``query(SchemaClass)``:
+  the same marshmallow classes the views' OpenAPI docstrings name (``gateway.api.openapi``), so
+  the document cannot drift from what is accepted (``tests/api/test_openapi.py`` checks each
+  view calls the one its docstring names).
+- Pages of a list: ``{"items": [...], "next": cursor or null}`` (``gateway.store.paging``).
+- Who the caller is (``principal()``, set by ``gateway.api.auth``) and the merchant a path
+  names (``merchant_or_404``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import QueryableAttribute, Session
 from werkzeug.exceptions import HTTPException
 
 from gateway import strict_json
-from gateway.domain.merchants import MERCHANT_SETTINGS, create_merchant
-from gateway.domain.order_references import create_order_reference, get_order_reference
 from gateway.domain.records import MerchantRecord
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
 from gateway.store import merchants
-from gateway.store.models import Merchant
-from gateway.values import EmailAddress, HttpUrl, Text, first_unreadable, row_id_range
-from gateway.wire import views
+from gateway.store.paging import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
+from gateway.tokens import ADMIN, Principal
+from gateway.values import Text, first_unreadable, row_id_range
 from gateway.wire.render import timestamp
 
-bp = Blueprint("sandbox", __name__, url_prefix="/sandbox/api/v1")
+T = TypeVar("T")
+
+API_PREFIX = "/sandbox/api/v1"
 
 
 class ControlError(Exception):
@@ -61,7 +69,11 @@ def _domain_error(error: GatewayError) -> ResponseReturnValue:
 def http_error(error: HTTPException) -> ResponseReturnValue:
     """A werkzeug HTTP error (404, 405, 413 ...) as the control API's JSON error."""
     code = (error.name or "Error").replace(" ", "")
-    return json_error(error.code or 500, code, error.description)
+    response = jsonify(error={"code": code, "message": error.description})
+    response.status_code = error.code or 500
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
+    return response
 
 
 def _refuse_unreadable_inputs() -> None:
@@ -89,44 +101,102 @@ def control_api(blueprint: Blueprint) -> None:
     blueprint.before_request(_refuse_unreadable_inputs)
 
 
-control_api(bp)
-
-
 def runtime() -> Runtime:
     rt: Runtime = current_app.extensions["gateway"]
     return rt
 
 
-def body(schema: Schema) -> dict[str, Any]:
-    """The JSON body validated by ``schema``; a bad one is a 400 naming each field.
+def principal() -> Principal:
+    """Who this request acts as (``gateway.api.auth`` sets it before the view runs)."""
+    who: Principal = g.get("principal", ADMIN)
+    return who
 
-    The one reader of the control API's request bodies. An empty body is ``{}``; anything that
-    is not a JSON object of finite numbers is InvalidJson, however it fails (bad UTF-8, NaN,
-    ``1e400``, nesting deep enough to exhaust the parser's recursion).
+
+# --- reading requests ----------------------------------------------------------------------------
+
+
+def _field_errors(messages: Any, path: str = "") -> Iterable[str]:
+    if isinstance(messages, dict):
+        for name, inner in messages.items():
+            yield from _field_errors(inner, f"{path}.{name}" if path else str(name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        yield f"{path or 'body'}: {' '.join(messages)}"
+    elif isinstance(messages, list):
+        for item in messages:
+            yield from _field_errors(item, path)
+    else:
+        yield f"{path or 'body'}: {messages}"
+
+
+def _invalid(where: str, error: ValidationError) -> ControlError:
+    details = error.normalized_messages()  # type: ignore[no-untyped-call]
+    problems = list(_field_errors(details))
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    return ControlError(400, "ValidationError", f"Invalid {where}: {shown}", details)
+
+
+def body(schema_class: type[Schema]) -> dict[str, Any]:
+    """The JSON body, validated by ``schema_class``; an empty body is ``{}``.
+
+    The one reader of the control API's request bodies. A body must be sent as
+    ``Content-Type: application/json`` (or ``application/*+json``): any other type is refused
+    with 415 rather than read some other way or ignored (a form body would otherwise vanish into
+    ``request.form``). Anything that is not a JSON object of finite numbers is InvalidJson,
+    however it fails (bad UTF-8, NaN, ``1e400``, nesting deep enough to exhaust the parser).
     """
-    raw = request.get_data(cache=True)
-    payload = _json_document(raw) if raw.strip() else {}
+    raw = request.get_data(cache=True, parse_form_data=False)
+    if not raw.strip():
+        payload: Any = {}
+    elif not request.is_json:
+        raise ControlError(
+            415,
+            "UnsupportedMediaType",
+            f"The request body must be JSON sent with Content-Type: application/json "
+            f"(it was sent as {request.mimetype or 'no Content-Type'}).",
+        )
+    else:
+        try:
+            payload = strict_json.loads(raw)
+        except ValueError as exc:
+            raise ControlError(
+                400, "InvalidJson", f"The request body is not valid JSON: {exc}"
+            ) from None
     if not isinstance(payload, dict):
         raise ControlError(400, "InvalidJson", "The request body must be a JSON object.")
     try:
-        data: dict[str, Any] = schema.load(payload)
+        data: dict[str, Any] = schema_class().load(payload)
     except ValidationError as exc:
-        raise ControlError(
-            400,
-            "ValidationError",
-            "The request body is invalid.",
-            exc.normalized_messages(),  # type: ignore[no-untyped-call]
-        ) from None
+        raise _invalid("request body", exc) from None
     return data
 
 
-def _json_document(raw: bytes) -> Any:
-    try:
-        return strict_json.loads(raw)
-    except ValueError as exc:
+def query(schema_class: type[Schema]) -> dict[str, Any]:
+    """The query string, validated by ``schema_class`` (a list field takes the parameter
+    repeated; any other parameter may be given once)."""
+    schema = schema_class()
+    raw: dict[str, Any] = {}
+    repeated = []
+    for name in request.args:
+        values = request.args.getlist(name)
+        field = schema.fields.get(name)
+        if isinstance(field, fields.List):
+            raw[name] = values
+        elif len(values) > 1:
+            repeated.append(name)
+        else:
+            raw[name] = values[0]
+    if repeated:
         raise ControlError(
-            400, "InvalidJson", f"The request body is not valid JSON: {exc}"
-        ) from None
+            400,
+            "ValidationError",
+            f"Invalid query parameter: {', '.join(repeated)} given more than once.",
+            {name: ["Given more than once."] for name in repeated},
+        )
+    try:
+        data: dict[str, Any] = schema.load(raw)
+    except ValidationError as exc:
+        raise _invalid("query parameter", exc) from None
+    return data
 
 
 def row_id(name: str, column: QueryableAttribute[Any]) -> str:
@@ -139,8 +209,77 @@ def row_id(name: str, column: QueryableAttribute[Any]) -> str:
 def merchant_or_404(session: Session, seller_id: str) -> MerchantRecord:
     merchant = merchants.by_seller_id(session, seller_id)
     if merchant is None:
-        raise ControlError(404, "MerchantNotFound", f"No merchant with seller id {seller_id}.")
+        raise ControlError(404, "MerchantNotFound", f"No merchant with seller id {seller_id!r}.")
     return merchant
+
+
+# --- shared schemas ------------------------------------------------------------------------------
+
+
+class NoBodySchema(Schema):
+    """An action that takes no body: nothing, or ``{}``."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Stable error code."})
+    message = fields.String(
+        required=True, allow_none=True, metadata={"description": "What is wrong, naming the field."}
+    )
+    field_messages = fields.Dict(
+        data_key="fields", metadata={"description": "Each invalid field with its messages."}
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class PageQuerySchema(Schema):
+    """``limit`` and ``cursor`` of every list (``gateway.store.paging``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Items per page (default {DEFAULT_LIMIT}, most {MAX_LIMIT})."},
+    )
+    cursor = Text(max_length=512, metadata={"description": "The `next` of the previous page."})
+
+
+def next_cursor() -> fields.String:
+    """The ``next`` field of a page schema (``{"items": [...], "next": ...}``)."""
+    return fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Cursor of the next page; null on the last one."},
+    )
+
+
+def paged(
+    session_work: Callable[[Session], Page[T]],
+    item_json: Callable[[Session, T], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Run a list query and render its page, in one read transaction; a bad cursor is a 400."""
+
+    def work(session: Session) -> dict[str, Any]:
+        try:
+            page = session_work(session)
+        except InvalidCursor as exc:
+            raise ControlError(
+                400,
+                "ValidationError",
+                f"Invalid query parameter: cursor: {exc}.",
+                {"cursor": [str(exc)]},
+            ) from None
+        return {"items": [item_json(session, item) for item in page.items], "next": page.next}
+
+    result: dict[str, Any] = runtime().db.run(work, write=False)
+    return result
 
 
 def jsonable(value: Any) -> Any:
@@ -152,201 +291,3 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return timestamp(value)
     return value
-
-
-def merchant_json(merchant: MerchantRecord, rt: Runtime) -> dict[str, Any]:
-    base = rt.settings.resolved_public_url
-    return {
-        "seller_id": merchant.seller_id,
-        "access_key": merchant.access_key,
-        "secret_key": merchant.secret_key,
-        **{name: getattr(merchant, name) for name in MERCHANT_SETTINGS},
-        "clock": {
-            "offset_seconds": merchant.clock_offset_seconds,
-            "frozen_at": timestamp(merchant.clock_frozen_at) if merchant.clock_frozen_at else None,
-        },
-        "endpoints": {
-            "offamazon_payments": f"{base}/OffAmazonPayments_Sandbox/2013-01-01",
-            "fps": f"{base}/",
-        },
-    }
-
-
-# --- schemas -------------------------------------------------------------------------------------
-
-
-#: The most characters of what a buyer enters in the widget (names, addresses, phone, email),
-#: kept as JSON on the order reference. A choice: Amazon documents no limits for them.
-_WIDGET_TEXT = 256
-
-
-def _widget_text(**kwargs: Any) -> Text:
-    return Text(max_length=_WIDGET_TEXT, **kwargs)
-
-
-class MerchantSettingsSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    name = Text(column=Merchant.name)
-    store_name = Text(column=Merchant.store_name)
-    ipn_url = HttpUrl(column=Merchant.ipn_url, allow_none=True)
-    settle_delay_seconds = fields.Integer(validate=validate.Range(0, 90 * 24 * 3600))
-    ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
-    ipn_retry_all = fields.Boolean()
-    ipn_duplicate = fields.Boolean()
-    ipn_reorder = fields.Boolean()
-
-
-class NewMerchantSchema(MerchantSettingsSchema):
-    seller_id = Text(column=Merchant.seller_id, validate=validate.Regexp(r"^[A-Z0-9]{6,}\Z"))
-    access_key = Text(column=Merchant.access_key, validate=validate.Regexp(r"^[A-Za-z0-9]{16,}\Z"))
-    secret_key = Text(column=Merchant.secret_key, min_length=16)
-
-
-class BuyerSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    name = _widget_text(load_default="Sandbox Buyer")
-    email = EmailAddress(load_default="buyer@example.com", max_length=_WIDGET_TEXT)
-    phone = _widget_text(load_default="800-000-0000")
-
-
-class DestinationSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    name = _widget_text(load_default="Sandbox Buyer")
-    address_line1 = _widget_text(load_default="410 Terry Ave N")
-    address_line2 = _widget_text()
-    address_line3 = _widget_text()
-    city = _widget_text(load_default="Seattle")
-    county = _widget_text()
-    district = _widget_text()
-    state_or_region = _widget_text(load_default="WA")
-    postal_code = _widget_text(load_default="98109")
-    country_code = fields.String(load_default="US", validate=validate.Regexp(r"^[A-Z]{2}\Z"))
-    phone = _widget_text(load_default="800-000-0000")
-
-
-class PaymentMethodSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    name = _widget_text(load_default="Visa")
-    account_number_tail = fields.String(
-        load_default="11", validate=validate.Regexp(r"^[0-9]{2,4}\Z")
-    )
-    use_amazon_balance_first = fields.Boolean(load_default=False)
-
-
-_DEFAULT_DESTINATION = DestinationSchema().load({})
-_DEFAULT_PAYMENT = PaymentMethodSchema().load({})
-
-
-class NewOrderReferenceSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    amount = Text()
-    currency_code = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}\Z"))
-    seller_note = Text(max_length=1024)
-    buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
-    #: ``null`` leaves it unset (the order reference then has a ShippingAddressNotSet constraint).
-    destination = fields.Nested(
-        DestinationSchema, allow_none=True, load_default=lambda: dict(_DEFAULT_DESTINATION)
-    )
-    #: ``null`` leaves it unset (PaymentPlanNotSet constraint).
-    payment_method = fields.Nested(
-        PaymentMethodSchema, allow_none=True, load_default=lambda: dict(_DEFAULT_PAYMENT)
-    )
-
-
-# --- routes --------------------------------------------------------------------------------------
-
-
-@bp.get("/health")
-def health() -> ResponseReturnValue:
-    runtime().db.run(lambda session: session.execute(select(Merchant.id).limit(1)), write=False)
-    return jsonify(status="ok")
-
-
-@bp.post("/merchants")
-def new_merchant() -> ResponseReturnValue:
-    data = body(NewMerchantSchema())
-    rt = runtime()
-
-    def work(session: Session) -> dict[str, Any]:
-        for unique in ("seller_id", "access_key"):
-            taken = select(Merchant.id).filter_by(**{unique: data.get(unique)})
-            if unique in data and session.scalar(taken) is not None:
-                raise ControlError(409, "MerchantExists", f"A merchant with that {unique} exists.")
-        merchant = create_merchant(session, rt.ids, rt.clock.now(), **data)
-        return merchant_json(merchant, rt)
-
-    return jsonify(rt.db.run(work)), 201
-
-
-@bp.get("/merchants/<seller_id>")
-def show_merchant(seller_id: str) -> ResponseReturnValue:
-    rt = runtime()
-    return jsonify(
-        rt.db.run(lambda s: merchant_json(merchant_or_404(s, seller_id), rt), write=False)
-    )
-
-
-@bp.patch("/merchants/<seller_id>")
-def update_merchant(seller_id: str) -> ResponseReturnValue:
-    data = body(MerchantSettingsSchema())
-    rt = runtime()
-
-    def work(session: Session) -> dict[str, Any]:
-        merchant = merchants.for_update(session, merchant_or_404(session, seller_id).id)
-        for name, value in data.items():
-            setattr(merchant, name, value)
-        return merchant_json(merchants.as_record(merchant), rt)
-
-    return jsonify(rt.db.run(work))
-
-
-@bp.post("/merchants/<seller_id>/order-references")
-def new_order_reference(seller_id: str) -> ResponseReturnValue:
-    data = body(NewOrderReferenceSchema())
-    rt = runtime()
-
-    def work(session: Session) -> dict[str, Any]:
-        ctx = rt.context(session, merchant_or_404(session, seller_id))
-        oro = create_order_reference(
-            ctx,
-            buyer=data["buyer"],
-            destination=data["destination"],
-            payment_method=data["payment_method"],
-            amount=data.get("amount"),
-            currency=data["currency_code"] if data.get("amount") else None,
-            seller_note=data.get("seller_note"),
-        )
-        return {
-            "amazon_order_reference_id": oro.amazon_id,
-            "state": oro.state,
-            "details": jsonable(views.order_reference_details(oro)),
-        }
-
-    return jsonify(rt.db.run(work)), 201
-
-
-@bp.get("/merchants/<seller_id>/order-references/<amazon_id>")
-def show_order_reference(seller_id: str, amazon_id: str) -> ResponseReturnValue:
-    rt = runtime()
-
-    def work(session: Session) -> dict[str, Any]:
-        oro = get_order_reference(
-            rt.context(session, merchant_or_404(session, seller_id)), amazon_id
-        )
-        return {
-            "amazon_order_reference_id": oro.amazon_id,
-            "state": oro.state,
-            "details": jsonable(views.order_reference_details(oro)),
-        }
-
-    return jsonify(rt.db.run(work, write=False))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.domain.states import (
+    ADMINISTRATION_TRANSITIONS,
     AUTHORIZATION_TRANSITIONS,
     BILLING_AGREEMENT_TRANSITIONS,
     CAPTURE_TRANSITIONS,
@@ -15,6 +16,7 @@ from gateway.domain.states import (
     ORDER_REFERENCE_TRANSITIONS,
     REFUND_TRANSITIONS,
 )
+from gateway.domain.states import AdministrationState as M
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import BillingAgreementState as B
 from gateway.domain.states import CaptureState as C
@@ -27,6 +29,7 @@ from gateway.store.models import (
     BillingAgreement,
     Capture,
     Dispute,
+    OrderAdministration,
     OrderReference,
     Refund,
 )
@@ -102,4 +105,22 @@ BILLING_AGREEMENT = Kind(
     extra=_status_updated,
 )
 
-KINDS = (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND, DISPUTE, BILLING_AGREEMENT)
+#: The seller's administration of an order (sandbox-only): Amazon notifies nothing of it.
+ADMINISTRATION = Kind(
+    "OrderAdministration",
+    OrderAdministration,
+    ADMINISTRATION_TRANSITIONS,
+    initial=frozenset({M.ACTIVE}),
+    silent=frozenset(M),
+    notification=None,
+)
+
+KINDS = (
+    ORDER_REFERENCE,
+    AUTHORIZATION,
+    CAPTURE,
+    REFUND,
+    DISPUTE,
+    BILLING_AGREEMENT,
+    ADMINISTRATION,
+)

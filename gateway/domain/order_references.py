@@ -14,8 +14,9 @@ from typing import Any
 
 from gateway.domain import simulation
 from gateway.domain.lifecycle import Context, created, plan, transition
+from gateway.domain.line_items import add_line_items, total_minor
 from gateway.domain.merchants import find_owned
-from gateway.domain.money import exponent, parse_amount
+from gateway.domain.money import exponent, format_amount, parse_amount
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
@@ -51,11 +52,20 @@ def create_order_reference(
     currency: str | None = None,
     seller_note: str | None = None,
     billing_agreement: BillingAgreement | None = None,
+    line_items: list[dict[str, Any]] | None = None,
+    line_items_currency: str | None = None,
 ) -> OrderReference:
     """A Draft order reference, as the buyer leaves it after the checkout widget (or as
-    CreateOrderReferenceForId makes it on a ``billing_agreement``)."""
+    CreateOrderReferenceForId makes it on a ``billing_agreement``), with the line items of the
+    buyer's cart if given (in ``line_items_currency``, the order's currency when it has an
+    amount); without an amount, line items make its amount their total."""
     if currency is not None:
         exponent(currency)
+    if line_items:
+        items_currency = currency or line_items_currency or "USD"
+        if amount is None:
+            total = total_minor(line_items, items_currency)
+            amount, currency = format_amount(total, items_currency), items_currency
     oro = OrderReference(
         amazon_id=ctx.ids.order_reference_id(),
         merchant_id=ctx.merchant.id,
@@ -76,6 +86,8 @@ def create_order_reference(
     )
     plan(oro, ctx.now + DRAFT_LIFETIME, O.CANCELED, "Stale")
     created(ctx, oro)
+    if line_items:
+        add_line_items(ctx, oro, line_items, currency or items_currency)
     return oro
 
 

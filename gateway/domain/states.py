@@ -58,6 +58,14 @@ class DisputeState(StrEnum):
     DENIED = "Denied"
 
 
+class AdministrationState(StrEnum):
+    """An administered order (a sandbox-only object): deleting, and then gone."""
+
+    ACTIVE = "Active"
+    DELETING = "Deleting"
+    DELETED = "Deleted"
+
+
 _O, _A, _C, _R = OrderReferenceState, AuthorizationState, CaptureState, RefundState
 _D = DisputeState
 _B = BillingAgreementState
@@ -107,4 +115,11 @@ BILLING_AGREEMENT_TRANSITIONS: Mapping[BillingAgreementState, frozenset[BillingA
     _B.SUSPENDED: frozenset({_B.OPEN, _B.CLOSED}),
     _B.CANCELED: frozenset(),
     _B.CLOSED: frozenset(),
+}
+
+#: Deleting waits for the order's refunds and notifications; Deleted is entered as the rows go.
+ADMINISTRATION_TRANSITIONS: Mapping[AdministrationState, frozenset[AdministrationState]] = {
+    AdministrationState.ACTIVE: frozenset({AdministrationState.DELETING}),
+    AdministrationState.DELETING: frozenset({AdministrationState.DELETED}),
+    AdministrationState.DELETED: frozenset(),
 }

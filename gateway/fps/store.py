@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
+from gateway.store.paging import Key, Page, page
 
 Query = TypeVar("Query", bound=Select[Any])
 
@@ -71,3 +72,18 @@ def transaction(
 def _locked(query: Query) -> Query:
     # populate_existing: the locked row's values replace any this transaction loaded before.
     return query.with_for_update().execution_options(populate_existing=True)
+
+
+def token_page(
+    session: Session, merchant_id: int, *, cursor: str | None, limit: int
+) -> Page[FpsToken]:
+    """A merchant's tokens, newest first, one page (the sandbox API's list)."""
+    return page(
+        session,
+        select(FpsToken).where(FpsToken.merchant_id == merchant_id),
+        Key((FpsToken.id,), (int,)),
+        cursor=cursor,
+        limit=limit,
+        build=lambda row: row[0],
+        key_of=lambda token: (token.id,),
+    )

@@ -143,6 +143,25 @@ class DatabaseUnreachable(ConfigError):
         )
 
 
+class SchemaOutdated(ConfigError):
+    """The database was made by an earlier version whose tables lack columns this one reads.
+
+    There are no migrations: ``create_all`` adds missing tables and indexes, never columns, so
+    such a database would fail on its first query (a 500 on every request). Refusing to start,
+    with what is missing, is the honest answer; a sandbox's data is re-made by a new data dir
+    (or an export from the older version, imported into the new one).
+    """
+
+    def __init__(self, url: str, missing: dict[str, list[str]]) -> None:
+        shown = make_url(url).render_as_string(hide_password=True)
+        listed = "; ".join(f"{table}: {', '.join(columns)}" for table, columns in missing.items())
+        super().__init__(
+            f"the database {shown} was made by an earlier version of the simulator and lacks "
+            f"columns ({listed}); start with a new data dir (or --database-url), or export "
+            "merchants with the earlier version and import them"
+        )
+
+
 class Database:
     """An engine plus read and write session factories."""
 
@@ -185,8 +204,31 @@ class Database:
             was_empty = not inspect(self.engine).has_table("merchants")
         except OperationalError as exc:
             raise DatabaseUnreachable(self.url, exc) from None
+        if not was_empty:
+            self._check_columns()
         Base.metadata.create_all(self.engine)
+        if not was_empty:
+            # A database made by an earlier version has its tables but not the indexes added
+            # since (create_all makes a missing table's indexes only): add those.
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(self.engine, checkfirst=True)
         return was_empty
+
+    def _check_columns(self) -> None:
+        """Raise :class:`SchemaOutdated` if an existing table lacks a column of the model."""
+        inspector = inspect(self.engine)
+        existing = set(inspector.get_table_names())
+        missing: dict[str, list[str]] = {}
+        for table in Base.metadata.sorted_tables:
+            if table.name not in existing:
+                continue  # a new table: create_all makes it whole
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            lacking = [column.name for column in table.columns if column.name not in present]
+            if lacking:
+                missing[table.name] = lacking
+        if missing:
+            raise SchemaOutdated(self.url, missing)
 
     def drop_all(self) -> None:
         Base.metadata.drop_all(self.engine)

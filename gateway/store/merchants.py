@@ -17,12 +17,18 @@ from gateway.store.models import Merchant, Notification
 _MERCHANTS = cast(Table, Merchant.__table__)
 _NOTIFICATIONS = cast(Table, Notification.__table__)
 _FIELDS = tuple(f.name for f in fields(MerchantRecord))
+_COLUMNS = tuple(_MERCHANTS.c[name] for name in _FIELDS)
 #: The record's columns in its field order, so a row becomes a record positionally.
-_RECORD = select(*(_MERCHANTS.c[name] for name in _FIELDS))
+_RECORD = select(*_COLUMNS)
 #: Built once: constructing a select per request cost as much as running it (hot path).
 _BY_ACCESS_KEY = _RECORD.where(_MERCHANTS.c.access_key == bindparam("key"))
 _BY_SELLER_ID = _RECORD.where(_MERCHANTS.c.seller_id == bindparam("key"))
 _BY_ID = _RECORD.where(_MERCHANTS.c.id == bindparam("key"))
+
+
+def record_columns() -> tuple[Any, ...]:
+    """The columns a ``MerchantRecord`` is made of, in its field order (for other statements)."""
+    return _COLUMNS
 
 
 def _one(session: Session, statement: Any, key: object) -> MerchantRecord | None:

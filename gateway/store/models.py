@@ -147,7 +147,7 @@ class OrderReference(Lifecycle, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     expires_at: Mapped[datetime]
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
     amount_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -187,7 +187,14 @@ class OrderReference(Lifecycle, Base):
     )
 
     __mapper_args__ = {"version_id_col": Versioned.version}
-    __table_args__ = (Index("ix_order_references_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_order_references_due", "state", "due_at"),
+        # The sandbox API's order list (gateway.store.listings): a merchant's orders newest
+        # first, all of them or in one state, paged by (created_at, id) without a sort.
+        Index("ix_order_references_merchant_created", "merchant_id", "created_at", "id"),
+        Index("ix_order_references_merchant_state", "merchant_id", "state", "created_at", "id"),
+        Index("ix_order_references_merchant_seller_order", "merchant_id", "seller_order_id"),
+    )
 
 
 class Authorization(Lifecycle, Base):
@@ -330,7 +337,7 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     #: Amazon's NotificationType: PaymentRefund, PaymentCapture, PaymentAuthorize, ...
     notification_type: Mapped[str] = mapped_column(String(64))
     #: The object kind (OrderReference, Authorization, Capture, Refund, Chargeback ...) and id.
@@ -350,7 +357,12 @@ class Notification(Base):
     #: Extra data for notification kinds without a row of their own (disputes).
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    __table_args__ = (Index("ix_notifications_due", "delivery_state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "delivery_state", "next_attempt_at"),
+        # A merchant's notifications (IPN delivery finds the merchants with due ones), and the
+        # sandbox API's list of them in one delivery state, newest first.
+        Index("ix_notifications_merchant_state", "merchant_id", "delivery_state", "id"),
+    )
 
 
 class NotificationMessage(Base):
@@ -394,3 +406,118 @@ class NotificationAttempt(Base):
     response_snippet: Mapped[str | None] = mapped_column(Text, default=None)
     #: What the attempt led to: acknowledged, retry, failed (a duplicate copy: duplicate).
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """A per-merchant token of the sandbox control API (``gateway.domain.api_tokens``).
+
+    Only a SHA-256 digest of the token is kept: the token is shown once, when it is made. A
+    token is 32 random bytes, so a plain digest (no salt, no slow hash) cannot be reversed.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    #: Hex SHA-256 of the whole token.
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The token's first characters, shown in lists to tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
+
+
+# --- order administration, the request journal (sandbox control plane) -------------------------
+# New tables rather than new columns: ``Database.create_all`` adds missing tables to an existing
+# database but never alters one, so a data dir made by an older version keeps working.
+
+
+class LineItem(Base):
+    """A line of a buyer's order (what the cart held): sku, title, quantity and unit price.
+
+    Amazon's order reference has no line items; the sandbox keeps them beside it so that an order
+    can be canceled in part by its items (``gateway.domain.administration``).
+    """
+
+    __tablename__ = "line_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), index=True)
+    #: 1, 2, ... in the order given.
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(256), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    canceled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderAdministration(Lifecycle, Base):
+    """What the seller did to an order outside Amazon's API: cancellations, what is owed to the
+    buyer, and a deletion under way. One row per administered order.
+
+    ``state`` is ``Active`` or ``Deleting``; a deleting order's ``due_at`` is when the deletion
+    is next checked (``gateway.domain.deletion``), found by the ``(state, due_at)`` index like
+    every other due work.
+    """
+
+    __tablename__ = "order_administration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The order reference's Amazon id (the lifecycle names objects by it).
+    amazon_id: Mapped[str] = mapped_column(String(32), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    order_reference_id: Mapped[int] = mapped_column(ForeignKey("order_references.id"), unique=True)
+    #: Value of the order canceled so far (minor units of the order's currency).
+    canceled_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: When the whole order was canceled (None: not, or only in part).
+    canceled_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Refunds (Pending or Completed) the order should reach: what cancellations left to be
+    #: refunded by hand comes on top of what was refunded when they were made.
+    refund_target_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+    __table_args__ = (Index("ix_order_administration_due", "state", "due_at"),)
+
+
+class MerchantPreferences(Versioned, Base):
+    """Control-plane settings of a merchant that Amazon's API does not know of."""
+
+    __tablename__ = "merchant_preferences"
+
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    #: ``automatic``: canceling or deleting an order with captured money refunds it at once;
+    #: ``manual``: the refund is left to the seller and the order shows what is owed.
+    refund_on_cancel: Mapped[str] = mapped_column(String(16), default="automatic")
+
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class JournalEntry(Base):
+    """One signed request of an emulated API, as the request journal keeps it (a ring per
+    merchant, ``gateway.store.journal``). ``merchant_id`` is None for a request whose access key
+    belongs to no merchant. On SQLite the table lives in a database file of its own beside the
+    main one (``gateway.wire.journal``), on PostgreSQL in the same database."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: No foreign key: on SQLite the journal is a database file of its own (``Journal``).
+    merchant_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: Real (base) time the request arrived.
+    received_at: Mapped[datetime]
+    service: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    #: The request's parameters, signature and secrets redacted.
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[int] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    latency_ms: Mapped[float] = mapped_column(default=0.0)
+    request_id: Mapped[str] = mapped_column(String(64))
+    #: For a signature that did not match: the string to sign the server computed.
+    string_to_sign: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (Index("ix_journal_entries_merchant", "merchant_id", "id"),)

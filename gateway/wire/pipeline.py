@@ -11,6 +11,7 @@ so a request either happens completely or not at all (and is retried whole when 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,13 @@ from gateway.domain.records import MerchantRecord
 from gateway.errors import (
     GatewayError,
     InternalServerError,
+    SignatureDoesNotMatch,
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
 from gateway.signing import verify as verify_signature
 from gateway.store import merchants
+from gateway.wire.journal import Entry
 from gateway.wire.params import load, refuse_unreadable
 from gateway.wire.render import render_result
 
@@ -103,19 +106,30 @@ def handle(
     Authentication and the operation run in one transaction; the answer is rendered after the
     commit, from the plain values the operation returned.
     """
+    started = time.perf_counter()
+    received_at = runtime.clock.now()
     request_id = runtime.ids.request_id()
     action = params.get("Action", "")
     operation = service.operations.get(action)
+    #: The merchant the request's access key named, once looked up (for the journal).
+    owner: list[int] = []
 
     def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord, dict[str, Any]]:
         refuse_unreadable(params)
+        lookup = secret_lookup(session)
+
+        def secret_for(access_key: str) -> tuple[MerchantRecord, str] | None:
+            found = lookup(access_key)
+            owner[:] = [] if found is None else [found[0].id]
+            return found
+
         merchant: MerchantRecord = verify_signature(
             params,
             method=method,
             host=host,
             path=path,
             now=runtime.clock.now(),
-            secret_for=secret_lookup(session),
+            secret_for=secret_for,
             signature_versions=service.signature_versions,
         )
         if operation is None:
@@ -135,18 +149,59 @@ def handle(
         op, version, merchant, data = authenticate(session)
         return op.handler(runtime, runtime.context(session, merchant), data), version
 
+    def journaled(
+        status: int,
+        code: str | None = None,
+        message: str | None = None,
+        string_to_sign: str | None = None,
+    ) -> None:
+        if not runtime.journal.enabled:
+            return
+        if not owner and code is not None and params.get("AWSAccessKeyId"):
+            # Refused before its access key was looked up (an expired Timestamp ...).
+            owner[:] = _owner_of(runtime, params["AWSAccessKeyId"])
+        runtime.journal.record(
+            Entry(
+                merchant_id=owner[0] if owner else None,
+                received_at=received_at,
+                service=service.name,
+                params=params,
+                status=status,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                request_id=request_id,
+                error_code=code,
+                error_message=message,
+                string_to_sign=string_to_sign,
+            )
+        )
+
     try:
         # One transaction: a write operation's is a write transaction from the start (on SQLite
         # one writer at a time). Authenticating in a read transaction of its own first held the
         # write lock a little less long, but cost a second transaction on every request.
         result, version = runtime.db.run(run, write=operation is not None and operation.writes)
         namespace = service.namespace.format(version=version)
-        return 200, render_result(action, result, request_id + service.request_id_suffix, namespace)
+        answer = render_result(action, result, request_id + service.request_id_suffix, namespace)
+        journaled(200)
+        return 200, answer
     except GatewayError as error:
+        wire = service.wire_error(error)
+        mismatch = error.string_to_sign if isinstance(error, SignatureDoesNotMatch) else None
+        journaled(wire.http_status, wire.code, wire.message, mismatch)
         return service.error_answer(error, request_id)
     except Exception:
         log.exception(
             "unexpected error in %s %s (request %s)", service.name, action or "request", request_id
         )
         internal = InternalServerError(f"An internal error occurred (request {request_id}).")
+        journaled(internal.http_status, internal.code, internal.message)
         return service.error_answer(internal, request_id)
+
+
+def _owner_of(runtime: Runtime, access_key: str) -> list[int]:
+    try:
+        found = runtime.db.run(lambda s: merchants.by_access_key(s, access_key), write=False)
+    except Exception:
+        log.exception("could not look up the owner of access key %s", access_key)
+        return []
+    return [] if found is None else [found.id]

@@ -6,6 +6,7 @@ import importlib.util
 from decimal import Decimal
 
 import pytest
+import requests
 
 from clients import AmazonPayError, Notification, Price, RefundDetails
 from gateway.testing import AmazonPaySandbox
@@ -83,3 +84,18 @@ def test_refund_ipn_arrives_verified(
     assert isinstance(note.details, RefundDetails)
     assert note.details.status.state == "Completed"
     assert sandbox.receiver.rejections == []
+
+
+def test_the_fixtures_control_api_requires_a_token_and_the_fixture_sends_its_own(
+    amazon_pay_sandbox,
+):
+    sandbox = amazon_pay_sandbox
+    api = f"{sandbox.base_url}/sandbox/api/v1"
+    refused = requests.get(f"{api}/merchants/{sandbox.seller_id}/clock", timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "TokenRequired"
+    assert sandbox.control("GET", "/clock")["frozen"] is False
+    own = {"Authorization": f"Bearer {sandbox.api_token}"}
+    listed = requests.get(f"{api}/merchants", headers=own, timeout=10).json()["items"]
+    assert [m["seller_id"] for m in listed] == [sandbox.seller_id]
+    made = requests.post(f"{api}/merchants", json={}, headers=own, timeout=10)
+    assert made.status_code == 403

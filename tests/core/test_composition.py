@@ -38,6 +38,7 @@ def test_the_full_registry():
         "Refund",
         "Dispute",
         "BillingAgreement",
+        "OrderAdministration",
         "FpsTransaction",
         "FpsToken",
     ]
@@ -47,6 +48,7 @@ def test_the_full_registry():
         "Capture",
         "OrderReference",
         "BillingAgreement",
+        "OrderAdministration",
         "FpsTransaction",
     ]
     assert len(registry.refund_outcome_hooks) == 1

@@ -271,7 +271,7 @@ def test_an_unexpected_failure_is_the_surfaces_500_without_a_traceback(app, api,
         raise RuntimeError("a bug outside the pipeline")
 
     monkeypatch.setattr("gateway.api.query.handle", broken)
-    monkeypatch.setattr("gateway.api.sandbox.merchant_json", broken)
+    monkeypatch.setattr("gateway.api.merchants.merchant_json", broken)
     status, code, message = _oap_error(api.client.post(PATH, data=api.form("GetServiceStatus")))
     assert (status, code) == (500, "InternalServerError")
     assert "RuntimeError" not in message and "Traceback" not in message

@@ -149,3 +149,19 @@ def test_a_busy_port_fails_before_the_banner(
     )  # fmt: skip
     assert_one_line_failure(done, f"port 127.0.0.1:{busy_port} is already in use", "--port")
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["serve", "init-db"])
+def test_a_database_of_an_earlier_version_is_refused_naming_what_it_lacks(
+    command: str, tmp_path: Path
+) -> None:
+    """No migrations: a table without a column this version reads would fail every request, so
+    start-up refuses it in one line (gateway.store.db.SchemaOutdated)."""
+    import sqlite3
+
+    data = tmp_path / "data"
+    assert run_gateway("init-db", "--data-dir", str(data), cwd=tmp_path).returncode == 0
+    with sqlite3.connect(data / "gateway.sqlite3") as db:
+        db.execute("ALTER TABLE order_references DROP COLUMN seller_note")
+    done = run_gateway(*command_args(command, tmp_path), "--data-dir", str(data), cwd=tmp_path)
+    assert_one_line_failure(done, "earlier version", "order_references: seller_note")

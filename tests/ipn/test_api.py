@@ -35,24 +35,24 @@ def test_list_is_newest_first_with_attempts_and_filters(
     deliver()
     clock.advance(PAST_ANY_RETRY)
     deliver()
-    listed = client.get(f"{base}/notifications").get_json()["notifications"]
+    listed = client.get(f"{base}/notifications").get_json()["items"]
     assert [n["object_id"] for n in listed] == [second, first]
     assert [n["delivery_state"] for n in listed] == ["delivered", "delivered"]
     assert [a["outcome"] for a in listed[1]["attempts"]] == ["acknowledged", "retry"]
     assert listed[1]["attempts"][1]["status_code"] == 500
     assert listed[1]["attempt_count"] == 2 and listed[1]["acknowledged_at"]
     assert all(n["message_id"] for n in listed)
-    only = client.get(f"{base}/notifications?object_id={first}").get_json()["notifications"]
+    only = client.get(f"{base}/notifications?object_id={first}").get_json()["items"]
     assert [n["object_id"] for n in only] == [first]
     typed = client.get(f"{base}/notifications?type=PaymentCapture").get_json()
-    assert typed["notifications"] == []
+    assert typed["items"] == []
 
 
 def test_detail_shows_the_exact_request(api, client, base, receiver, configure, deliver):
     configure(ipn_url=receiver.url)
     api.open_authorization()
     deliver()
-    (listed,) = client.get(f"{base}/notifications").get_json()["notifications"]
+    (listed,) = client.get(f"{base}/notifications").get_json()["items"]
     detail = client.get(f"{base}/notifications/{listed['id']}").get_json()
     (received,) = receiver.received
     assert detail["request"]["body"].encode() == received.body
@@ -75,7 +75,7 @@ def test_redeliver_sends_the_same_message_again(
     configure(ipn_url=receiver.url)
     api.open_authorization()
     deliver()
-    (listed,) = client.get(f"{base}/notifications").get_json()["notifications"]
+    (listed,) = client.get(f"{base}/notifications").get_json()["items"]
     answer = client.post(f"{base}/notifications/{listed['id']}/redeliver")
     assert answer.status_code == 202
     assert answer.get_json()["delivery_state"] == "pending"
@@ -89,7 +89,7 @@ def test_redeliver_sends_the_same_message_again(
 def test_redeliver_while_in_flight_is_409(api, client, base, runtime, receiver, configure):
     configure(ipn_url=receiver.url)
     api.open_authorization()
-    (listed,) = client.get(f"{base}/notifications").get_json()["notifications"]
+    (listed,) = client.get(f"{base}/notifications").get_json()["items"]
     # Claimed by a worker that is still posting.
     merchant_id = runtime.db.run(lambda s: s.scalars(select(Merchant.id)).one(), write=False)
     now = runtime.clock.now()

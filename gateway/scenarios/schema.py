@@ -1,0 +1,131 @@
+"""What a scenario file may say (JSON or YAML), checked before anything is made.
+
+```yaml
+merchants:
+  - seller_id: ASCENARIO01          # optional; an existing merchant is reset first
+    store_name: Scenario Store       # and any merchant setting
+    refund_on_cancel: automatic      # or manual
+    orders:
+      - status: Captured             # one of STATUSES
+        amount: "100.00"            # default: the line items' total, else 100.00
+        currency: USD
+        line_items: [{sku: MUG, title: Mug, quantity: 2, unit_price: "50.00"}]
+        dispute: {type: a-to-z-claim}  # on a captured order; state Open (default), Granted, Denied
+        count: 3                     # this order three times
+```
+
+Errors name the entry: ``merchants[0].orders[2].status: Must be one of: ...``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from gateway.domain.administration import REFUND_ON_CANCEL
+from gateway.domain.disputes import DISPUTE_TYPES
+from gateway.store.models import LineItem, Merchant
+from gateway.values import HttpUrl, Text
+
+#: The statuses an order can be made in (``administration.payment_status`` of the result).
+STATUSES = (
+    "Draft",
+    "Open",
+    "Authorized",
+    "Captured",
+    "Completed",
+    "PartiallyRefunded",
+    "Refunded",
+    "Canceled",
+    "Closed",
+    "Declined",
+)
+#: Statuses with money captured (a dispute needs one).
+CAPTURED = ("Captured", "Completed", "PartiallyRefunded", "Refunded")
+MAX_ORDERS = 100_000
+_AMOUNT = validate.Regexp(r"^[0-9]+(\.[0-9]+)?\Z", error="Not an amount such as 12.50.")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class LineItemSpec(_Strict):
+    sku = Text(column=LineItem.sku, min_length=1, required=True)
+    title = Text(column=LineItem.title)
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10_000))
+    unit_price = Text(max_length=32, required=True, validate=_AMOUNT)
+
+
+class DisputeSpec(_Strict):
+    type = fields.String(required=True, validate=validate.OneOf(DISPUTE_TYPES))
+    amount = Text(max_length=32, validate=_AMOUNT)
+    state = fields.String(
+        load_default="Open", validate=validate.OneOf(["Open", "Granted", "Denied"])
+    )
+    reason = Text(max_length=255)
+
+
+class OrderSpec(_Strict):
+    id = Text(
+        validate=validate.Regexp(
+            r"^[SP]01-[0-9]{7}-[0-9]{7}\Z",
+            error="Not an order reference id such as S01-1234567-1234567.",
+        )
+    )
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    amount = Text(max_length=32, validate=_AMOUNT)
+    currency = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}\Z"))
+    line_items = fields.List(fields.Nested(LineItemSpec), validate=validate.Length(min=1, max=100))
+    #: Captured amount (default: the whole order) for a captured status.
+    captured = Text(max_length=32, validate=_AMOUNT)
+    #: Refunded amount: PartiallyRefunded (default half of what was captured) or Refunded.
+    refunded = Text(max_length=32, validate=_AMOUNT)
+    seller_order_id = Text(max_length=128)
+    seller_note = Text(max_length=1024)
+    dispute = fields.Nested(DisputeSpec)
+    count = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, MAX_ORDERS))
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        status = data.get("status")
+        if "dispute" in data and status not in CAPTURED:
+            raise ValidationError(
+                f"A dispute needs a captured status ({', '.join(CAPTURED)}).", "dispute"
+            )
+        if "captured" in data and status not in CAPTURED:
+            raise ValidationError(
+                f"Only an order of status {', '.join(CAPTURED)} is captured.", "captured"
+            )
+        if "refunded" in data and status not in ("PartiallyRefunded", "Refunded"):
+            raise ValidationError(
+                "Only a PartiallyRefunded or Refunded order is refunded.", "refunded"
+            )
+        if "id" in data and data.get("count", 1) != 1:
+            raise ValidationError("An order with a fixed id cannot be repeated.", "count")
+
+
+class MerchantSpec(_Strict):
+    seller_id = Text(column=Merchant.seller_id, validate=validate.Regexp(r"^[A-Z0-9]{6,}\Z"))
+    access_key = Text(column=Merchant.access_key, validate=validate.Regexp(r"^[A-Za-z0-9]{16,}\Z"))
+    secret_key = Text(column=Merchant.secret_key, min_length=16)
+    name = Text(column=Merchant.name)
+    store_name = Text(column=Merchant.store_name)
+    ipn_url = HttpUrl(column=Merchant.ipn_url, allow_none=True)
+    settle_delay_seconds = fields.Integer(strict=True, validate=validate.Range(0, 90 * 24 * 3600))
+    ipn_signature_version = fields.String(validate=validate.OneOf(["1", "2"]))
+    ipn_retry_all = fields.Boolean()
+    ipn_duplicate = fields.Boolean()
+    ipn_reorder = fields.Boolean()
+    refund_on_cancel = fields.String(
+        load_default="automatic", validate=validate.OneOf(REFUND_ON_CANCEL)
+    )
+    orders = fields.List(fields.Nested(OrderSpec), load_default=list)
+
+
+class ScenarioSpec(_Strict):
+    merchants = fields.List(
+        fields.Nested(MerchantSpec), required=True, validate=validate.Length(min=1, max=1000)
+    )
