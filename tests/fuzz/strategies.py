@@ -24,9 +24,10 @@ from functools import cache
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, class_registry, fields, validate
 
-from gateway.api import billing_agreements, control, fps_sandbox, sandbox
+from gateway.api.openapi import operation_of
+from gateway.api.sandbox import API_PREFIX
 from gateway.fps.operations import SERVICE as FPS_SERVICE
 from gateway.wire.operations import SERVICE as OFFAMAZON_SERVICE
 from gateway.wire.pipeline import Service
@@ -598,30 +599,6 @@ def query_calls(draw: st.DrawFn, api: Api) -> QueryCall:
 
 # --- the control API ---------------------------------------------------------------------------
 
-#: Each control route that reads a JSON body, by Flask endpoint, and its schema. A test checks
-#: that every POST, PUT and PATCH route is here or in ``NO_BODY``.
-BODY_SCHEMAS: Mapping[str, type[Schema]] = {
-    "sandbox.new_merchant": sandbox.NewMerchantSchema,
-    "sandbox.update_merchant": sandbox.MerchantSettingsSchema,
-    "sandbox.new_order_reference": sandbox.NewOrderReferenceSchema,
-    "control.advance_clock": control.AdvanceSchema,
-    "control.file_dispute": control.DisputeSchema,
-    "control.resolve_dispute": control.ResolveSchema,
-    "fps_sandbox.install_token": fps_sandbox.NewTokenSchema,
-    "fps_sandbox.set_account": fps_sandbox.AccountSchema,
-    "billing_agreements.new_billing_agreement": billing_agreements.NewBillingAgreementSchema,
-    "billing_agreements.buyer_choices": billing_agreements.BuyerChoicesSchema,
-    "billing_agreements.payment_method_problem": billing_agreements.PaymentMethodProblemSchema,
-}
-NO_BODY = frozenset(
-    {
-        "control.freeze_clock",
-        "control.resume_clock",
-        "control.reset_clock",
-        "notifications.redeliver",
-        "billing_agreements.buyer_cancel",
-    }
-)
 #: Path arguments of control routes and the kind of object each names (``amazon_id`` below
 #: ``/billing-agreements`` names a billing agreement).
 PATH_ARGUMENTS = {
@@ -630,7 +607,11 @@ PATH_ARGUMENTS = {
     "dispute_id": "dispute",
     "notification_id": "notification",
     "transaction_id": "fps-transaction",
+    "order_id": "order",
 }
+#: Control routes never fuzzed: a reset of the whole sandbox would delete the merchants every
+#: other call signs with (the per-merchant reset is fuzzed, on the controlled merchant).
+NOT_FUZZED = frozenset({"sandbox_state.reset_all"})
 NASTY_SEGMENTS: list[Value] = [
     "\x00", "%", "..", ".", "NOSUCH", "0", "-1", "2147483648", "9223372036854775808",
     "99999999999999999999999", "1e3", " ", "é", "\u2028", "A/B", "\x01", Repeat("A", 300),
@@ -649,28 +630,63 @@ CONTROL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """What one method of a control route takes: its view, and the marshmallow schemas of its
+    JSON body and query string as its OpenAPI operation names them (None: it takes none)."""
+
+    name: str
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    #: The operation has a request body (named by a schema or described inline).
+    takes_body: bool = False
+
+
+@dataclass(frozen=True)
 class Route:
-    """A control-API path: its rule and the Flask endpoint answering each method."""
+    """A control-API path: its rule and what each method of it takes."""
 
     rule: str
-    endpoints: tuple[tuple[str, str], ...]
+    endpoints: tuple[tuple[str, Endpoint], ...]
 
     @property
     def methods(self) -> frozenset[str]:
         return frozenset(method for method, _ in self.endpoints)
 
-    def endpoint(self, method: str) -> str | None:
-        return dict(self.endpoints).get(method)
+    def endpoint(self, method: str) -> Endpoint:
+        return dict(self.endpoints).get(method) or Endpoint("")
+
+
+def _schema_class(node: object) -> type[Schema] | None:
+    """The marshmallow class an OpenAPI ``schema:`` names (as apispec resolves it), or None for
+    an inline one."""
+    if isinstance(node, str):
+        found = class_registry.get_class(node)
+        return found if isinstance(found, type) and issubclass(found, Schema) else None
+    return None
+
+
+def _endpoint(app: Any, rule: Any, method: str) -> Endpoint:
+    operation = operation_of(app.view_functions[rule.endpoint], rule, method)
+    content = operation.get("requestBody", {}).get("content", {})
+    body = _schema_class(content.get("application/json", {}).get("schema"))
+    queries = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+    query = _schema_class(queries[0].get("schema")) if queries else None
+    return Endpoint(rule.endpoint, body, query, "requestBody" in operation)
 
 
 def control_routes(app: Any) -> tuple[Route, ...]:
-    """The control API's routes, read from the app's URL map (so new routes are fuzzed too);
-    rules of one path (``GET`` and ``PUT`` of ``/fps/account``) are one route."""
-    by_rule: dict[str, dict[str, str]] = {}
+    """The control API's routes, read from the app's URL map, each method with the schemas its
+    OpenAPI operation names (``gateway.api.openapi``): new routes are fuzzed with their own
+    schemas. Rules of one path (``GET`` and ``PUT`` of ``/fps/account``) are one route."""
+    by_rule: dict[str, dict[str, Endpoint]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/sandbox"):
-            for method in rule.methods or ():
-                by_rule.setdefault(rule.rule, {})[method] = rule.endpoint
+        if not rule.rule.startswith("/sandbox") or rule.endpoint in NOT_FUZZED:
+            continue
+        for method in rule.methods or ():
+            endpoint = Endpoint(rule.endpoint)
+            if method not in ("HEAD", "OPTIONS") and rule.rule.startswith(API_PREFIX):
+                endpoint = _endpoint(app, rule, method)
+            by_rule.setdefault(rule.rule, {})[method] = endpoint
     return tuple(Route(rule, tuple(sorted(e.items()))) for rule, e in sorted(by_rule.items()))
 
 
@@ -757,7 +773,6 @@ CONTROL_TYPES = [
 ]  # fmt: skip
 WAIT_TIMEOUTS = ["0", "0.01", "-1", "nan", "inf", "61", "abc", "", "1e400"]
 WAIT_STATES = ["Open", "Closed", "Completed", "Pending", "Declined", "Draft"]
-NOTIFICATION_TYPES = ["PaymentRefund", "PaymentCapture", "OrderReferenceNotification"]
 
 
 @dataclass(frozen=True)
@@ -773,7 +788,6 @@ class _ControlParts:
     body_without_schema: SearchStrategy[str]
     content_type: SearchStrategy[str | None]
     junk_query: SearchStrategy[list[tuple[str, Value]]]
-    list_query: SearchStrategy[dict[str, Value]]
     objects: dict[str, SearchStrategy[Value]]
     wait_timeout: SearchStrategy[str | None]
     wait_state: SearchStrategy[Value]
@@ -798,14 +812,6 @@ def _control_parts() -> _ControlParts:
             (6 * len(CONTROL_TYPES), "application/json"), *((1, t) for t in CONTROL_TYPES)
         ),
         junk_query=st.lists(st.tuples(pick(JUNK_NAMES), nasty_text()), max_size=1),
-        list_query=st.fixed_dictionaries(
-            {},
-            optional={
-                "limit": weighted((3, st.integers(1, 1000).map(str)), (2, pick(NASTY_NUMBERS))),
-                "object_id": objects["controlled"],
-                "type": weighted((2, pick(NOTIFICATION_TYPES)), (1, nasty_text())),
-            },
-        ),
         objects=objects,
         wait_timeout=weighted((8, pick(WAIT_TIMEOUTS)), (1, st.none())),
         wait_state=weighted((4, pick(WAIT_STATES)), (1, nasty_text())),
@@ -850,13 +856,13 @@ def control_calls(draw: st.DrawFn, routes: Sequence[Route]) -> ControlCall:
     method = draw(pick(usual) if draw(parts.usual_method) else pick(CONTROL_METHODS))
     if not unrouted and method not in route.methods | {"OPTIONS"}:
         refused.append(f"method {method}")
-    endpoint = route.endpoint(method) or ""
+    endpoint = route.endpoint(method)
     query = draw(_control_query(endpoint, seller_role)) + draw(parts.junk_query)
-    schema = BODY_SCHEMAS.get(endpoint)
-    shape = draw(parts.body_of_schema if schema else parts.body_without_schema)
+    schema = endpoint.body
+    shape = draw(parts.body_of_schema if endpoint.takes_body else parts.body_without_schema)
     body: JsonValue | bytes | Repeat | None = None
-    if shape == "schema" and schema is not None:
-        body = draw(schema_json(schema))
+    if shape == "schema":
+        body = draw(schema_json(schema)) if schema is not None else draw(JSON_JUNK)
     elif shape == "junk":
         body = draw(JSON_JUNK)
     elif shape == "raw":
@@ -875,14 +881,14 @@ def control_calls(draw: st.DrawFn, routes: Sequence[Route]) -> ControlCall:
 
 
 @st.composite
-def _control_query(draw: st.DrawFn, endpoint: str, role: str) -> list[tuple[str, Value]]:
-    """The query arguments ``endpoint`` reads. A wait never lasts: its timeout is tiny or
-    invalid, or (the default is 10 s) its object one that does not exist."""
+def _control_query(draw: st.DrawFn, endpoint: Endpoint, role: str) -> list[tuple[str, Value]]:
+    """The query arguments ``endpoint`` reads, from its query schema. A wait never lasts: its
+    timeout is tiny or invalid, or (the default is 10 s) its object one that does not exist."""
     parts = _control_parts()
-    if endpoint == "notifications.list_notifications":
-        return list(draw(parts.list_query).items())
-    if endpoint != "notifications.wait":
+    if endpoint.query is None:
         return []
+    if "timeout" not in endpoint.query().fields:
+        return list(draw(query_arguments(endpoint.query)).items())
     query: list[tuple[str, Value]] = []
     object_id = draw(parts.objects[role])
     timeout = draw(parts.wait_timeout)
@@ -897,6 +903,23 @@ def _control_query(draw: st.DrawFn, endpoint: str, role: str) -> list[tuple[str,
     if draw(st.booleans()):
         query.append(("acknowledged", draw(pick(["true", "false", "1", "x"]))))
     return query
+
+
+@cache
+def query_arguments(schema: type[Schema]) -> SearchStrategy[dict[str, Value]]:
+    """Query arguments for ``schema``'s fields, each left out, valid or hostile."""
+    arguments: dict[str, SearchStrategy[Value]] = {}
+    for name, field in schema().fields.items():
+        key = field.data_key or name
+        valid = (
+            refs("object", "controlled")
+            if key == "object_id"
+            else valid_value(key, field, "controlled")
+        )
+        arguments[key] = weighted(
+            (3, valid), (1, hostile_value(key, field)), (1, pick(NASTY_NUMBERS))
+        )
+    return st.fixed_dictionaries({}, optional=arguments)
 
 
 def every_api(routes: Sequence[Route]) -> SearchStrategy[QueryCall | ControlCall]:

@@ -248,7 +248,7 @@ class FuzzWorld:
             {"type": "chargeback", "amazon_capture_id": self.ids[f"{role}:capture"][0]},
         )
         self.add(f"{role}:dispute", dispute["dispute_id"])
-        for row in self.control("GET", f"{base}/notifications")["notifications"]:
+        for row in self.control("GET", f"{base}/notifications")["items"]:
             self.add(f"{role}:notification", str(row["id"]))
             self.add(f"{role}:object", row["object_id"])
 
