@@ -7,8 +7,9 @@ time (Signature Version 2 as the SDKs sign, HmacSHA1, Version 1), otherwise badl
 Timestamps and Expires inside and far outside the window and in odd forms; other methods, paths,
 content types, broken encodings and bodies up to past the size limit. Control-API calls: every
 route of the app's URL map, its path arguments real, someone else's or hostile, its query
-arguments, and JSON bodies drawn from the route's marshmallow schema with wrong types, huge
-numbers, odd dates and NUL, or bodies that are not JSON at all.
+arguments and JSON bodies drawn from the marshmallow schemas its OpenAPI operation names
+(``gateway.api.openapi``) with wrong types, huge numbers, odd dates and NUL, or bodies that are
+not JSON at all.
 
 Drawn values stay small (long ones are ``Repeat``), and which object a call names is a ``Ref``
 chosen when it is sent. A call's values are drawn valid first, then none, one or a few of them
