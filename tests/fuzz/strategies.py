@@ -133,12 +133,16 @@ def amounts() -> SearchStrategy[str]:
 
 _JSON_SCALARS = pick(
     [None, True, False, 0, -1, 1, 99999999999999, 10**30, 1.5, "", "true", "5", "x",
-     RawJson("1e400"), RawJson("-1e400"), RawJson("NaN"), RawJson("Infinity"), RawJson("1e3")]
+     RawJson("1e400"), RawJson("-1e400"), RawJson("NaN"), RawJson("Infinity"), RawJson("1e3"),
+     RawJson("[]"), RawJson("{}")]
 )  # fmt: skip
+#: Any JSON. Containers hold at least one value (empty ones are among the scalars): hypothesis
+#: warns that an ``extend`` which can build something from nothing does not recurse.
 JSON_JUNK: SearchStrategy[JsonValue] = st.recursive(
     _JSON_SCALARS,
     lambda kids: (
-        st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=4), kids, max_size=3)
+        st.lists(kids, min_size=1, max_size=3)
+        | st.dictionaries(st.text(max_size=4), kids, min_size=1, max_size=3)
     ),
     max_leaves=5,
 )
