@@ -32,6 +32,7 @@ def create_app(
         auth,
         billing_agreements,
         control,
+        dashboard,
         fps,
         fps_sandbox,
         http_errors,
@@ -71,6 +72,7 @@ def create_app(
     app.register_blueprint(administration.bp)
     app.register_blueprint(journal.bp)
     app.register_blueprint(sandbox_state.bp)
+    app.register_blueprint(dashboard.bp)
     http_errors.install(app)
     keepalive.install(app)
     auth.install(app)

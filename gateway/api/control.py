@@ -70,7 +70,7 @@ class ClockChangeSchema(ClockSchema):
     )
 
 
-def _change_clock(seller_id: str, change: Any, *, settle_first: bool = False) -> dict[str, Any]:
+def change_clock(seller_id: str, change: Any, *, settle_first: bool = False) -> dict[str, Any]:
     rt = runtime()
     applied = 0
     if settle_first:  # what is due at the merchant's time before the clock goes back
@@ -126,9 +126,7 @@ def advance_clock(seller_id: str) -> ResponseReturnValue:
             schema: ClockChangeSchema
     """
     seconds = body(AdvanceSchema)["seconds"]
-    return jsonify(
-        _change_clock(seller_id, lambda m, base: clock_control.advance(m, seconds, base))
-    )
+    return jsonify(change_clock(seller_id, lambda m, base: clock_control.advance(m, seconds, base)))
 
 
 @bp.post("/clock/freeze")
@@ -148,7 +146,7 @@ def freeze_clock(seller_id: str) -> ResponseReturnValue:
             schema: ClockChangeSchema
     """
     body(NoBodySchema)
-    return jsonify(_change_clock(seller_id, clock_control.freeze))
+    return jsonify(change_clock(seller_id, clock_control.freeze))
 
 
 @bp.post("/clock/resume")
@@ -168,7 +166,7 @@ def resume_clock(seller_id: str) -> ResponseReturnValue:
             schema: ClockChangeSchema
     """
     body(NoBodySchema)
-    return jsonify(_change_clock(seller_id, clock_control.resume))
+    return jsonify(change_clock(seller_id, clock_control.resume))
 
 
 @bp.post("/clock/reset")
@@ -192,7 +190,7 @@ def reset_clock(seller_id: str) -> ResponseReturnValue:
     """
     body(NoBodySchema)
     return jsonify(
-        _change_clock(seller_id, lambda m, _base: clock_control.reset(m), settle_first=True)
+        change_clock(seller_id, lambda m, _base: clock_control.reset(m), settle_first=True)
     )
 
 

@@ -8,7 +8,8 @@ signed as POST. The Host header is passed as received (lowercased by the verifie
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, redirect, request
+from flask.typing import ResponseReturnValue
 
 from gateway.api.query import answer
 from gateway.fps.operations import SERVICE
@@ -17,5 +18,17 @@ bp = Blueprint("fps", __name__)
 
 
 @bp.route("/", methods=["GET", "POST"])
-def endpoint() -> Response:
+def endpoint() -> ResponseReturnValue:
+    if _is_a_browser_visit():
+        return redirect("/sandbox/", code=303)
     return answer(SERVICE)
+
+
+def _is_a_browser_visit() -> bool:
+    """A plain GET of ``/`` (no parameters at all, so no FPS call) from a client preferring
+    HTML: a person opening the sandbox, sent to the dashboard. Any signed call keeps going to
+    FPS exactly as before."""
+    if request.method != "GET" or request.args:
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "text/xml", "application/xml"])
+    return best == "text/html"

@@ -312,17 +312,23 @@ def redeliver(seller_id: str, notification_id: int) -> ResponseReturnValue:
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
-        row = _notification_or_404(session, seller_id, notification_id)
-        merchant = merchant_or_404(session, seller_id)
-        try:
-            base = rt.clock.now()
-            redeliver_notification(session, row, now_for(merchant, base), base)
-        except NotificationInFlight as exc:
-            raise ControlError(409, "NotificationInFlight", str(exc)) from None
-        session.flush()
+        row = redeliver_now(session, seller_id, notification_id)
         return notification_json(_entry(session, row))
 
     return jsonify(rt.db.run(work)), 202
+
+
+def redeliver_now(session: Session, seller_id: str, notification_id: int) -> Notification:
+    """Queue a new delivery of the merchant's notification (the API's and the dashboard's)."""
+    row = _notification_or_404(session, seller_id, notification_id)
+    merchant = merchant_or_404(session, seller_id)
+    try:
+        base = runtime().clock.now()
+        redeliver_notification(session, row, now_for(merchant, base), base)
+    except NotificationInFlight as exc:
+        raise ControlError(409, "NotificationInFlight", str(exc)) from None
+    session.flush()
+    return row
 
 
 @bp.get(f"{MERCHANT}/wait")

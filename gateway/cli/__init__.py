@@ -337,5 +337,19 @@ def _print_banner(runtime: Runtime, seeded: bool) -> None:
     sys.stdout.flush()
 
 
+def _add_client_commands() -> None:
+    """The commands that drive a running simulator through its control API (``gateway.cli.http``):
+    click and ``requests`` only, imported when a call is made."""
+    from gateway.cli import objects, sandbox
+    from gateway.cli.sign import sign
+    from gateway.cli.trigger import trigger
+
+    for command in [*objects.COMMANDS, *sandbox.COMMANDS, sign, trigger]:
+        cli.add_command(command)
+
+
+_add_client_commands()
+
+
 def main() -> None:
     cli(prog_name="gateway")
