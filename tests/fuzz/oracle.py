@@ -6,11 +6,11 @@ clear error in the surface's own format and never a 500, a traceback ...").
 - Off the control API (any path not under ``/sandbox``): XML (``text/xml``) that parses, whose
   root is a success (``<Action>Response``, status 2xx) or an error (Off-Amazon Payments'
   ``ErrorResponse`` or FPS's ``Response``, with a Code, status 4xx).
-- Under ``/sandbox``: errors in the control API's JSON, and under ``/sandbox/api/v1`` every
-  answer: JSON (``application/json``) that parses as strict JSON (no ``NaN``), an
-  ``{"error": {"code", "message"}}`` object exactly when the status is 4xx. What else succeeds
-  under ``/sandbox`` (the API's docs page, static files, the IPN certificate) is not JSON and
-  not judged. An ``OPTIONS`` may answer 200 with no body and an ``Allow`` header there.
+- Under ``/sandbox/api/v1`` (the JSON control API): JSON (``application/json``) that parses as
+  strict JSON (no ``NaN``), an ``{"error": {"code", "message"}}`` object exactly when the status
+  is 4xx. The rest of ``/sandbox`` (the dashboard's pages, the API's docs page, static files,
+  the IPN certificate) is HTML or files, judged only for 5xx. An ``OPTIONS`` may answer 200
+  with no body and an ``Allow`` header.
 - A request that must be refused (``Sent.must_fail``) gets a 4xx.
 - A ``HEAD`` answer has no body; its status and type are judged like a ``GET``'s.
 - The one answer not in its API's format: a request line over 8,190 bytes gets gunicorn's 414
@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 from tests.fuzz.calls import Sent
 from tests.fuzz.transports import Reply
 
-#: Where every answer is JSON; elsewhere under /sandbox only the errors are.
+#: The JSON control API: every answer under it is JSON.
 JSON_API_PREFIX = "/sandbox/api/v1/"
 #: The longest request line gunicorn reads (``gateway.server``); longer ones get its 414.
 REQUEST_LINE_LIMIT = 8190
@@ -138,7 +138,7 @@ def _judge_json(sent: Sent, reply: Reply, path: str) -> list[Problem]:
     media = _media_type(reply)
     if sent.wire.method == "OPTIONS" and reply.status == 200 and not reply.body:
         return [] if "allow" in reply.headers else [Problem("malformed", "OPTIONS without Allow")]
-    if 200 <= reply.status < 300 and not path.startswith(JSON_API_PREFIX):
+    if not path.startswith(JSON_API_PREFIX):
         return []
     if media != JSON_TYPE:
         return [Problem("malformed", f"Content-Type {reply.content_type or 'missing'}, not JSON")]

@@ -627,8 +627,8 @@ NASTY_INTEGER_SEGMENTS: list[Value] = [
     "0", "2147483648", "9223372036854775808", "99999999999999999999999", "-1", "1e3", "01", "\x00",
 ]  # fmt: skip
 UNROUTED: list[tuple[str, ...]] = [
-    ("sandbox", "api", "v1", "nosuch"), ("sandbox",), ("sandbox", "api", "v2", "health"),
-    ("sandboxfoo",), ("sandbox", "api", "v1", "merchants", "{seller_id}", "nosuch"),
+    ("sandbox", "api", "v1", "nosuch"), ("sandbox", "api", "v1", "health", "x"),
+    ("sandbox", "api", "v1", "merchants", "{seller_id}", "clock", "x"), ("sandbox", "api", "v1", "merchants", "{seller_id}", "nosuch"),
     ("sandbox", "api", "v1", "merchants", "{seller_id}", "fps"),
 ]  # fmt: skip
 CONTROL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
@@ -680,16 +680,17 @@ def _endpoint(app: Any, rule: Any, method: str) -> Endpoint:
 
 
 def control_routes(app: Any) -> tuple[Route, ...]:
-    """The control API's routes, read from the app's URL map, each method with the schemas its
+    """The JSON control API's routes (``/sandbox/api/v1``; the dashboard's HTML pages beside it
+    are another surface), read from the app's URL map, each method with the schemas its
     OpenAPI operation names (``gateway.api.openapi``): new routes are fuzzed with their own
     schemas. Rules of one path (``GET`` and ``PUT`` of ``/fps/account``) are one route."""
     by_rule: dict[str, dict[str, Endpoint]] = {}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/sandbox") or rule.endpoint in NOT_FUZZED:
+        if not rule.rule.startswith(API_PREFIX) or rule.endpoint in NOT_FUZZED:
             continue
         for method in rule.methods or ():
             endpoint = Endpoint(rule.endpoint)
-            if method not in ("HEAD", "OPTIONS") and rule.rule.startswith(API_PREFIX):
+            if method not in ("HEAD", "OPTIONS"):
                 endpoint = _endpoint(app, rule, method)
             by_rule.setdefault(rule.rule, {})[method] = endpoint
     return tuple(Route(rule, tuple(sorted(e.items()))) for rule, e in sorted(by_rule.items()))
