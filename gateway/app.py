@@ -52,6 +52,10 @@ def create_app(
         runtime.initialize()
     # Static files (the vendored Swagger UI) under /sandbox: every other path is an API's.
     app = Flask(__name__, static_url_path="/sandbox/static")
+    # A path with "//" is not an API address: werkzeug would answer it with an HTML 308 redirect
+    # to the merged path (the wrong format on the emulated APIs, found by the fuzzing) and serve
+    # "//" as FPS's "/". Unmerged, it is a 404 in the surface's format (gateway.api.http_errors).
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     # A multipart form's fields may be as large as a whole urlencoded body (Flask's default
     # would refuse one over 500 kB with a 413 that names the wrong limit).
