@@ -44,6 +44,7 @@ def create_app(
         openapi,
         orders,
         sandbox_state,
+        throttling,
     )
 
     if runtime is None:
@@ -76,6 +77,7 @@ def create_app(
     app.register_blueprint(administration.bp)
     app.register_blueprint(journal.bp)
     app.register_blueprint(sandbox_state.bp)
+    app.register_blueprint(throttling.bp)
     app.register_blueprint(dashboard.bp)
     http_errors.install(app)
     keepalive.install(app)

@@ -83,7 +83,8 @@ class InvalidAddress(GatewayError):
 
 
 class RequestThrottled(GatewayError):
-    code, http_status, fault = "RequestThrottled", 503, "Receiver"
+    # Amazon's sample (Java SDK fixture Throttled.xml) has an empty Type.
+    code, http_status, fault = "RequestThrottled", 503, ""
     default_message = "Request is throttled"
 
 

@@ -32,6 +32,7 @@ from gateway.api.control import change_clock
 from gateway.api.merchants import merchant_json, token_json
 from gateway.api.notifications import redeliver_now
 from gateway.api.sandbox import ControlError, merchant_or_404, runtime
+from gateway.api.throttling import switch_mode, throttling_json
 from gateway.domain import administration as admin
 from gateway.domain import clock_control, disputes
 from gateway.domain.deletion import delete_order
@@ -40,6 +41,7 @@ from gateway.domain.money import format_amount
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.states import OrderReferenceState
 from gateway.errors import GatewayError
+from gateway.faults import throttling
 from gateway.ipn.leases import DeliveryState
 from gateway.store import administration as admin_store
 from gateway.store import journal as journal_store
@@ -534,6 +536,27 @@ def merchant(seller_id: str) -> ResponseReturnValue:
     def work(session: Session) -> dict[str, Any]:
         record = merchant_or_404(session, seller_id)
         tokens = listings.api_tokens(session, record.id, limit=PAGE_SIZE).items
-        return {"merchant": merchant_json(record, rt), "tokens": [token_json(t) for t in tokens]}
+        return {
+            "merchant": merchant_json(record, rt),
+            "tokens": [token_json(t) for t in tokens],
+            "throttling": throttling_json(session, record, rt),
+        }
 
-    return _page("merchant.html", seller_id=seller_id, **rt.db.run(work, write=False))
+    return _page(
+        "merchant.html",
+        seller_id=seller_id,
+        modes=throttling.MODES,
+        done=request.args.get("done"),
+        **rt.db.run(work, write=False),
+    )
+
+
+@bp.post("/merchants/<seller_id>/throttling")
+def throttling_mode(seller_id: str) -> ResponseReturnValue:
+    """Switch the merchant's throttling (the same domain call as the JSON API's PUT)."""
+    mode = request.form.get("mode", "")
+    if mode not in throttling.MODES:
+        raise DashboardError(400, f"mode must be one of {', '.join(throttling.MODES)}.")
+
+    runtime().db.run(lambda s: switch_mode(s, seller_id, mode))
+    return redirect(f"/sandbox/merchants/{seller_id}?done=Throttling+{mode}", code=303)

@@ -108,6 +108,13 @@ class MerchantSchema(Schema):
     ipn_retry_all = fields.Boolean(required=True)
     ipn_duplicate = fields.Boolean(required=True)
     ipn_reorder = fields.Boolean(required=True)
+    throttling = fields.String(
+        required=True,
+        metadata={
+            "description": "off, sandbox or production: Amazon's request quotas applied "
+            "(changed through /merchants/{seller_id}/throttling)."
+        },
+    )
     clock = fields.Nested(MerchantClockSchema, required=True)
     endpoints = fields.Nested(MerchantEndpointsSchema, required=True)
 
@@ -160,6 +167,7 @@ def merchant_json(merchant: MerchantRecord, rt: Runtime) -> dict[str, Any]:
         "access_key": merchant.access_key,
         "secret_key": merchant.secret_key,
         **{name: getattr(merchant, name) for name in MERCHANT_SETTINGS},
+        "throttling": merchant.throttling,
         "clock": {
             "offset_seconds": merchant.clock_offset_seconds,
             "frozen_at": timestamp(merchant.clock_frozen_at) if merchant.clock_frozen_at else None,

@@ -8,10 +8,11 @@ import click
 
 from gateway.cli.http import ControlApi
 from gateway.cli.options import client_command, merchant_option, paged
-from gateway.cli.output import fields, show_list, show_object
+from gateway.cli.output import fields, show, show_list, show_object, table
 
 MERCHANT_FIELDS = ["seller_id", "name", "store_name", "access_key", "secret_key", "ipn_url"]
-MERCHANT_FIELDS += ["settle_delay_seconds", "ipn_signature_version", "clock.offset_seconds"]
+MERCHANT_FIELDS += ["settle_delay_seconds", "ipn_signature_version", "throttling"]
+MERCHANT_FIELDS += ["clock.offset_seconds"]
 MERCHANT_FIELDS += ["endpoints.offamazon_payments", "endpoints.fps"]
 ORDER_COLUMNS = ["amazon_order_reference_id", "state", "amount", "currency_code"]
 ORDER_COLUMNS += ["captured_amount", "refunded_amount", "created_at"]
@@ -58,6 +59,28 @@ def merchants_list(
 def merchants_show(api: ControlApi, as_json: bool, seller_id: str) -> None:
     """Show a merchant: credentials, endpoints and settings."""
     show_object(api.call("GET", f"/merchants/{seller_id}"), as_json, MERCHANT_FIELDS)
+
+
+@merchants.command("throttling")
+@client_command
+@click.argument("seller_id")
+@click.argument("mode", required=False, type=click.Choice(["off", "sandbox", "production"]))
+def merchants_throttling(api: ControlApi, as_json: bool, seller_id: str, mode: str | None) -> None:
+    """Throttle a merchant's requests by Amazon's sandbox or production quotas, or stop (off);
+    without MODE, show the mode and what is left of each quota."""
+    path = f"/merchants/{seller_id}/throttling"
+    answer = api.call("PUT", path, body={"mode": mode}) if mode else api.call("GET", path)
+    rows = [
+        {"service": service, "operation": operation, **quota}
+        for service, operations in answer["services"].items()
+        for operation, quota in operations.items()
+    ]
+    render = f"mode: {answer['mode']}"
+    if rows:
+        render += "\n" + table(
+            rows, ["service", "operation", "burst", "restore_seconds", "available"]
+        )
+    show(answer, as_json, render)
 
 
 @click.group()

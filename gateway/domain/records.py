@@ -29,6 +29,7 @@ class MerchantRecord:
     ipn_retry_all: bool
     ipn_duplicate: bool
     ipn_reorder: bool
+    throttling: str
     clock_offset_seconds: float
     clock_frozen_at: datetime | None
 

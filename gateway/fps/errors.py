@@ -40,6 +40,9 @@ InvalidClientTokenId = _error(
 #: 400: AWS's generic code for a stale Timestamp (not in boto's FPS list: generic ResponseError).
 RequestExpired = _error("RequestExpired", "Request has expired.", 400)
 InternalError = _error("InternalError", "An internal error occurred.", 500)
+#: UNCONFIRMED: FPS's throttling answer is not documented (reference §4.4); Amazon Payments'
+#: code and message with 503, which boto retries like any 5xx (§3.2).
+Throttled = _error("RequestThrottled", "Request is throttled", 503)
 
 # --- parameters and business rules (400, §4.4) --------------------------------------------
 
@@ -79,6 +82,7 @@ _TRANSLATIONS: dict[str, type[FpsError]] = {
     "InvalidParameterValue": InvalidParams,
     "CurrencyUnsupported": InvalidParams,
     "DuplicateRequest": DuplicateRequest,
+    "RequestThrottled": Throttled,
     # UNCONFIRMED: FPS's answer to a method or path it does not serve (gateway.api.http_errors).
     "InvalidAddress": InvalidParams,
     # An Amazon Pay reference id table row of another FPS action: still a reused CallerReference.

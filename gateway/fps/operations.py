@@ -13,6 +13,7 @@ from typing import Any
 from gateway.amazon_hosts import FPS_HOSTS
 from gateway.domain.lifecycle import Context
 from gateway.errors import GatewayError
+from gateway.faults.quotas import FPS_QUOTAS
 from gateway.fps import ipn, tokens, transactions, views
 from gateway.fps import params as p
 from gateway.fps.errors import InvalidParams, from_gateway_error
@@ -100,4 +101,5 @@ SERVICE = Service(
     # RequestID are the plain id.
     request_id_suffix=":0",
     published_hosts=FPS_HOSTS,
+    quotas=FPS_QUOTAS,
 )

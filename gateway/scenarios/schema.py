@@ -26,6 +26,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from gateway.domain.administration import REFUND_ON_CANCEL
 from gateway.domain.disputes import DISPUTE_TYPES
 from gateway.domain.merchants import MOST_REFUND_PROCESSING_FAILURES
+from gateway.faults.throttling import MODES
 from gateway.store.models import LineItem, Merchant
 from gateway.values import HttpUrl, Text
 
@@ -123,6 +124,7 @@ class MerchantSpec(_Strict):
     ipn_retry_all = fields.Boolean()
     ipn_duplicate = fields.Boolean()
     ipn_reorder = fields.Boolean()
+    throttling = fields.String(validate=validate.OneOf(MODES))
     refund_on_cancel = fields.String(
         load_default="automatic", validate=validate.OneOf(REFUND_ON_CANCEL)
     )

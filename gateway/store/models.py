@@ -98,6 +98,9 @@ class Merchant(Versioned, Base):
     ipn_retry_all: Mapped[bool] = mapped_column(Boolean, default=False)
     ipn_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
     ipn_reorder: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Amazon's request quotas applied to its signed requests: ``off``, ``sandbox`` or
+    #: ``production`` (``gateway.faults.throttling``).
+    throttling: Mapped[str] = mapped_column(String(16), default="off")
     #: The merchant's simulated clock: real time + offset, or frozen at an instant.
     clock_offset_seconds: Mapped[float] = mapped_column(default=0.0)
     clock_frozen_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -495,6 +498,27 @@ class MerchantPreferences(Versioned, Base):
     refund_on_cancel: Mapped[str] = mapped_column(String(16), default="automatic")
 
     __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class ThrottleBucket(Base):
+    """A merchant's leaky bucket for one operation of one service (``gateway.faults.throttling``).
+
+    One small row, changed in the request's own transaction after a ``FOR UPDATE`` read, so
+    every server process sharing the database draws on the same quota.
+    """
+
+    __tablename__ = "throttle_buckets"
+
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    #: The quota table's key (``offamazon``, ``fps`` ...).
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: When the bucket is next empty, in microseconds of the merchant's clock since the epoch
+    #: (the generic cell rate algorithm's "theoretical arrival time").
+    empty_at_us: Mapped[int] = mapped_column(BigInteger)
+    #: The merchant's time of the last request let through: a clock set back before it refills
+    #: the bucket.
+    seen_at_us: Mapped[int] = mapped_column(BigInteger)
 
 
 class JournalEntry(Base):

@@ -25,6 +25,7 @@ from gateway.store.models import (
     OrderReference,
     ReferenceId,
     Refund,
+    ThrottleBucket,
 )
 
 #: Children of an order reference, in the order their rows must go (disputes point at refunds,
@@ -101,6 +102,7 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     BillingAgreement,
     FpsTransaction,
     FpsToken,
+    ThrottleBucket,
 )
 
 

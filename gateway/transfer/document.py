@@ -26,6 +26,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from gateway.domain.merchants import MOST_REFUND_PROCESSING_FAILURES
+from gateway.faults.throttling import MODES, OFF
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.store.models import (
     Authorization,
@@ -58,6 +59,7 @@ MERCHANT_FIELDS = (
     "ipn_retry_all",
     "ipn_duplicate",
     "ipn_reorder",
+    "throttling",
     "clock_offset_seconds",
     "clock_frozen_at",
     "created_at",
@@ -84,6 +86,7 @@ class MerchantDocument(Schema):
     ipn_retry_all = fields.Boolean(load_default=False)
     ipn_duplicate = fields.Boolean(load_default=False)
     ipn_reorder = fields.Boolean(load_default=False)
+    throttling = fields.String(load_default=OFF, validate=validate.OneOf(MODES))
     clock_offset_seconds = fields.Float(load_default=0.0)
     clock_frozen_at = UTCDateTimeField(allow_none=True, load_default=None)
     created_at = UTCDateTimeField(required=True)

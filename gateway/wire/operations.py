@@ -20,6 +20,7 @@ from gateway.domain import billing_agreements as agreements
 from gateway.domain import order_references as orders
 from gateway.domain.lifecycle import Context
 from gateway.errors import GatewayError, InvalidAddress, MissingParameter
+from gateway.faults.quotas import OFFAMAZON_QUOTAS
 from gateway.runtime import Runtime
 from gateway.store.models import BillingAgreement
 from gateway.wire import params as p
@@ -291,4 +292,5 @@ SERVICE = Service(
     published_hosts=MWS_HOSTS,
     # [SRC: reference/amazon-wire.md §1.1] /OffAmazonPayments_Sandbox is the sandbox's.
     live_path_prefix="/OffAmazonPayments/",
+    quotas=OFFAMAZON_QUOTAS,
 )

@@ -27,6 +27,8 @@ from gateway.errors import (
     SignatureDoesNotMatch,
     UnauthorizedAccess,
 )
+from gateway.faults import throttling
+from gateway.faults.throttling import ServiceQuotas
 from gateway.runtime import Runtime
 from gateway.signing import verify as verify_signature
 from gateway.store import merchants
@@ -83,6 +85,9 @@ class Service:
     #: Where the live (production) endpoint's paths start; other paths are the sandbox's
     #: (None: the service has one endpoint).
     live_path_prefix: str | None = None
+    #: Amazon's request quotas and the answer over them, applied when a merchant switches
+    #: throttling on (None: never throttled).
+    quotas: ServiceQuotas | None = None
 
     def is_live(self, path: str) -> bool:
         """Whether ``path`` is the live endpoint, where production's timings apply."""
@@ -125,7 +130,7 @@ def handle(
     #: The merchant the request's access key named, once looked up (for the journal).
     owner: list[int] = []
 
-    def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord, dict[str, Any]]:
+    def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord]:
         refuse_unreadable(params)
         lookup = secret_lookup(session)
 
@@ -156,12 +161,21 @@ def handle(
         version = params.get("Version", service.default_version or "")
         if version not in service.versions:
             raise service.unsupported_version(version)
-        return operation, version, merchant, load(operation.schema, params)
+        return operation, version, merchant
 
-    def run(session: Session) -> tuple[Mapping[str, Any] | None, str]:
-        op, version, merchant, data = authenticate(session)
+    def run(session: Session, write: bool) -> tuple[Mapping[str, Any] | None, str]:
+        op, version, merchant = authenticate(session)
         ctx = runtime.context(session, merchant, live=service.is_live(path))
-        return op.handler(runtime, ctx, data), version
+        if merchant.throttling != throttling.OFF and service.quotas is not None:
+            # Amazon's quotas, before the parameters are read: a throttled request is refused
+            # whatever it asks.
+            if not write:
+                # The bucket is a row to change: SQLite wants a write transaction from the start.
+                raise _WriteNeeded
+            throttling.admit(
+                session, merchant.id, merchant.throttling, service.quotas, action, ctx.now
+            )
+        return op.handler(runtime, ctx, load(op.schema, params)), version
 
     def journaled(
         status: int,
@@ -193,7 +207,12 @@ def handle(
         # One transaction: a write operation's is a write transaction from the start (on SQLite
         # one writer at a time). Authenticating in a read transaction of its own first held the
         # write lock a little less long, but cost a second transaction on every request.
-        result, version = runtime.db.run(run, write=operation is not None and operation.writes)
+        write = operation is not None and operation.writes
+        try:
+            result, version = runtime.db.run(lambda session: run(session, write), write=write)
+        except _WriteNeeded:
+            # A read of a throttled merchant: again, in a write transaction.
+            result, version = runtime.db.run(lambda session: run(session, True))
         namespace = service.namespace.format(version=version)
         answer = render_result(action, result, request_id + service.request_id_suffix, namespace)
         journaled(200)
@@ -210,6 +229,10 @@ def handle(
         internal = InternalServerError(f"An internal error occurred (request {request_id}).")
         journaled(internal.http_status, internal.code, internal.message)
         return service.error_answer(internal, request_id)
+
+
+class _WriteNeeded(Exception):
+    """A read-only operation's request needs a write transaction (its merchant is throttled)."""
 
 
 def _owner_of(runtime: Runtime, access_key: str) -> list[int]:
