@@ -261,3 +261,14 @@ def test_a_scenario_sets_the_mode(app: Any, runtime: Runtime) -> None:
     assert shown["throttling"] == "sandbox"
     with pytest.raises(ScenarioProblem, match="throttling"):
         load_scenario(runtime, {"merchants": [{"throttling": "always"}]})
+
+
+def test_concurrent_requests_share_one_quota(api: SignedApi, app: Any, clock: FrozenClock) -> None:
+    from tests.support.race import race
+
+    # Sixteen reads at once on a bucket that does not exist yet: the first inserts race, the
+    # others wait on its row lock (PostgreSQL) or the write lock (SQLite); exactly the burst passes.
+    throttle(app, api.merchant.seller_id, "sandbox")
+    callers = [SignedApi(app.test_client(), api.merchant, clock) for _ in range(16)]
+    statuses = race(16, lambda i: callers[i].call("GetMerchantAccountStatus").status)
+    assert sorted(statuses) == [200] * 5 + [503] * 11
