@@ -83,6 +83,20 @@ def test_merchants(live_server: GatewayServer) -> None:
     assert failed(live_server, "merchants", "show", "ANOSUCHMERCHANT").startswith(
         "Error: MerchantNotFound"
     )
+    switched = ok(live_server, "merchants", "throttling", seller, "sandbox")
+    assert switched["mode"] == "sandbox"
+    assert switched["services"]["offamazon_payments"]["Refund"]["burst"] == 2
+    shown = run(live_server, "merchants", "throttling", seller).stdout.splitlines()
+    assert shown[0] == "mode: sandbox"
+    assert shown[1].split() == ["SERVICE", "OPERATION", "BURST", "RESTORE_SECONDS", "AVAILABLE"]
+    assert ["fps", "Refund", "2", "2.0", "2"] in [line.split() for line in shown]
+    assert ok(live_server, "merchants", "throttling", seller, "off") == {
+        "mode": "off",
+        "services": {},
+    }
+    assert failed(live_server, "merchants", "throttling", "ANOSUCHMERCHANT").startswith(
+        "Error: MerchantNotFound"
+    )
 
 
 def test_orders_refunds_and_disputes(live_server: GatewayServer) -> None:
