@@ -162,6 +162,11 @@ class AmazonPaySandbox:
         """Change merchant settings (``settle_delay_seconds``, ``ipn_signature_version``…)."""
         return self.control("PATCH", "", **settings)
 
+    def throttle(self, mode: str = "sandbox") -> Any:
+        """Apply Amazon's request quotas to this merchant: ``sandbox``, ``production`` or
+        ``off`` (docs/faults.md); freeze its clock first for exact counts."""
+        return self.control("PUT", "/throttling", mode=mode)
+
     def advance_clock(self, seconds: float) -> Any:
         """Move this merchant's clock; everything due runs before the call returns."""
         return self.control("POST", "/clock/advance", seconds=seconds)

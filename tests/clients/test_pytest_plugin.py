@@ -236,3 +236,14 @@ def test_the_fixtures_control_api_requires_a_token_and_the_fixture_sends_its_own
     assert [m["seller_id"] for m in listed] == [sandbox.seller_id]
     made = requests.post(f"{api}/merchants", json={}, headers=own, timeout=10)
     assert made.status_code == 403
+
+
+def test_throttling_a_fixture_merchant(amazon_pay_sandbox: AmazonPaySandbox) -> None:
+    amazon_pay_sandbox.control("POST", "/clock/freeze")
+    assert amazon_pay_sandbox.throttle("sandbox")["mode"] == "sandbox"
+    sdk = amazon_pay_sandbox.sdk
+    assert sdk.get_service_status().success and sdk.get_service_status().success
+    throttled = sdk.get_service_status()
+    assert throttled.to_dict()["ErrorResponse"]["Error"]["Code"] == "RequestThrottled"
+    amazon_pay_sandbox.advance_clock(300)
+    assert sdk.get_service_status().success
