@@ -107,9 +107,9 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
 
 
 def purge_merchant(session: Session, merchant_id: int) -> None:
-    """Remove every object and notification of a merchant, and its throttling buckets (so its
-    quotas are whole again; not the merchant, its keys,
-    settings, preferences or FPS fee schedule; its journal is ``Journal.clear``'s)."""
+    """Remove every object and notification of a merchant, and its throttling buckets (its
+    quotas whole again); not the merchant, its keys, settings, preferences or FPS fee schedule
+    (its journal is ``Journal.clear``'s)."""
     session.flush()
     _notifications(session, Notification.merchant_id == merchant_id)
     for model in _MERCHANT_OBJECTS:
