@@ -91,6 +91,14 @@ def microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+def _standing(empty_at_us: int | None, seen_at_us: int | None, now_us: int) -> int | None:
+    """The bucket's ``empty_at``; None when it is whole: no bucket yet, or a clock set back
+    before the last request let through (a reset)."""
+    if empty_at_us is None or seen_at_us is None or now_us < seen_at_us:
+        return None
+    return empty_at_us
+
+
 def decide(
     quota: Quota, empty_at_us: int | None, seen_at_us: int | None, now_us: int
 ) -> tuple[int | None, int]:
@@ -100,9 +108,10 @@ def decide(
     No bucket yet, or a clock set back before the last request let through (a clock reset):
     the bucket is full of room again.
     """
-    if empty_at_us is None or seen_at_us is None or now_us < seen_at_us:
+    standing = _standing(empty_at_us, seen_at_us, now_us)
+    if standing is None:
         return now_us + quota.interval_us, 0
-    after = max(empty_at_us, now_us) + quota.interval_us
+    after = max(standing, now_us) + quota.interval_us
     allowed = now_us + quota.burst * quota.interval_us
     if after <= allowed:
         return after, 0
@@ -149,11 +158,12 @@ def levels(
     room: dict[str, int] = {}
     for operation, quota in quotas.tables[mode].items():
         empty_at, seen_at = buckets.get(operation, (None, None))
-        if empty_at is None or seen_at is None or now_us < seen_at:
+        standing = _standing(empty_at, seen_at, now_us)
+        if standing is None:
             room[operation] = quota.burst
         else:
-            queued = max(empty_at - now_us, 0)
-            room[operation] = quota.burst - -(-queued // quota.interval_us)
+            queued = max(standing - now_us, 0)
+            room[operation] = quota.burst - -(-queued // quota.interval_us)  # ceil
     return room
 
 
