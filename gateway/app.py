@@ -33,6 +33,7 @@ def create_app(
         billing_agreements,
         control,
         dashboard,
+        faults,
         fps,
         fps_sandbox,
         http_errors,
@@ -76,6 +77,7 @@ def create_app(
     app.register_blueprint(administration.bp)
     app.register_blueprint(journal.bp)
     app.register_blueprint(sandbox_state.bp)
+    app.register_blueprint(faults.bp)
     app.register_blueprint(dashboard.bp)
     http_errors.install(app)
     keepalive.install(app)
