@@ -149,7 +149,7 @@ def test_fps_error_rule_through_boto(live_server, merchant, boto_conn, monkeypat
         live_server, merchant, kind="error", service="FPS", error_code="InternalError", count=3
     )
     assert made["http_status"] == 500
-    response = FPSConnection.get_transaction_status.response  # type: ignore[attr-defined]
+    response = FPSConnection.get_transaction_status.response
     params = {"TransactionId": "1" * 35}
     # boto raises its generic server error for a 5xx, the body being FPS's error document.
     with pytest.raises(BotoServerError) as raised:
