@@ -320,8 +320,11 @@ def delete_rule(seller_id: str, rule_id: int) -> ResponseReturnValue:
     ---
     tags: [faults]
     responses:
-      204:
+      200:
         description: Deleted.
+        content:
+          application/json:
+            schema: DeletedSchema
       404:
         description: No such merchant, or no such rule of it.
     """
@@ -331,7 +334,7 @@ def delete_rule(seller_id: str, rule_id: int) -> ResponseReturnValue:
 
     if not runtime().db.run(work):
         raise ControlError(404, "FaultRuleNotFound", f"The merchant has no fault rule {rule_id}.")
-    return "", 204
+    return jsonify(deleted=1)
 
 
 @bp.delete("")

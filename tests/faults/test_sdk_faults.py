@@ -164,3 +164,35 @@ def test_fps_error_rule_through_boto(live_server, merchant, boto_conn, monkeypat
     assert len(slept) == 2
     hits = fault_log(live_server, merchant)
     assert len(hits) == 3 and {h["service"] for h in hits} == {"FPS"}
+
+
+def test_cli_adds_lists_logs_and_deletes_rules(live_server, merchant):
+    from tests.cli.test_client_commands import failed, ok, run
+
+    m = ("-m", merchant["seller_id"])
+    made = ok(
+        live_server,
+        "faults",
+        "add",
+        *m,
+        "error",
+        "--action",
+        "GetServiceStatus",
+        "--code",
+        "ServiceUnavailable",
+        "--count",
+        "1",
+    )
+    assert (made["http_status"], made["remaining"]) == (503, 1)
+    ok(live_server, "faults", "add", *m, "drop", "--count", "2")
+    assert not live_server.sdk(merchant).get_service_status().success
+    table = run(live_server, "faults", "list", *m).stdout
+    assert "error ServiceUnavailable (503) on GetServiceStatus, 0 left" in table
+    (hit,) = ok(live_server, "faults", "log", *m)["items"]
+    assert hit["effect"] == "answered ServiceUnavailable (503)"
+    assert "answered ServiceUnavailable (503)" in run(live_server, "faults", "log", *m).stdout
+    assert ok(live_server, "faults", "delete", *m, str(made["id"])) == {"deleted": 1}
+    assert ok(live_server, "faults", "clear", *m) == {"deleted": 1}
+    assert "Not a documented error code" in failed(
+        live_server, "faults", "add", *m, "error", "--code", "Nope"
+    )
