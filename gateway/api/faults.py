@@ -244,27 +244,8 @@ def _target(kind: str) -> str:
     return rules.IPN if kind in rules.KINDS[rules.IPN] else rules.REQUEST
 
 
-@bp.post("")
-def add_rule(seller_id: str) -> ResponseReturnValue:
-    """Add a fault rule: the merchant's next matching requests (or IPNs) meet it.
-    ---
-    tags: [faults]
-    requestBody:
-      content:
-        application/json:
-          schema: NewFaultRuleSchema
-    responses:
-      201:
-        description: The rule.
-        content:
-          application/json:
-            schema: FaultRuleSchema
-      400:
-        description: An invalid rule (the message names the field).
-      404:
-        description: No such merchant.
-    """
-    data = body(NewFaultRuleSchema)
+def create_rule(seller_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Store a rule loaded by ``NewFaultRuleSchema`` (the dashboard's form too); its JSON."""
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
@@ -289,7 +270,31 @@ def add_rule(seller_id: str) -> ResponseReturnValue:
         )
         return rule_json(rule)
 
-    return jsonify(rt.db.run(work)), 201
+    result: dict[str, Any] = rt.db.run(work)
+    return result
+
+
+@bp.post("")
+def add_rule(seller_id: str) -> ResponseReturnValue:
+    """Add a fault rule: the merchant's next matching requests (or IPNs) meet it.
+    ---
+    tags: [faults]
+    requestBody:
+      content:
+        application/json:
+          schema: NewFaultRuleSchema
+    responses:
+      201:
+        description: The rule.
+        content:
+          application/json:
+            schema: FaultRuleSchema
+      400:
+        description: An invalid rule (the message names the field).
+      404:
+        description: No such merchant.
+    """
+    return jsonify(create_rule(seller_id, body(NewFaultRuleSchema))), 201
 
 
 @bp.get("")
