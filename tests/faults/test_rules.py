@@ -238,3 +238,12 @@ def test_fault_log_pages_and_filters(api, control):
     assert len(fault_log(control, api, request_id=rest[0]["request_id"])) == 1
     bad = control.get(RULES.format(api.merchant.seller_id) + "/log?cursor=zz")
     assert bad.status_code == 400
+
+
+def test_an_id_with_a_leading_zero_is_no_address(api, control):
+    one = add(control, api, kind="error")
+    assert one["id"] == 1
+    url = RULES.format(api.merchant.seller_id)
+    answer = control.delete(f"{url}/01")
+    assert answer.status_code == 404 and answer.is_json
+    assert control.delete(f"{url}/1").get_json() == {"deleted": 1}
