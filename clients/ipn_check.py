@@ -24,7 +24,13 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from clients.ipn_signing import SNS_DIGESTS, rsa_sign, sns_string_to_sign
+from clients.ipn_signing import (
+    OFF_ALLOW_LIST_CERT_URL,
+    SNS_DIGESTS,
+    broken_signature,
+    rsa_sign,
+    sns_string_to_sign,
+)
 from clients.transport import utc_now
 
 #: NotificationData namespace of IPNs (§2.3, https and /ipn/).
@@ -299,6 +305,18 @@ CASES: tuple[Case, ...] = (
         "SigningCertURL on a host nobody trusts",
         (False,),
         lambda f: _tampered(f, SigningCertURL="https://attacker.invalid/cert.pem"),
+    ),
+    Case(
+        "broken_signature",
+        "a well-formed signature one byte off (the simulator's bad_signature IPN fault)",
+        (False,),
+        lambda f: _tampered(f, Signature=broken_signature(f.envelope()["Signature"])),
+    ),
+    Case(
+        "lookalike_certificate",
+        "SigningCertURL on a host that only starts like Amazon's (the bad_cert_url IPN fault)",
+        (False,),
+        lambda f: _tampered(f, SigningCertURL=OFF_ALLOW_LIST_CERT_URL),
     ),
     Case(
         "topic_mismatch",

@@ -67,3 +67,27 @@ def rsa_verify(public_key: rsa.RSAPublicKey, signature: bytes, data: bytes, dige
     except InvalidSignature:
         return False
     return True
+
+
+# --- forgeries a receiver must refuse (the simulator's IPN faults and ``ipn_check``) -------------
+
+#: A certificate URL no allow-list should admit: it starts like Amazon's SNS host (catching
+#: prefix and substring checks) but is on another domain, one that never resolves (``.invalid``).
+OFF_ALLOW_LIST_CERT_URL = (
+    "https://sns.us-east-1.amazonaws.com.certificates.invalid/SimpleNotificationService-forged.pem"
+)
+
+
+def broken_signature(signature: str) -> str:
+    """``signature`` (base64) with its first byte changed: well-formed, of the right length, and
+    not a signature of anything it came with."""
+    import base64
+
+    try:
+        raw = bytearray(base64.b64decode(signature, validate=True))
+    except ValueError:
+        raw = bytearray(b"\x00" * 256)
+    if not raw:
+        raw = bytearray(b"\x00" * 256)
+    raw[0] ^= 0xFF
+    return base64.b64encode(bytes(raw)).decode("ascii")

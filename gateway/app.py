@@ -33,6 +33,7 @@ def create_app(
         billing_agreements,
         control,
         dashboard,
+        faults,
         fps,
         fps_sandbox,
         http_errors,
@@ -46,6 +47,7 @@ def create_app(
         sandbox_state,
         throttling,
     )
+    from gateway.api.sandbox import CanonicalIntegerConverter
 
     if runtime is None:
         runtime = Runtime.from_settings(settings or load_settings(overrides))
@@ -57,6 +59,7 @@ def create_app(
     # to the merged path (the wrong format on the emulated APIs, found by the fuzzing) and serve
     # "//" as FPS's "/". Unmerged, it is a 404 in the surface's format (gateway.api.http_errors).
     app.url_map.merge_slashes = False
+    app.url_map.converters["int"] = CanonicalIntegerConverter
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     # A multipart form's fields may be as large as a whole urlencoded body (Flask's default
     # would refuse one over 500 kB with a 413 that names the wrong limit).
@@ -78,6 +81,7 @@ def create_app(
     app.register_blueprint(journal.bp)
     app.register_blueprint(sandbox_state.bp)
     app.register_blueprint(throttling.bp)
+    app.register_blueprint(faults.bp)
     app.register_blueprint(dashboard.bp)
     http_errors.install(app)
     keepalive.install(app)

@@ -138,3 +138,7 @@ class Registry:
 
     def renderer(self, notification_type: str) -> Renderer | None:
         return self._renderers.get(notification_type)
+
+    def notification_types(self) -> list[str]:
+        """Every NotificationType a renderer is installed for."""
+        return sorted(self._renderers)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
@@ -46,6 +48,8 @@ class Runtime:
     random: Random = field(default_factory=Random)
     #: The kinds, due work, refund outcome hooks and IPN renderers (``gateway.composition``).
     registry: Registry = field(default_factory=build_registry)
+    #: Waits out a latency fault rule (``gateway.faults.rules``); a test puts a recorder here.
+    sleep: Callable[[float], None] = time.sleep
     #: Makes each IPN delivery thread's transport (None: over the network, ``Transport``).
     ipn_transport: TransportFactory | None = None
     #: Admission of Off-Amazon Payments requests (``Settings.active_requests`` at once).

@@ -24,14 +24,16 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.administration import order_json
 from gateway.api.control import change_clock
+from gateway.api.faults import NewFaultRuleSchema, create_rule, event_json, rule_json
 from gateway.api.merchants import merchant_json, token_json
 from gateway.api.notifications import redeliver_now
-from gateway.api.sandbox import ControlError, merchant_or_404, runtime
+from gateway.api.sandbox import ControlError, merchant_or_404, row_id, runtime
 from gateway.api.throttling import switch_mode, throttling_json
 from gateway.domain import administration as admin
 from gateway.domain import clock_control, disputes
@@ -41,12 +43,19 @@ from gateway.domain.money import format_amount
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.states import OrderReferenceState
 from gateway.errors import GatewayError
-from gateway.faults import throttling
+from gateway.faults import rules, throttling
 from gateway.ipn.leases import DeliveryState
 from gateway.store import administration as admin_store
+from gateway.store import faults as fault_store
 from gateway.store import journal as journal_store
 from gateway.store import listings
-from gateway.store.models import Dispute, Notification, NotificationAttempt, OrderReference
+from gateway.store.models import (
+    Dispute,
+    FaultRule,
+    Notification,
+    NotificationAttempt,
+    OrderReference,
+)
 from gateway.store.paging import InvalidCursor
 from gateway.tokens import ADMIN, Principal, authenticate
 
@@ -56,6 +65,7 @@ T = TypeVar("T")
 
 CSRF_COOKIE, TOKEN_COOKIE = "sandbox_csrf", "sandbox_token"
 PAGE_SIZE = 50
+FAULT_KINDS = [*rules.KINDS[rules.REQUEST], *rules.KINDS[rules.IPN]]
 
 
 class DashboardError(Exception):
@@ -530,7 +540,8 @@ def journal(seller_id: str) -> ResponseReturnValue:
 
 @bp.get("/merchants/<seller_id>")
 def merchant(seller_id: str) -> ResponseReturnValue:
-    """Credentials, settings, the IPN URL and the merchant's API tokens."""
+    """Credentials, settings, the IPN URL, the merchant's API tokens, and its fault rules with
+    what they did last."""
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
@@ -540,12 +551,17 @@ def merchant(seller_id: str) -> ResponseReturnValue:
             "merchant": merchant_json(record, rt),
             "tokens": [token_json(t) for t in tokens],
             "throttling": throttling_json(session, record, rt),
+            "rules": [rule_json(rule) for rule in fault_store.rules(session, record.id)],
+            "hits": [
+                event_json(e) for e in fault_store.events(session, record.id, limit=10).items
+            ],
         }
 
     return _page(
         "merchant.html",
         seller_id=seller_id,
         modes=throttling.MODES,
+        kinds=FAULT_KINDS,
         done=request.args.get("done"),
         **rt.db.run(work, write=False),
     )
@@ -560,3 +576,49 @@ def throttling_mode(seller_id: str) -> ResponseReturnValue:
 
     runtime().db.run(lambda s: switch_mode(s, seller_id, mode))
     return redirect(f"/sandbox/merchants/{seller_id}?done=Throttling+{mode}", code=303)
+
+
+# --- faults --------------------------------------------------------------------------------------
+
+
+@bp.post("/merchants/<seller_id>/faults")
+def add_fault(seller_id: str) -> ResponseReturnValue:
+    """Add a fault rule from the merchant page's form (checked as the JSON API checks it)."""
+    form = {k: v.strip() for k, v in request.form.items() if k != "csrf" and v.strip()}
+    try:
+        data = NewFaultRuleSchema().load(form)
+    except ValidationError as exc:
+        problems = exc.normalized_messages()  # type: ignore[no-untyped-call]
+        shown = "; ".join(f"{name}: {' '.join(map(str, why))}" for name, why in problems.items())
+        raise DashboardError(400, f"The rule is not valid: {shown}") from None
+    made = create_rule(seller_id, data)
+    return redirect(f"/sandbox/merchants/{seller_id}?done=Rule+{made['id']}+added", code=303)
+
+
+@bp.post(f"/merchants/<seller_id>/faults/{row_id('rule_id', FaultRule.id)}/delete")
+def delete_fault(seller_id: str, rule_id: int) -> ResponseReturnValue:
+    """Delete a fault rule (the button asks for confirmation with ``hx-confirm``)."""
+    rt = runtime()
+    rt.db.run(lambda s: fault_store.delete_rule(s, merchant_or_404(s, seller_id).id, rule_id))
+    return redirect(f"/sandbox/merchants/{seller_id}?done=Rule+{rule_id}+deleted", code=303)
+
+
+@bp.get("/merchants/<seller_id>/faults")
+def fault_log(seller_id: str) -> ResponseReturnValue:
+    """The fault log, newest first: what each rule did to which request or notification."""
+    cursor = request.args.get("cursor") or None
+
+    def work(ctx: Context) -> Any:
+        return _paged(
+            lambda: fault_store.events(
+                ctx.session, ctx.merchant.id, cursor=cursor, limit=PAGE_SIZE
+            )
+        )
+
+    found = _in_merchant(seller_id, work)
+    return _page(
+        "faults.html",
+        seller_id=seller_id,
+        hits=[event_json(e) for e in found.items],
+        next=found.next,
+    )

@@ -15,10 +15,14 @@ the same, as AWS's query APIs of its time answered; boto reads the body whatever
 
 from __future__ import annotations
 
+import contextlib
+import socket
+
 from flask import Response, current_app, request
 from werkzeug.datastructures import MultiDict
 
 from gateway.errors import GatewayError, InvalidParameterValue
+from gateway.faults.rules import CLOSE_CONNECTION
 from gateway.runtime import Runtime
 from gateway.wire.pipeline import Service, handle
 
@@ -63,7 +67,7 @@ def answer(service: Service) -> Response:
         return error_response(service, params)
     runtime = _runtime()
     with runtime.admission:  # see Settings.active_requests
-        status, body = handle(
+        answered = handle(
             runtime,
             service,
             method=request.method,
@@ -72,4 +76,26 @@ def answer(service: Service) -> Response:
             path=request.path,
             params=params,
         )
-    return xml_response(status, body)
+    # A latency fault rule's wait is outside the admission slot: it holds up this answer only.
+    if answered.delay > 0:
+        runtime.sleep(answered.delay)
+    if answered.close:
+        return closed_connection()
+    return xml_response(answered.status, answered.body)
+
+
+def closed_connection() -> Response:
+    """A close fault rule: the connection is shut down with no answer written.
+
+    Under gunicorn the socket is in the environ (``gunicorn.socket``; werkzeug's server puts
+    ``werkzeug.socket``): it is shut down here, so writing the (empty) response then fails with
+    EPIPE, which gunicorn's worker takes for a client gone and closes the connection without a
+    word (``gthread.ThreadWorker.handle`` ignores EPIPE, ECONNRESET and ENOTCONN). In process
+    (``gateway.testing.inprocess``) there is no socket: the ``CLOSE_CONNECTION`` header of the
+    answer that never reaches a socket tells the caller to fail the request as a dropped one.
+    """
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    return Response(b"", status=200, content_type=XML, headers={CLOSE_CONNECTION: "1"})

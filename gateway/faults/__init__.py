@@ -1,1 +1,2 @@
-"""Faults a merchant switches on to test its retry and back-off code (Amazon's throttling, ...)."""
+"""Faults injected on purpose, per merchant, for testing clients' retry and error handling: fault
+rules and the fault log (``rules``, ``log``, ``ipn``) and Amazon's throttling (``throttling``)."""

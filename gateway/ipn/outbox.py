@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.merchants import now_for
 from gateway.domain.records import MerchantRecord
+from gateway.faults import ipn as ipn_faults
 from gateway.ipn import leases
 from gateway.ipn.dispatcher import Work
 from gateway.ipn.envelope import NoRenderer, RenderContext, render
@@ -209,8 +210,9 @@ def _prepare(
 ) -> list[Prepared | None]:
     """Renew the claims' leases and load (or render once and store) what to send, per claim;
     None for a row the claim no longer holds or that cannot be rendered."""
+    base = runtime.clock.now()
     merchant, now = _merchant_now(runtime, session, target.merchant_id)
-    lease_end = runtime.clock.now() + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
+    lease_end = base + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
     held = leases.renew(session, claims, lease_end)
     stored = {
         m.notification_id: m
@@ -228,6 +230,8 @@ def _prepare(
         else {}
     )
     prefetch(runtime.registry, session, rows.values())
+    # IPN fault rules hit a notification when it is first prepared (gateway.faults.ipn).
+    fault_rules = ipn_faults.rules(session, merchant.id) if rows else []
     url = merchant.ipn_url or target.url
     out: list[Prepared | None] = []
     new_messages: list[dict[str, Any]] = []
@@ -280,7 +284,24 @@ def _prepare(
                 "series_attempts": 0,
             }
         )
-        out.append(Prepared(url, dict(rendered.headers), rendered.body, now))
+        fault = (
+            ipn_faults.decide(session, runtime.random, fault_rules, rows[nid], now, base)
+            if fault_rules
+            else None
+        )
+        if fault is not None and fault.kind in (ipn_faults.DROP, ipn_faults.DELAY):
+            # Not posted now: dropped (failed, redeliverable) or due later on the merchant's clock.
+            state = FAILED if fault.kind == ipn_faults.DROP else PENDING
+            leases.settle(session, [claim], state, fault.due_at)
+            held_back = PostResult(None, 0, error=fault.note, reached=False)
+            outcome = "dropped" if fault.kind == ipn_faults.DROP else "delayed"
+            session.execute(
+                insert(NotificationAttempt), [_attempt(nid, now, url, held_back, outcome)]
+            )
+            out.append(None)
+            continue
+        sent = rendered.body if fault is None else ipn_faults.tampered(rendered.body, fault.kind)
+        out.append(Prepared(url, dict(rendered.headers), sent, now))
     if new_messages:
         session.execute(insert(NotificationMessage), new_messages)
     return out

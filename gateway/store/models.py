@@ -547,3 +547,70 @@ class JournalEntry(Base):
     string_to_sign: Mapped[str | None] = mapped_column(Text, default=None)
 
     __table_args__ = (Index("ix_journal_entries_merchant", "merchant_id", "id"),)
+
+
+class FaultRule(Base):
+    """A fault the sandbox injects for a merchant on purpose (``gateway.faults``): into its
+    signed requests (``target`` request: an error answer, latency, a broken answer) or into its
+    IPNs (``target`` ipn: dropped, delayed, a broken signature, a certificate URL off the
+    allow-list). Kept in the database so that every server process sees the same rules, and
+    ``remaining`` (the next N) is counted down by one atomic UPDATE, so N means N across them.
+    """
+
+    __tablename__ = "fault_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    #: ``request`` or ``ipn``.
+    target: Mapped[str] = mapped_column(String(8))
+    #: request: error, latency, close, empty, truncate; ipn: drop, delay, bad_signature,
+    #: bad_cert_url (``gateway.faults.rules.KINDS``).
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The service whose requests it hits (its ``Service.name``); None: any.
+    service: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: The Action (request) or NotificationType (ipn) it hits; None: any.
+    action: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: kind error: the code and HTTP status answered.
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    http_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: kind latency: seconds added, fixed (max None) or uniform in [seconds, max_seconds];
+    #: kind delay: seconds of the merchant's clock an IPN is held back.
+    seconds: Mapped[float | None] = mapped_column(default=None)
+    max_seconds: Mapped[float | None] = mapped_column(default=None)
+    #: How many more faults it injects; None: every call it hits, until deleted.
+    remaining: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: The chance that it hits a matching call (None: always).
+    probability: Mapped[float | None] = mapped_column(default=None)
+    #: With a seed, the k-th matching call's draw is the same in every process and every run.
+    seed: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    #: Matching calls seen (the k of a seeded draw) and faults injected.
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    injected: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_fault_rules_merchant", "merchant_id", "target", "id"),)
+
+
+class FaultEvent(Base):
+    """The fault log: one fault a rule injected, and what it hit (a request, by its request id
+    as the request journal shows it, or a notification)."""
+
+    __tablename__ = "fault_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    #: No foreign key: the log outlives a deleted rule.
+    rule_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: Real (base) time, like the request journal's ``received_at``.
+    occurred_at: Mapped[datetime]
+    service: Mapped[str | None] = mapped_column(String(32), default=None)
+    action: Mapped[str | None] = mapped_column(String(64), default=None)
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    notification_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: What was done ("answered InternalServerError (500)", "dropped", ...).
+    effect: Mapped[str] = mapped_column(String(256))
+    #: The rule as it was when it fired ("error InternalServerError 500 on Authorize, next 3").
+    rule: Mapped[str] = mapped_column(String(256))
+
+    __table_args__ = (Index("ix_fault_events_merchant", "merchant_id", "id"),)

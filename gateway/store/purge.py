@@ -17,6 +17,7 @@ from gateway.store.models import (
     BillingAgreement,
     Capture,
     Dispute,
+    FaultEvent,
     LineItem,
     Notification,
     NotificationAttempt,
@@ -103,6 +104,9 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     FpsTransaction,
     FpsToken,
     ThrottleBucket,
+    # The fault log speaks of requests and notifications that are gone (its rules, settings,
+    # stay).
+    FaultEvent,
 )
 
 

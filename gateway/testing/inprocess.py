@@ -33,6 +33,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from gateway.faults.rules import CLOSE_CONNECTION
+
 if TYPE_CHECKING:
     from gateway.ipn.transport import Transport
 
@@ -60,6 +62,12 @@ def call(
         builder.close()
     environ["REMOTE_ADDR"] = "127.0.0.1"
     app_iter, status, answer_headers = run_wsgi_app(app, environ, buffered=True)
+    if CLOSE_CONNECTION in answer_headers:
+        # A close fault rule: what a client meets when the server hangs up with no answer.
+        raise requests.ConnectionError(
+            "Connection aborted: the server closed the connection with no answer "
+            "(a sandbox fault rule)"
+        )
     try:
         content = b"".join(app_iter)
     finally:

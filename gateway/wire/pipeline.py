@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from marshmallow import Schema
@@ -27,6 +28,7 @@ from gateway.errors import (
     SignatureDoesNotMatch,
     UnauthorizedAccess,
 )
+from gateway.faults import rules as fault_rules
 from gateway.faults import throttling
 from gateway.faults.throttling import ServiceQuotas
 from gateway.runtime import Runtime
@@ -107,6 +109,18 @@ def secret_lookup(session: Session) -> Callable[[str], tuple[MerchantRecord, str
     return secret_for
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A request's answer, and what the HTTP layer does with it besides sending it."""
+
+    status: int
+    body: bytes
+    #: Seconds to wait before answering (a latency fault rule, ``gateway.faults.rules``).
+    delay: float = 0.0
+    #: Close the connection instead of answering (a close fault rule).
+    close: bool = False
+
+
 def handle(
     runtime: Runtime,
     service: Service,
@@ -116,11 +130,14 @@ def handle(
     scheme: str,
     path: str,
     params: Mapping[str, str],
-) -> tuple[int, bytes]:
-    """Answer one request: ``(HTTP status, XML body)``. Never raises.
+) -> Answer:
+    """Answer one request. Never raises.
 
     Authentication and the operation run in one transaction; the answer is rendered after the
-    commit, from the plain values the operation returned.
+    commit, from the plain values the operation returned. Fault rules the merchant set
+    (``gateway.faults.rules``) are looked for in that transaction once the request is
+    authenticated; when one may hit, they are decided (and logged) in a transaction of their
+    own, and the request runs again, or not at all for an error rule.
     """
     started = time.perf_counter()
     received_at = runtime.clock.now()
@@ -163,8 +180,12 @@ def handle(
             raise service.unsupported_version(version)
         return operation, version, merchant
 
-    def run(session: Session, write: bool) -> tuple[Mapping[str, Any] | None, str]:
+    def run(
+        session: Session, *, write: bool, faults_decided: bool
+    ) -> tuple[Mapping[str, Any] | None, str]:
         op, version, merchant = authenticate(session)
+        if not faults_decided:
+            fault_rules.look_for(session, merchant.id, service.name, action)
         ctx = runtime.context(session, merchant, live=service.is_live(path))
         if merchant.throttling != throttling.OFF and service.quotas is not None:
             # Amazon's quotas, before the parameters are read: a throttled request is refused
@@ -203,32 +224,61 @@ def handle(
             )
         )
 
+    fault = fault_rules.NO_FAULT
+    write = operation is not None and operation.writes
+
+    def attempt(*, faults_decided: bool) -> tuple[Mapping[str, Any] | None, str]:
+        try:
+            return runtime.db.run(
+                partial(run, write=write, faults_decided=faults_decided), write=write
+            )
+        except _WriteNeeded:
+            # A read of a throttled merchant: again, in a write transaction.
+            return runtime.db.run(partial(run, write=True, faults_decided=faults_decided))
+
     try:
         # One transaction: a write operation's is a write transaction from the start (on SQLite
         # one writer at a time). Authenticating in a read transaction of its own first held the
         # write lock a little less long, but cost a second transaction on every request.
-        write = operation is not None and operation.writes
         try:
-            result, version = runtime.db.run(lambda session: run(session, write), write=write)
-        except _WriteNeeded:
-            # A read of a throttled merchant: again, in a write transaction.
-            result, version = runtime.db.run(lambda session: run(session, True))
+            result, version = attempt(faults_decided=False)
+        except fault_rules.FaultsPending:
+            fault = runtime.db.run(
+                partial(
+                    fault_rules.decide,
+                    rng=runtime.random,
+                    merchant_id=owner[0],
+                    service=service.name,
+                    action=action,
+                    request_id=request_id,
+                    now=received_at,
+                )
+            )
+            if fault.error is not None:
+                # The rule's own code and status, in the service's shape (not translated).
+                error = fault.error
+                journaled(error.http_status, error.code, error.message)
+                body = service.render_error(error, request_id)
+                return Answer(error.http_status, body, fault.latency)
+            result, version = attempt(faults_decided=True)
         namespace = service.namespace.format(version=version)
         answer = render_result(action, result, request_id + service.request_id_suffix, namespace)
-        journaled(200)
-        return 200, answer
+        status, answer = fault.break_answer(200, answer)
+        journaled(status, None, fault.broken_message)
+        return Answer(status, answer, fault.latency, fault.broken == fault_rules.CLOSE)
     except GatewayError as error:
         wire = service.wire_error(error)
         mismatch = error.string_to_sign if isinstance(error, SignatureDoesNotMatch) else None
         journaled(wire.http_status, wire.code, wire.message, mismatch)
-        return service.error_answer(error, request_id)
+        status, body = fault.break_answer(*service.error_answer(error, request_id))
+        return Answer(status, body, fault.latency, fault.broken == fault_rules.CLOSE)
     except Exception:
         log.exception(
             "unexpected error in %s %s (request %s)", service.name, action or "request", request_id
         )
         internal = InternalServerError(f"An internal error occurred (request {request_id}).")
         journaled(internal.http_status, internal.code, internal.message)
-        return service.error_answer(internal, request_id)
+        return Answer(*service.error_answer(internal, request_id))
 
 
 class _WriteNeeded(Exception):

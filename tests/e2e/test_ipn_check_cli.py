@@ -87,6 +87,7 @@ def test_a_receiver_that_accepts_everything_fails(
     assert {
         "tampered_message", "tampered_timestamp", "garbage_signature", "wrong_key",
         "foreign_certificate", "topic_mismatch", "not_json", "large_body",
+        "broken_signature", "lookalike_certificate",
     } == failed  # fmt: skip
     passed = {c["case"] for c in report["cases"] if c["passed"]}
     assert {"genuine_v1", "genuine_v2", "duplicate", "out_of_order", "slow_send"} <= passed
