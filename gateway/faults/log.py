@@ -19,8 +19,9 @@ _EFFECTS = {
 }
 
 
-def describe(rule: FaultRule) -> str:
-    """``rule`` in a line: ``error InternalServerError (500) on Authorize, 2 of 3 left``."""
+def describe(rule: FaultRule, *, hit: bool = False) -> str:
+    """``rule`` in a line: ``rule 3: error InternalServerError (500) on Authorize, 2 left``
+    (``hit``: as it is once the hit being logged was taken from it)."""
     what = rule.kind
     if rule.kind == "error":
         what = f"error {rule.error_code} ({rule.http_status})"
@@ -31,7 +32,10 @@ def describe(rule: FaultRule) -> str:
     chance = f", probability {rule.probability:g}" if rule.probability is not None else ""
     if rule.seed is not None:
         chance += f" (seed {rule.seed})"
-    count = "" if rule.remaining is None else f", {rule.remaining} left"
+    left = rule.remaining
+    if left is not None and hit:
+        left -= 1  # the row was counted down by one statement; this object was read before it
+    count = "" if left is None else f", {left} left"
     return f"rule {rule.id}: {what} on {scope}{chance}{count}"[:256]
 
 
@@ -64,7 +68,7 @@ def request_event(
         "action": action[:64],
         "request_id": request_id,
         "effect": what,
-        "rule": describe(rule),
+        "rule": describe(rule, hit=True),
     }
 
 
@@ -80,5 +84,5 @@ def notification_event(
         "action": notification_type[:64],
         "notification_id": notification_id,
         "effect": what,
-        "rule": describe(rule),
+        "rule": describe(rule, hit=True),
     }

@@ -129,3 +129,19 @@ def test_forged_notifications_are_refused_by_the_verifier(
     deliver()
     assert len(receiver.notifications) == 1
     assert notifications(runtime)[0].delivery_state == "delivered"
+
+
+def test_fps_notifications_are_forged_in_their_own_form():
+    from urllib.parse import parse_qsl
+
+    from clients.ipn_signing import OFF_ALLOW_LIST_CERT_URL
+    from gateway.faults.ipn import tampered
+
+    form = b"transactionId=T1&signature=c2lnbmF0dXJl&certificateUrl=http%3A%2F%2Fhere%2Fc.pem"
+    broken = dict(parse_qsl(tampered(form, "bad_signature").decode()))
+    assert broken["transactionId"] == "T1" and broken["signature"] != "c2lnbmF0dXJl"
+    assert len(broken["signature"]) == len("c2lnbmF0dXJl")
+    moved = dict(parse_qsl(tampered(form, "bad_cert_url").decode()))
+    assert (
+        moved["certificateUrl"] == OFF_ALLOW_LIST_CERT_URL and moved["signature"] == "c2lnbmF0dXJl"
+    )
