@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, literal, select, union_all
 from sqlalchemy.orm import Session
 
 #: Primary keys per IN (...) when a batch is loaded (under SQLite's bound-parameter limit).
@@ -16,21 +16,28 @@ CHUNK = 500
 
 def due_keys(
     session: Session,
-    model: type[Any],
-    states: Sequence[str],
+    kinds: Sequence[tuple[str, type[Any], Sequence[str]]],
     merchant_id: int,
     now: datetime,
     limit: int,
-) -> list[tuple[datetime, int]]:
-    """Up to ``limit`` (due_at, id) of the merchant's rows of ``model`` due at ``now``, earliest
-    first."""
-    rows = session.execute(
-        select(model.due_at, model.id)
-        .where(model.state.in_(states), model.due_at <= now, model.merchant_id == merchant_id)
-        .order_by(model.due_at, model.id)
-        .limit(limit)
-    )
-    return [(due_at, pk) for due_at, pk in rows]
+) -> list[tuple[datetime, str, int]]:
+    """Up to ``limit`` (due_at, kind name, id) of the merchant's rows due at ``now`` among
+    ``kinds`` (name, model, states), earliest first: one statement for every kind (a UNION ALL
+    of each kind's first ``limit`` by its own index), not one per kind."""
+    parts = [
+        select(
+            select(model.due_at, literal(name, String).label("kind"), model.id)
+            .where(model.state.in_(states), model.due_at <= now, model.merchant_id == merchant_id)
+            .order_by(model.due_at, model.id)
+            .limit(limit)
+            .subquery()
+        )
+        for name, model, states in kinds
+    ]
+    if not parts:
+        return []
+    rows = session.execute(union_all(*parts))
+    return sorted((due_at, kind, pk) for due_at, kind, pk in rows)[:limit]
 
 
 def merchants_with_due(
