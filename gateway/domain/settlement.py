@@ -31,7 +31,7 @@ def due_items(
     registry: Registry, session: Session, merchant_id: int, now: datetime, limit: int
 ) -> list[DueKey]:
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
-    kinds = [(name, kind.model, kind.states) for name, kind in registry.due.items()]
+    kinds = tuple((name, kind.model, kind.states) for name, kind in registry.due.items())
     return due.due_keys(session, kinds, merchant_id, now, limit)
 
 
