@@ -4,8 +4,8 @@
 
 1. The ``amazon_pay_sandbox`` fixture's cost per test (a fresh merchant, its IPN receiver and an
    official ``amazon_pay`` client pointed at it; the session's simulator is started once), beside
-   moto's ``mock_aws`` per test (a fresh mocked AWS account and a boto3 client in it) and an
-   empty test (pytest's own cost per test).
+   moto's ``mock_aws`` per test (a fresh mocked AWS account, a boto3 SQS client in it and one
+   call, CreateQueue) and an empty test (pytest's own cost per test).
 2. A whole flow through the fixture and the official SDK, in process: order reference, Authorize,
    Capture, Refund, settled by a clock advance, its IPN received and verified.
 3. ``gateway serve`` started on an existing data dir, to its first answer, beside localstripe's
@@ -83,8 +83,9 @@ from moto import mock_aws
 @pytest.mark.parametrize("n", range({tests}))
 def test_account(n):
     with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        assert client.meta.region_name == "us-east-1"
+        client = boto3.client("sqs", region_name="us-east-1")
+        url = client.create_queue(QueueName="bench")["QueueUrl"]
+        assert url.endswith("/bench")
 """
 
 FLOW = """
@@ -169,8 +170,9 @@ def per_test_seconds(folder: Path, kind: str, tests: int) -> tuple[list[float], 
 
 
 def _gateway(data_dir: Path, port: int, log: Path) -> ServerProcess:
+    # The HTTPS listener on a free port too: the default 8443 may be another server's.
     argv = [sys.executable, "-m", "gateway", "serve", "--data-dir", str(data_dir),
-            "--port", str(port), "--no-access-log"]  # fmt: skip
+            "--port", str(port), "--https-port", str(free_port()), "--no-access-log"]  # fmt: skip
     return ServerProcess("gateway serve", argv, log, port=port)
 
 
@@ -244,6 +246,7 @@ def run(rounds: int, tests: int, folder: Path) -> dict[str, Any]:
             figures[f"{kind}_cpu_ms"] = statistics.median(cpus) * 1000
         for name in SERVERS:
             figures[f"{name}_s"] = first_answer_seconds(name, data_dir, folder / "logs")
+        figures["load_average"] = os.getloadavg()[0]
         figures["fixture_per_moto"] = figures["fixture_ms"] / figures["moto_ms"]
         figures["flow_per_moto"] = figures["flow_ms"] / figures["moto_ms"]
         figures["gateway_per_localstripe"] = figures["gateway_s"] / figures["localstripe_s"]
@@ -278,14 +281,16 @@ def render(result: dict[str, Any]) -> str:
         f"### Start-up and per-test costs ({result['mode']} run, {result['started']})",
         "",
         f"Machine: {result['machine']}. Median of {len(result['rounds'])} interleaved rounds "
-        "(min–max in brackets); ratios are taken within each round.",
+        "(min–max in brackets); ratios are taken within each round. Load average (1 min) at "
+        f"the end of each round: {_row(s, 'load_average')}.",
         "",
         "| Measure | wall (median) | CPU (median) | ratio to its peer (wall) |",
         "|---|---|---|---|",
         f"| `amazon_pay_sandbox` per test (fresh merchant, receiver, official SDK client), ms "
         f"| {_row(s, 'fixture_ms')} | {_row(s, 'fixture_cpu_ms')} "
         f"| {_row(s, 'fixture_per_moto')} × moto `mock_aws` |",
-        f"| moto `mock_aws` per test (fresh account, boto3 client), ms | {_row(s, 'moto_ms')} "
+        f"| moto `mock_aws` per test (fresh account, boto3 SQS client, one CreateQueue), ms "
+        f"| {_row(s, 'moto_ms')} "
         f"| {_row(s, 'moto_cpu_ms')} | |",
         f"| empty test (pytest's own cost), ms | {_row(s, 'empty_ms')} "
         f"| {_row(s, 'empty_cpu_ms')} | |",

@@ -196,11 +196,19 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
             req.must_close = True
 
     def load(self) -> Any:
+        from sqlalchemy.orm import configure_mappers
+
         from gateway.app import create_app
 
+        # Built without touching the database or the data dir's files (the runtime opens them
+        # on first use), so while the preparation still runs beside it: the worker serves once
+        # that is over, never before. The ORM's mappers are configured here too, rather than by
+        # the first request (most of its cost).
+        app = create_app(settings=self.settings, initialize=False)
+        configure_mappers()
         if self.preparation is not None:
-            self.preparation.wait()  # the application is imported by now
-        return create_app(settings=self.settings, initialize=False)
+            self.preparation.wait()
+        return app
 
     #: The scheduler child (``gateway worker``) and its supervision, with ``scheduler`` on.
     supervisor: WorkerSupervisor | None = None

@@ -26,8 +26,6 @@ import re
 from http import HTTPStatus
 from typing import Any
 
-from apispec import APISpec, yaml_utils
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import IntegerConverter, Rule
@@ -91,6 +89,8 @@ def _error_response(description: str) -> dict[str, Any]:
 
 def operation_of(view: Any, rule: Rule, method: str) -> dict[str, Any]:
     """The OpenAPI operation of ``view`` for ``method`` on ``rule`` (before schemas resolve)."""
+    from apispec import yaml_utils  # with YAML, only once the document is asked for
+
     doc = view.__doc__ or ""
     operation: dict[str, Any] = dict(yaml_utils.load_yaml_from_docstring(doc) or {})
     summary, description = _docstring_parts(doc)
@@ -135,6 +135,11 @@ def control_rules(app: Flask) -> list[Rule]:
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3 document of every view under ``/sandbox/api/v1`` (see module docstring)."""
+    # apispec and YAML are imported when the document is first built, not by every worker that
+    # starts: no other answer needs them.
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
     spec = APISpec(
         title=TITLE,
         version=VERSION,

@@ -3,7 +3,7 @@ sandbox, exporting a merchant as one JSON document and importing one into a fres
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -13,9 +13,13 @@ from sqlalchemy.orm import Session
 from gateway.api.control import clock_json
 from gateway.api.sandbox import ControlError, control_api, merchant_or_404, query, runtime
 from gateway.domain.reset import reset_merchant, reset_sandbox
-from gateway.scenarios.loader import MadeMerchant, ScenarioProblem, load_scenario, parse_file
-from gateway.transfer.export import export_merchant
-from gateway.transfer.importing import ImportProblem, import_merchant
+from gateway.scenarios.schema import ScenarioSpec  # noqa: F401 (named in load's docstring)
+
+if TYPE_CHECKING:
+    from gateway.scenarios.loader import MadeMerchant
+
+# The export, the import and the scenario loader (with YAML) are imported by the calls that use
+# them: a worker that starts has no need of them before its first answer.
 
 bp = Blueprint("sandbox_state", __name__, url_prefix="/sandbox/api/v1")
 control_api(bp)
@@ -135,6 +139,8 @@ def export(seller_id: str) -> ResponseReturnValue:
       404:
         description: No such merchant.
     """
+    from gateway.transfer.export import export_merchant
+
     rt = runtime()
     merchant_id = rt.db.run(lambda s: merchant_or_404(s, seller_id).id, write=False)
     return Response(
@@ -173,6 +179,8 @@ def import_document() -> ResponseReturnValue:
             "UnsupportedMediaType",
             "Send the export document as Content-Type: application/json.",
         )
+    from gateway.transfer.importing import ImportProblem, import_merchant
+
     keep_ids = query(ImportQuerySchema)["keep_ids"]
     rt = runtime()
     request.max_content_length = rt.settings.max_import_bytes
@@ -231,6 +239,8 @@ def load() -> ResponseReturnValue:
       415:
         description: Neither JSON nor YAML.
     """
+    from gateway.scenarios.loader import ScenarioProblem, load_scenario, parse_file
+
     name = SCENARIO_TYPES.get(request.mimetype)
     if name is None:
         raise ControlError(

@@ -31,12 +31,8 @@ def due_items(
     registry: Registry, session: Session, merchant_id: int, now: datetime, limit: int
 ) -> list[DueKey]:
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
-    found: list[DueKey] = []
-    for name, kind in registry.due.items():
-        rows = due.due_keys(session, kind.model, kind.states, merchant_id, now, limit)
-        found.extend((due_at, name, pk) for due_at, pk in rows)
-    found.sort()
-    return found[:limit]
+    kinds = tuple((name, kind.model, kind.states) for name, kind in registry.due.items())
+    return due.due_keys(session, kinds, merchant_id, now, limit)
 
 
 def merchants_with_due_work(

@@ -3,34 +3,56 @@ indexes, so that a sweep costs what is due, not what is stored (``gateway.domain
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, String, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 #: Primary keys per IN (...) when a batch is loaded (under SQLite's bound-parameter limit).
 CHUNK = 500
 
 
-def due_keys(
-    session: Session,
-    model: type[Any],
-    states: Sequence[str],
-    merchant_id: int,
-    now: datetime,
-    limit: int,
-) -> list[tuple[datetime, int]]:
-    """Up to ``limit`` (due_at, id) of the merchant's rows of ``model`` due at ``now``, earliest
-    first."""
-    rows = session.execute(
-        select(model.due_at, model.id)
-        .where(model.state.in_(states), model.due_at <= now, model.merchant_id == merchant_id)
-        .order_by(model.due_at, model.id)
-        .limit(limit)
+#: The kinds of rows due work is looked for in: (name, model, states) each.
+DueKinds = tuple[tuple[str, type[Any], tuple[str, ...]], ...]
+
+
+@functools.lru_cache(maxsize=8)
+def _due_statement(kinds: DueKinds) -> CompoundSelect[Any]:
+    """One statement for every kind: a UNION ALL of each kind's first ``limit`` due rows by its
+    own ``(state, due_at)`` index. Built once per set of kinds (building it costs more than
+    running it); the merchant, the time and the limit are bound per call."""
+    return union_all(
+        *(
+            select(
+                select(model.due_at, literal(name, String).label("kind"), model.id)
+                .where(
+                    model.state.in_(states),
+                    model.due_at <= bindparam("now"),
+                    model.merchant_id == bindparam("merchant_id"),
+                )
+                .order_by(model.due_at, model.id)
+                .limit(bindparam("limit"))
+                .subquery()
+            )
+            for name, model, states in kinds
+        )
     )
-    return [(due_at, pk) for due_at, pk in rows]
+
+
+def due_keys(
+    session: Session, kinds: DueKinds, merchant_id: int, now: datetime, limit: int
+) -> list[tuple[datetime, str, int]]:
+    """Up to ``limit`` (due_at, kind name, id) of the merchant's rows due at ``now`` among
+    ``kinds``, earliest first, in one statement (not one per kind)."""
+    if not kinds:
+        return []
+    rows = session.execute(
+        _due_statement(kinds), {"now": now, "merchant_id": merchant_id, "limit": limit}
+    )
+    return sorted((due_at, kind, pk) for due_at, kind, pk in rows)[:limit]
 
 
 def merchants_with_due(

@@ -5,7 +5,8 @@ Two kinds of traffic reach a sandbox in a test, and both are routed here:
 - What ``requests`` sends (the official ``amazon_pay`` SDK, which calls ``requests.post`` with no
   session of its own; the client toolkit; certificate fetches; a test's own calls): while
   :meth:`InProcessNetwork.intercepting` is active, ``requests``' transport adapter answers a URL
-  under a routed prefix by calling the app in this thread; any other URL goes out as before.
+  under a routed prefix by calling the app in this thread (without reading the environment's
+  proxy settings, which no in-process host uses); any other URL goes out as before.
 - IPN posts from the simulator's delivery pool, which uses urllib3 directly
   (``gateway.ipn.transport``): :meth:`InProcessNetwork.ipn_transport` is a transport for the
   runtime's dispatcher that posts to a routed receiver app in process, and any other URL over
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.sessions import merge_setting
 from urllib3.exceptions import NewConnectionError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -123,6 +125,7 @@ class InProcessNetwork:
     def intercepting(self) -> Iterator[None]:
         """While active, ``requests`` (any session, any thread) answers routed URLs in process."""
         original = HTTPAdapter.send
+        original_merge = requests.Session.merge_environment_settings
         network = self
 
         def send(adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any) -> Any:
@@ -136,11 +139,29 @@ class InProcessNetwork:
             raw = call(app, request.method or "GET", url, request.headers, body)
             return adapter.build_response(request, raw)
 
+        def merge_environment_settings(
+            session: requests.Session, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> Any:
+            if not isinstance(url, str) or not network.owns(url):
+                return original_merge(session, url, proxies, stream, verify, cert)
+            # Answered in this process: no proxy or CA bundle of the environment applies, so
+            # the environment is not read (a third of a request's cost in process); the rest is
+            # what ``Session.merge_environment_settings`` does.
+            merge: Callable[[Any, Any], Any] = merge_setting
+            return {
+                "proxies": merge(proxies, session.proxies),
+                "stream": merge(stream, session.stream),
+                "verify": merge(verify, session.verify),
+                "cert": merge(cert, session.cert),
+            }
+
         HTTPAdapter.send = send  # type: ignore[assignment]
+        requests.Session.merge_environment_settings = merge_environment_settings  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
             HTTPAdapter.send = original  # type: ignore[method-assign]
+            requests.Session.merge_environment_settings = original_merge  # type: ignore[method-assign]
 
     # --- IPN delivery ----------------------------------------------------------------------
 
