@@ -53,11 +53,13 @@ def create_app(
         runtime = Runtime.from_settings(settings or load_settings(overrides))
     if initialize:
         runtime.initialize()
-    # Static files (the vendored Swagger UI) under /sandbox: every other path is an API's.
-    app = Flask(__name__, static_url_path="/sandbox/static")
+    # The static route is added below, once the URL map and the config say how routes behave:
+    # Flask's own (made in its constructor) would merge slashes and answer OPTIONS by itself.
+    app = Flask(__name__, static_folder=None)
     # A path with "//" is not an API address: werkzeug would answer it with an HTML 308 redirect
-    # to the merged path (the wrong format on the emulated APIs, found by the fuzzing) and serve
-    # "//" as FPS's "/". Unmerged, it is a 404 in the surface's format (gateway.api.http_errors).
+    # to the merged path (the wrong format on the emulated APIs, found by the fuzzing). Unmerged,
+    # it is a 404 in the surface's format (gateway.api.http_errors, which also refuses "//"
+    # alone: werkzeug's matcher takes it for "/").
     app.url_map.merge_slashes = False
     app.url_map.converters["int"] = CanonicalIntegerConverter
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
@@ -67,6 +69,11 @@ def create_app(
     # No route answers OPTIONS by itself with an empty HTML 200: it is a method no API takes, a
     # 405 in the surface's own format (gateway.api.http_errors). Read when routes are added.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    # Static files (the vendored Swagger UI) under /sandbox: every other path is an API's.
+    app.static_folder, app.static_url_path = "static", "/sandbox/static"
+    app.add_url_rule(
+        "/sandbox/static/<path:filename>", endpoint="static", view_func=app.send_static_file
+    )
     app.extensions["gateway"] = runtime
     app.register_blueprint(offamazon.bp)
     app.register_blueprint(merchants.bp)

@@ -2,12 +2,20 @@
 set; see ``tests.support.databases``), a frozen base clock, a runtime, the Flask app, and a
 signing test client.
 
-The whole suite runs once per backend: ``.ci/run`` runs it plain (SQLite) and again with
-``GATEWAY_TEST_DATABASE_URL=postgresql+psycopg://...``.
+The suite runs once per backend: ``.ci/run`` runs it plain (SQLite) and again with
+``GATEWAY_TEST_DATABASE_URL=postgresql+psycopg://...``. The second run keeps only the tests that
+reach the session's database backend, which every such test does through the ``databases``
+fixture (``runtime``, ``app``, ``api``, ``live_server``, ``own_server`` and the rest depend on it):
+a test whose fixtures do not include it (pure functions, wire parsing, the docs' blocks against
+their own SQLite server, the import graph) would run the same code twice, so it runs on SQLite
+only. A test that reaches the backend some other way, or one that must run on both for another
+reason, says so with ``@pytest.mark.backend_dependent``; one that uses the store only
+incidentally (to render a document, say) may opt out with ``@pytest.mark.backend_independent``.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from collections.abc import Callable, Iterator
@@ -24,9 +32,32 @@ from gateway.ids import IdGenerator
 from gateway.ipn.keys import KEY_FILE, SigningKey, ensure_signing_key
 from gateway.runtime import Runtime
 from tests.helpers import MerchantCredentials, SignedApi, new_merchant
-from tests.support.databases import Databases
+from tests.support.databases import POSTGRES_URL_ENV, Databases
 from tests.support.servers import GatewayServer
 from tests.support.sink import Sink
+
+#: The fixture through which every test reaches the session's database backend.
+BACKEND_FIXTURE = "databases"
+
+
+def runs_on_every_backend(item: pytest.Item) -> bool:
+    """Whether ``item`` reaches the database backend, and so runs on PostgreSQL too."""
+    if item.get_closest_marker("backend_dependent"):
+        return True
+    if item.get_closest_marker("backend_independent"):
+        return False
+    return BACKEND_FIXTURE in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, deselect the tests that never reach the backend (module docstring):
+    the SQLite run has run them already."""
+    if not os.environ.get(POSTGRES_URL_ENV):
+        return
+    independent = [item for item in items if not runs_on_every_backend(item)]
+    if independent:
+        config.hook.pytest_deselected(items=independent)
+        items[:] = [item for item in items if runs_on_every_backend(item)]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import logging
 
 from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gateway.api.query import xml_response
 from gateway.api.sandbox import http_error, json_error
@@ -40,6 +40,15 @@ CONTROL_PREFIX = "/sandbox"
 def install(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.before_request(_refuse_double_slash)
+
+
+def _refuse_double_slash() -> None:
+    """A path with "//" is no address (``merge_slashes`` is off in ``gateway.app``). werkzeug's
+    matcher takes "//" alone for "/" (an empty segment before a trailing slash), which would
+    serve FPS there: refused here, before any view, with the 404 of the path's surface."""
+    if "//" in request.environ.get("PATH_INFO", ""):
+        raise NotFound()
 
 
 def _service(path: str) -> Service:

@@ -1,8 +1,13 @@
-"""The ``gateway`` CLI's client commands through the real console script, against a running
-``gateway serve``: every command group, ``--json`` parsed, errors as one line and a non-zero
-status, ``trigger`` (its notification arrives), ``sign`` (its curl command answers 200),
-``export`` then ``import``, and ``load``. Asynchronous work is applied by advancing the clock or
-awaited with the receiver's deadline: nothing sleeps."""
+"""The ``gateway`` CLI's client commands against a running ``gateway serve``: every command
+group, ``--json`` parsed, errors as one line and a non-zero status, ``trigger`` (its
+notification arrives), ``sign`` (its curl command answers 200), ``export`` then ``import``, and
+``load``. Asynchronous work is applied by advancing the clock or awaited with the receiver's
+deadline: nothing sleeps.
+
+The commands run in this process through click's ``CliRunner`` (a console script's start costs
+half a second, and these tests make about sixty calls), with the environment a shell would give
+them; ``test_the_console_script_runs_a_client_command`` runs the real ``gateway`` script, as do
+the docs' examples (tests/test_docs_blocks.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +15,15 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from gateway.cli import cli
 from tests.support.servers import GatewayServer
 from tests.support.sink import Sink, message
 
@@ -29,18 +37,25 @@ ITEMS = [
 ]
 
 
-def run(
-    server: GatewayServer | str, *args: str, token: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``gateway ARGS`` against ``server``; the finished process."""
+@dataclass(frozen=True)
+class Done:
+    """A finished command: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(server: GatewayServer | str, *args: str, token: str | None = None) -> Done:
+    """``gateway ARGS`` against ``server``, in process; an exception it lets escape fails the
+    test (a traceback is never what a user should see)."""
     url = server if isinstance(server, str) else server.url
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GATEWAY_")}
     env["GATEWAY_URL"] = url
     if token:
         env["GATEWAY_TOKEN"] = token
-    return subprocess.run(
-        [GATEWAY, *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    done = CliRunner().invoke(cli, list(args), env=env, prog_name="gateway", catch_exceptions=False)
+    return Done(done.exit_code, done.stdout, done.stderr)
 
 
 def ok(server: GatewayServer | str, *args: str, token: str | None = None) -> Any:
@@ -276,3 +291,20 @@ def test_trigger_list_and_a_server_that_requires_tokens(own_server) -> None:
     assert "TokenRequired" in failed(server, "orders", "list", "-m", "ASCENARIOSTORE")
     orders = ok(server, "orders", "list", "-m", "ASCENARIOSTORE", "--limit", "500", token=admin)
     assert len(orders["items"]) == 31
+
+
+def test_the_console_script_runs_a_client_command(live_server: GatewayServer) -> None:
+    """The installed ``gateway`` script, in a process of its own, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_URL"] = live_server.url
+    made = subprocess.run(
+        [GATEWAY, "merchants", "create", "--store-name", "script-shop", "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    seller = json.loads(made.stdout)["seller_id"]
+    wrong = subprocess.run(
+        [GATEWAY, "orders", "show", "-m", seller, "S01-0000000-0000000"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert wrong.returncode != 0 and len(wrong.stderr.strip().splitlines()) == 1, wrong.stderr

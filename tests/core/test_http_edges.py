@@ -280,3 +280,19 @@ def test_an_unexpected_failure_is_the_surfaces_500_without_a_traceback(app, api,
     control = app.test_client().get(f"/sandbox/api/v1/merchants/{api.merchant.seller_id}")
     assert control.status_code == 500
     assert control.get_json()["error"]["code"] == "InternalServerError"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sandbox/static/api-docs.js",  # Flask's static route: it once answered an empty 200
+        "/sandbox/api/v1/health",
+        "/sandbox/login",
+        "/sandbox/api/v1/openapi.json",
+    ],
+)
+def test_options_on_the_sandbox_paths_is_the_control_apis_405(app, path):
+    response = app.test_client().options(path)
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "MethodNotAllowed"
+    assert "OPTIONS" not in response.headers["Allow"]

@@ -257,8 +257,9 @@ def test_a_write_meeting_a_concurrent_one_waits_for_it_instead_of_failing(
 
 # --- live: two servers on one database ----------------------------------------------------------
 
-#: Trials per suite run (one server pair); ``bench/race.py`` runs 200 (bench/README.md).
-SUITE_TRIALS = 10
+#: Trials per suite run (one server pair; both limits twice); ``bench/race.py`` runs 200
+#: (bench/README.md).
+SUITE_TRIALS = 4
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ clear error in the surface's own format and never a 500, a traceback ...").
 - Under ``/sandbox/api/v1`` (the JSON control API): JSON (``application/json``) that parses as
   strict JSON (no ``NaN``), an ``{"error": {"code", "message"}}`` object exactly when the status
   is 4xx. The rest of ``/sandbox`` (the dashboard's pages, the API's docs page, static files,
-  the IPN certificate) is HTML or files, judged only for 5xx. An ``OPTIONS`` may answer 200
-  with no body and an ``Allow`` header.
+  the IPN certificate) is HTML or files, judged only for 5xx. No path answers ``OPTIONS`` by
+  itself: it is a 405 in the surface's format like any method a route does not take.
 - A request that must be refused (``Sent.must_fail``) gets a 4xx.
 - A ``HEAD`` answer has no body; its status and type are judged like a ``GET``'s.
 - The one answer not in its API's format: a request line over 8,190 bytes gets gunicorn's 414
@@ -136,8 +136,6 @@ def _strict(constant: str) -> Any:
 
 def _judge_json(sent: Sent, reply: Reply, path: str) -> list[Problem]:
     media = _media_type(reply)
-    if sent.wire.method == "OPTIONS" and reply.status == 200 and not reply.body:
-        return [] if "allow" in reply.headers else [Problem("malformed", "OPTIONS without Allow")]
     if not path.startswith(JSON_API_PREFIX):
         return []
     if media != JSON_TYPE:
