@@ -43,8 +43,10 @@ class FakeV2(requests.adapters.BaseAdapter):
         super().__init__()
         self.replies: deque[tuple[int, Any]] = deque()
         self.seen: list[Seen] = []
+        self.options: list[dict[str, Any]] = []
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.options.append(kwargs)
         parts = urlsplit(request.url or "")
         raw = request.body or b""
         body = raw.encode() if isinstance(raw, str) else raw
@@ -316,3 +318,12 @@ def test_query_parameters_are_signed_as_sent(fake: FakeV2) -> None:
     (seen,) = fake.seen
     assert urlsplit(seen.url).query == "a=a%20b&b=it%27s%20%28x%29"
     assert seen.verified.canonical_request.split("\n")[2] == "a=a%20b&b=it%27s%20%28x%29"
+
+
+def test_tls_verification_and_timeout_reach_requests(fake: FakeV2) -> None:
+    client = make_client(
+        fake, endpoint="https://127.0.0.1:8443", verify="/data/tls/cert.pem", timeout=7
+    )
+    client.get_charge("C1")
+    assert (fake.options[0]["verify"], fake.options[0]["timeout"]) == ("/data/tls/cert.pem", 7)
+    assert fake.seen[0].headers["x-amz-pay-host"] == "127.0.0.1:8443"
