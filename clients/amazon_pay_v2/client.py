@@ -170,11 +170,15 @@ class AmazonPayV2Client:
         amount: Amount,
         currency_code: str,
         *,
+        total_order_amount: Amount | None = None,
         simulation_code: str | None = None,
     ) -> CheckoutSession:
-        """``POST checkoutSessions/{id}/complete`` with the ``chargeAmount`` the buyer saw."""
+        """``POST checkoutSessions/{id}/complete`` with the ``chargeAmount`` the buyer saw (and
+        ``totalOrderAmount`` when the order is charged in parts)."""
         path = f"checkoutSessions/{_id(checkout_session_id)}/complete"
         payload = {"chargeAmount": price(amount, currency_code)}
+        if total_order_amount is not None:
+            payload["totalOrderAmount"] = price(total_order_amount, currency_code)
         return self._send(CheckoutSession, "POST", path, payload, simulation_code=simulation_code)
 
     # --- Charge Permission ---------------------------------------------------------------------

@@ -327,3 +327,11 @@ def test_tls_verification_and_timeout_reach_requests(fake: FakeV2) -> None:
     client.get_charge("C1")
     assert (fake.options[0]["verify"], fake.options[0]["timeout"]) == ("/data/tls/cert.pem", 7)
     assert fake.seen[0].headers["x-amz-pay-host"] == "127.0.0.1:8443"
+
+
+def test_complete_with_a_total_order_amount(fake: FakeV2) -> None:
+    make_client(fake).complete_checkout_session("S01-1", "10.00", "EUR", total_order_amount="25.00")
+    assert fake.seen[0].body == {
+        "chargeAmount": {"amount": "10.00", "currencyCode": "EUR"},
+        "totalOrderAmount": {"amount": "25.00", "currencyCode": "EUR"},
+    }
