@@ -79,6 +79,37 @@ def issue_buyer(runtime: Runtime, seller_id: str, name: str = "Jane Buyer") -> s
     return runtime.db.run(work)
 
 
+def signed_request(
+    public_key_id: str,
+    method: str,
+    path: str,
+    body: bytes,
+    now: datetime,
+    *,
+    headers: dict[str, str] | None = None,
+    algorithm: str = signing.DEFAULT_ALGORITHM,
+    pem: str | None = None,
+) -> dict[str, str]:
+    """The headers of a request signed as the SDKs sign it."""
+    sent = {
+        "accept": "application/json",
+        "content-type": "application/json",
+        "x-amz-pay-date": signing.pay_date(now),
+        "x-amz-pay-host": HOST,
+        "x-amz-pay-region": "na",
+        **(headers or {}),
+    }
+    return signing.sign_request(
+        pem or private_key_pem(),
+        public_key_id,
+        method=method,
+        path=path,
+        headers=sent,
+        body=body,
+        algorithm=algorithm,
+    )
+
+
 class V2Api:
     """Signed API v2 calls through Flask's test client."""
 
@@ -111,22 +142,15 @@ class V2Api:
             body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
         )
         full = f"{self.base}/{path}"
-        sent = {
-            "accept": "application/json",
-            "content-type": "application/json",
-            "x-amz-pay-date": signing.pay_date(date or self.clock.now()),
-            "x-amz-pay-host": HOST,
-            "x-amz-pay-region": "na",
-            **(headers or {}),
-        }
-        signed = signing.sign_request(
-            self.pem,
+        signed = signed_request(
             self.public_key_id,
-            method=method,
-            path=full,
-            headers=sent,
-            body=raw,
+            method,
+            full,
+            raw,
+            date or self.clock.now(),
+            headers=headers,
             algorithm=self.algorithm,
+            pem=self.pem,
         )
         response = self.client.open(
             full, method=method, data=tamper if tamper is not None else raw, headers=signed
