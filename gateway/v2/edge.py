@@ -58,6 +58,7 @@ from gateway.v2.errors import (
     from_gateway_error,
 )
 from gateway.v2.operations import OPERATIONS, Operation, OperationTable
+from gateway.values import first_unreadable
 from gateway.wire.exchange import Exchange
 
 #: The service's name in the journal and logs.
@@ -197,6 +198,10 @@ def _check_request(
     _, environment, rest = split_base(request.path)
     op, path_params = operations.match(request.method, rest)
     journal_params["Action"] = op.name
+    unreadable = first_unreadable({**path_params, **dict(signing.query_pairs(request.query))})
+    if unreadable is not None:
+        # An id or query value no object can have (PostgreSQL's text cannot even hold a NUL).
+        raise InvalidParameterValue(f"The value of {unreadable[0]} {unreadable[1]}.")
     headers = _header_map(request.headers)
     if "authorization" not in headers:
         raise MissingHeader("The header authorization is missing.")

@@ -184,3 +184,10 @@ def test_journal_keeps_v2_requests(
     assert entry.error_code == "InvalidRequestSignature"
     assert entry.string_to_sign.startswith("AMZN-PAY-RSASSA-PSS\n")
     assert entry.parameters["PublicKeyId"] == v2.public_key_id
+
+
+def test_control_characters_in_ids_and_queries(v2: V2Api) -> None:
+    for path in ("buyers/a%00b", "buyers/x?note=%01"):
+        answer = v2.call("GET", path)
+        assert (answer.status, answer.reason) == (400, "InvalidParameterValue"), path
+        assert "control characters" in answer.body["message"]
