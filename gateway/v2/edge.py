@@ -144,12 +144,14 @@ def handle(
     try:
         signed = _check_request(runtime, request, operations, journal_params)
         op = signed.operation
-        answer = runtime.db.run(
-            lambda session: _run(runtime, session, request, signed, exchange), write=op.writes
+        # The answer is encoded inside the transaction: one that cannot be sent is an error
+        # before anything is committed, never a change without its answer.
+        status, body = runtime.db.run(
+            lambda session: _encoded(_run(runtime, session, request, signed, exchange)),
+            write=op.writes,
         )
-        body = json.dumps(answer.body).encode("utf-8")
-        exchange.journal(journal_params, answer.status)
-        return V2Response(answer.status, body, _headers(exchange))
+        exchange.journal(journal_params, status)
+        return V2Response(status, body, _headers(exchange))
     except GatewayError as error:
         wire = from_gateway_error(error)
         exchange.journal(
@@ -160,6 +162,10 @@ def handle(
         internal = from_gateway_error(exchange.internal_error(journal_params.get("Action", "")))
         exchange.journal(journal_params, internal.http_status, internal.code, internal.message)
         return _error_response(exchange, internal)
+
+
+def _encoded(answer: V2Answer) -> tuple[int, bytes]:
+    return answer.status, json.dumps(answer.body).encode("utf-8")
 
 
 def error_response(runtime: Runtime, error: GatewayError) -> V2Response:
