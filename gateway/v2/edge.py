@@ -25,6 +25,7 @@ Order of the steps, each with Amazon's error where it fails [SRC: reference/amaz
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -60,6 +61,8 @@ from gateway.v2.errors import (
 from gateway.v2.operations import OPERATIONS, Operation, OperationTable
 from gateway.values import first_unreadable
 from gateway.wire.exchange import Exchange
+
+log = logging.getLogger(__name__)
 
 #: The service's name in the journal and logs.
 SERVICE_NAME = "AmazonPayV2"
@@ -154,6 +157,10 @@ def handle(
         return V2Response(status, body, _headers(exchange))
     except GatewayError as error:
         wire = from_gateway_error(error)
+        if exchange.merchant_id is None and "PublicKeyId" in journal_params:
+            # Refused before its key was looked up (a stale x-amz-pay-date ...): still the
+            # journal of the merchant the key names, where its developer looks.
+            exchange.merchant_id = _owner_of(runtime, journal_params["PublicKeyId"])
         exchange.journal(
             journal_params, wire.http_status, wire.code, wire.message, wire.string_to_sign
         )
@@ -162,6 +169,15 @@ def handle(
         internal = from_gateway_error(exchange.internal_error(journal_params.get("Action", "")))
         exchange.journal(journal_params, internal.http_status, internal.code, internal.message)
         return _error_response(exchange, internal)
+
+
+def _owner_of(runtime: Runtime, public_key_id: str) -> int | None:
+    try:
+        found = runtime.db.run(lambda session: keys.lookup(session, public_key_id), write=False)
+    except Exception:
+        log.exception("could not look up the owner of public key id %s", public_key_id)
+        return None
+    return None if found is None else found.merchant_id
 
 
 def _encoded(answer: V2Answer) -> tuple[int, bytes]:
