@@ -46,6 +46,8 @@ def create_app(
         orders,
         sandbox_state,
         throttling,
+        v2,
+        v2_accounts,
     )
     from gateway.api.sandbox import CanonicalIntegerConverter
 
@@ -82,6 +84,8 @@ def create_app(
     app.register_blueprint(billing_agreements.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
+    app.register_blueprint(v2.bp)
+    app.register_blueprint(v2_accounts.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(administration.bp)

@@ -11,7 +11,6 @@ so a request either happens completely or not at all (and is retried whole when 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -24,7 +23,6 @@ from gateway.domain.lifecycle import Context
 from gateway.domain.records import MerchantRecord
 from gateway.errors import (
     GatewayError,
-    InternalServerError,
     SignatureDoesNotMatch,
     UnauthorizedAccess,
 )
@@ -34,7 +32,7 @@ from gateway.faults.throttling import ServiceQuotas
 from gateway.runtime import Runtime
 from gateway.signing import verify as verify_signature
 from gateway.store import merchants
-from gateway.wire.journal import Entry
+from gateway.wire.exchange import Exchange
 from gateway.wire.params import load, refuse_unreadable
 from gateway.wire.render import render_result
 
@@ -139,13 +137,10 @@ def handle(
     authenticated; when one may hit, they are decided (and logged) in a transaction of their
     own, and the request runs again, or not at all for an error rule.
     """
-    started = time.perf_counter()
-    received_at = runtime.clock.now()
-    request_id = runtime.ids.request_id()
+    exchange = Exchange(runtime, service.name)
+    request_id = exchange.request_id
     action = params.get("Action", "")
     operation = service.operations.get(action)
-    #: The merchant the request's access key named, once looked up (for the journal).
-    owner: list[int] = []
 
     def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord]:
         refuse_unreadable(params)
@@ -153,7 +148,7 @@ def handle(
 
         def secret_for(access_key: str) -> tuple[MerchantRecord, str] | None:
             found = lookup(access_key)
-            owner[:] = [] if found is None else [found[0].id]
+            exchange.merchant_id = None if found is None else found[0].id
             return found
 
         merchant: MerchantRecord = verify_signature(
@@ -204,25 +199,10 @@ def handle(
         message: str | None = None,
         string_to_sign: str | None = None,
     ) -> None:
-        if not runtime.journal.enabled:
-            return
-        if not owner and code is not None and params.get("AWSAccessKeyId"):
+        if exchange.merchant_id is None and code is not None and params.get("AWSAccessKeyId"):
             # Refused before its access key was looked up (an expired Timestamp ...).
-            owner[:] = _owner_of(runtime, params["AWSAccessKeyId"])
-        runtime.journal.record(
-            Entry(
-                merchant_id=owner[0] if owner else None,
-                received_at=received_at,
-                service=service.name,
-                params=params,
-                status=status,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                request_id=request_id,
-                error_code=code,
-                error_message=message,
-                string_to_sign=string_to_sign,
-            )
-        )
+            exchange.merchant_id = _owner_of(runtime, params["AWSAccessKeyId"])
+        exchange.journal(params, status, code, message, string_to_sign)
 
     fault = fault_rules.NO_FAULT
     write = operation is not None and operation.writes
@@ -243,15 +223,17 @@ def handle(
         try:
             result, version = attempt(faults_decided=False)
         except fault_rules.FaultsPending:
+            # Raised only once the request is authenticated: its merchant is known.
+            assert exchange.merchant_id is not None
             fault = runtime.db.run(
                 partial(
                     fault_rules.decide,
                     rng=runtime.random,
-                    merchant_id=owner[0],
+                    merchant_id=exchange.merchant_id,
                     service=service.name,
                     action=action,
                     request_id=request_id,
-                    now=received_at,
+                    now=exchange.received_at,
                 )
             )
             if fault.error is not None:
@@ -273,10 +255,7 @@ def handle(
         status, body = fault.break_answer(*service.error_answer(error, request_id))
         return Answer(status, body, fault.latency, fault.broken == fault_rules.CLOSE)
     except Exception:
-        log.exception(
-            "unexpected error in %s %s (request %s)", service.name, action or "request", request_id
-        )
-        internal = InternalServerError(f"An internal error occurred (request {request_id}).")
+        internal = exchange.internal_error(action or "request")
         journaled(internal.http_status, internal.code, internal.message)
         return Answer(*service.error_answer(internal, request_id))
 
@@ -285,10 +264,10 @@ class _WriteNeeded(Exception):
     """A read-only operation's request needs a write transaction (its merchant is throttled)."""
 
 
-def _owner_of(runtime: Runtime, access_key: str) -> list[int]:
+def _owner_of(runtime: Runtime, access_key: str) -> int | None:
     try:
         found = runtime.db.run(lambda s: merchants.by_access_key(s, access_key), write=False)
     except Exception:
         log.exception("could not look up the owner of access key %s", access_key)
-        return []
-    return [] if found is None else [found.id]
+        return None
+    return None if found is None else found.id

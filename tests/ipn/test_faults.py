@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from clients.ipn import IpnVerifier
+from clients.notifications import Notification as VerifiedNotification
 from clients.receiver import IpnReceiver, ReceiverServer
 from gateway.runtime import Runtime
 from gateway.store.models import Notification, NotificationAttempt
@@ -23,7 +24,7 @@ def control(app: Any) -> Any:
 
 
 @pytest.fixture
-def receiver_app(runtime: Runtime) -> Iterator[tuple[IpnReceiver, str]]:
+def receiver_app(runtime: Runtime) -> Iterator[tuple[IpnReceiver[VerifiedNotification], str]]:
     """The project's receiver with the project's verifier, trusting this sandbox's certificate."""
     verifier = IpnVerifier(
         allowed_cert_hosts=[runtime.settings.resolved_public_url],
