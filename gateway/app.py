@@ -44,6 +44,8 @@ def create_app(
         openapi,
         orders,
         sandbox_state,
+        v2,
+        v2_accounts,
     )
 
     if runtime is None:
@@ -71,6 +73,8 @@ def create_app(
     app.register_blueprint(billing_agreements.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(fps.bp)
+    app.register_blueprint(v2.bp)
+    app.register_blueprint(v2_accounts.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(administration.bp)

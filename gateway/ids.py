@@ -62,3 +62,15 @@ class IdGenerator:
     def token(self, n: int) -> str:
         """Upper-case alphanumerics, as FPS transaction (35) and token (64) ids."""
         return self._alnum(n)
+
+    def public_key_id(self, environment: str | None) -> str:
+        """An API v2 public key id as Seller Central makes them: ``A`` and 23 upper-case
+        alphanumerics, after ``SANDBOX-`` or ``LIVE-`` for an environment-specific key (the
+        docs' example: ``SANDBOX-AFVX7ULWSGBZ5535PCUQOY7B``, developer.amazon.com buyer.html)."""
+        prefix = {"sandbox": "SANDBOX-", "live": "LIVE-", None: ""}[environment]
+        return prefix + "A" + self._alnum(23)
+
+    def buyer_token(self) -> str:
+        """An API v2 buyer token: opaque, URL-safe (it is a path segment of Get Buyer)."""
+        alphabet = string.ascii_letters + string.digits + "-_"
+        return "".join(self._rng.choice(alphabet) for _ in range(64))

@@ -31,6 +31,8 @@ from gateway.registry import Registry
 from gateway.store import merchants
 from gateway.store.db import Database
 from gateway.tokens import ensure_admin_token, read_admin_token
+from gateway.v2 import buyers as v2_buyers
+from gateway.v2 import keys as v2_keys
 from gateway.wire.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -150,7 +152,8 @@ class Runtime:
 
 
 def seed(runtime: Runtime, folder: Path) -> None:
-    """Load ``merchants.json`` (merchants, each with ready order references) through the domain."""
+    """Load ``merchants.json`` (merchants, each with ready order references and, under ``v2``,
+    its API v2 key and buyer tokens) through the domain."""
     path = folder / "merchants.json"
     if not path.exists():
         log.warning("no seed file at %s", path)
@@ -161,9 +164,12 @@ def seed(runtime: Runtime, folder: Path) -> None:
         now = runtime.clock.now()
         for entry in document["merchants"]:
             references = entry.pop("order_references", [])
+            v2 = entry.pop("v2", None)
             merchant = merchants.by_seller_id(session, entry["seller_id"])
             if merchant is None:
                 merchant = create_merchant(session, runtime.ids, now, **entry)
+                if v2 is not None:
+                    seed_v2(runtime, session, merchant.id, v2)
             ctx = runtime.context(session, merchant, now)
             for ref in references:
                 oro = create_order_reference(
@@ -179,3 +185,20 @@ def seed(runtime: Runtime, folder: Path) -> None:
                     oro.due_at = None  # seeded references do not go stale
 
     runtime.db.run(work)
+
+
+def seed_v2(runtime: Runtime, session: Any, merchant_id: int, v2: dict[str, Any]) -> None:
+    """A seeded merchant's API v2 key (its private key written into the data dir, 0600, so that
+    the quick start signs with it: ``gateway.v2.keys.seeded_key_file``) and buyer tokens."""
+    now = runtime.clock.now()
+    key_id = v2.get("public_key_id")
+    if key_id:
+        _, private_pem = v2_keys.create_key(
+            session, runtime.ids, merchant_id, now, public_key_id=key_id, name="seeded"
+        )
+        v2_keys.write_private_key(runtime.settings.data_dir, key_id, private_pem)
+    for token in v2.get("buyer_tokens", []):
+        details = v2_buyers.details_from_sandbox(token["buyer"], token.get("shipping_address"))
+        v2_buyers.issue_buyer_token(
+            session, runtime.ids, merchant_id, details, now, token=token["buyer_token"]
+        )

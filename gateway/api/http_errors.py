@@ -4,6 +4,8 @@ What werkzeug raises before or instead of a view (no route: 404, a method the ro
 405, a body over ``max_request_bytes``: 413, a malformed body: 400) and any exception a view lets
 escape (logged with its traceback, answered 500 without one) are answered by the path's surface:
 
+- ``/sandbox/v2/...``, ``/live/v2/...``, ``/v2/...``: API v2's JSON error
+  (``{"reasonCode", "message"}``, ``gateway.v2.errors``);
 - ``/sandbox/...``: the control API's JSON error (``gateway.api.sandbox``);
 - ``/``: FPS's error document (``<Response><Errors>``, reference §4.4), through FPS's service;
 - any other path: Off-Amazon Payments' ``ErrorResponse`` (§1.3). amazon_pay raises ValueError on
@@ -25,9 +27,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from gateway.api.query import xml_response
 from gateway.api.sandbox import http_error, json_error
+from gateway.api.v2 import json_response
 from gateway.errors import GatewayError, InternalServerError, InvalidAddress, InvalidParameterValue
 from gateway.fps.operations import SERVICE as FPS
 from gateway.runtime import Runtime
+from gateway.v2 import errors as v2_errors
+from gateway.v2.edge import error_response as v2_error_response
+from gateway.v2.edge import is_v2_path
 from gateway.wire.operations import SERVICE as OFFAMAZON
 from gateway.wire.pipeline import Service
 
@@ -53,6 +59,8 @@ def _runtime() -> Runtime:
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
+    if is_v2_path(request.path):
+        return _v2_http_error(error)
     if request.path.startswith(CONTROL_PREFIX):
         return http_error(error)
     status = error.code or 500
@@ -79,8 +87,37 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     return _xml(wire, status if status in (404, 405) else None, headers)
 
 
+def _v2_http_error(error: HTTPException) -> Response:
+    """What werkzeug raised on an API v2 path, in v2's JSON (statuses: ``gateway.v2.errors``)."""
+    status = error.code or 500
+    wire: v2_errors.V2Error
+    if status == 404:
+        wire = v2_errors.ResourceNotFound(
+            f"The path {request.path} is not an Amazon Pay API v2 resource."
+        )
+    elif isinstance(error, MethodNotAllowed):
+        allowed = tuple(sorted(error.valid_methods or ()))
+        wire = v2_errors.MethodNotAllowed(
+            f"The method {request.method} is not allowed here; use {', '.join(allowed)}."
+        )
+        wire.allowed = allowed
+    elif status == 413:
+        limit = _runtime().settings.max_request_bytes
+        wire = v2_errors.RequestTooLarge(
+            f"The request is larger than {limit} bytes, the largest accepted."
+        )
+    elif status < 500:
+        wire = v2_errors.InvalidRequest(f"The request cannot be read: {error.description}")
+    else:
+        wire = v2_errors.InternalServerError("An internal error occurred.")
+    return json_response(v2_error_response(_runtime(), wire))
+
+
 def _unexpected(error: Exception) -> ResponseReturnValue:
     log.error("unexpected error answering %s %s", request.method, request.path, exc_info=error)
+    if is_v2_path(request.path):
+        internal = v2_errors.InternalServerError("An internal error occurred.")
+        return json_response(v2_error_response(_runtime(), internal))
     if request.path.startswith(CONTROL_PREFIX):
         return json_error(500, "InternalServerError", "An internal error occurred.")
     return _internal_error()

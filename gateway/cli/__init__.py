@@ -423,11 +423,11 @@ def _https_banner(settings: Settings, files: TlsFiles, made: bool) -> list[str]:
 def _add_client_commands() -> None:
     """The commands that drive a running simulator through its control API (``gateway.cli.http``):
     click and ``requests`` only, imported when a call is made."""
-    from gateway.cli import objects, sandbox
+    from gateway.cli import objects, sandbox, v2
     from gateway.cli.sign import sign
     from gateway.cli.trigger import trigger
 
-    for command in [*objects.COMMANDS, *sandbox.COMMANDS, sign, trigger]:
+    for command in [*objects.COMMANDS, *sandbox.COMMANDS, *v2.COMMANDS, sign, trigger]:
         cli.add_command(command)
 
 

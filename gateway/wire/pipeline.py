@@ -11,7 +11,6 @@ so a request either happens completely or not at all (and is retried whole when 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,14 +22,13 @@ from gateway.domain.lifecycle import Context
 from gateway.domain.records import MerchantRecord
 from gateway.errors import (
     GatewayError,
-    InternalServerError,
     SignatureDoesNotMatch,
     UnauthorizedAccess,
 )
 from gateway.runtime import Runtime
 from gateway.signing import verify as verify_signature
 from gateway.store import merchants
-from gateway.wire.journal import Entry
+from gateway.wire.exchange import Exchange
 from gateway.wire.params import load, refuse_unreadable
 from gateway.wire.render import render_result
 
@@ -117,13 +115,10 @@ def handle(
     Authentication and the operation run in one transaction; the answer is rendered after the
     commit, from the plain values the operation returned.
     """
-    started = time.perf_counter()
-    received_at = runtime.clock.now()
-    request_id = runtime.ids.request_id()
+    exchange = Exchange(runtime, service.name)
+    request_id = exchange.request_id
     action = params.get("Action", "")
     operation = service.operations.get(action)
-    #: The merchant the request's access key named, once looked up (for the journal).
-    owner: list[int] = []
 
     def authenticate(session: Session) -> tuple[Operation, str, MerchantRecord, dict[str, Any]]:
         refuse_unreadable(params)
@@ -131,7 +126,7 @@ def handle(
 
         def secret_for(access_key: str) -> tuple[MerchantRecord, str] | None:
             found = lookup(access_key)
-            owner[:] = [] if found is None else [found[0].id]
+            exchange.merchant_id = None if found is None else found[0].id
             return found
 
         merchant: MerchantRecord = verify_signature(
@@ -169,25 +164,10 @@ def handle(
         message: str | None = None,
         string_to_sign: str | None = None,
     ) -> None:
-        if not runtime.journal.enabled:
-            return
-        if not owner and code is not None and params.get("AWSAccessKeyId"):
+        if exchange.merchant_id is None and code is not None and params.get("AWSAccessKeyId"):
             # Refused before its access key was looked up (an expired Timestamp ...).
-            owner[:] = _owner_of(runtime, params["AWSAccessKeyId"])
-        runtime.journal.record(
-            Entry(
-                merchant_id=owner[0] if owner else None,
-                received_at=received_at,
-                service=service.name,
-                params=params,
-                status=status,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                request_id=request_id,
-                error_code=code,
-                error_message=message,
-                string_to_sign=string_to_sign,
-            )
-        )
+            exchange.merchant_id = _owner_of(runtime, params["AWSAccessKeyId"])
+        exchange.journal(params, status, code, message, string_to_sign)
 
     try:
         # One transaction: a write operation's is a write transaction from the start (on SQLite
@@ -204,18 +184,15 @@ def handle(
         journaled(wire.http_status, wire.code, wire.message, mismatch)
         return service.error_answer(error, request_id)
     except Exception:
-        log.exception(
-            "unexpected error in %s %s (request %s)", service.name, action or "request", request_id
-        )
-        internal = InternalServerError(f"An internal error occurred (request {request_id}).")
+        internal = exchange.internal_error(action or "request")
         journaled(internal.http_status, internal.code, internal.message)
         return service.error_answer(internal, request_id)
 
 
-def _owner_of(runtime: Runtime, access_key: str) -> list[int]:
+def _owner_of(runtime: Runtime, access_key: str) -> int | None:
     try:
         found = runtime.db.run(lambda s: merchants.by_access_key(s, access_key), write=False)
     except Exception:
         log.exception("could not look up the owner of access key %s", access_key)
-        return []
-    return [] if found is None else [found.id]
+        return None
+    return None if found is None else found.id
