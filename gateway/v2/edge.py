@@ -364,8 +364,7 @@ def _load_body(op: Operation, request: V2Request, headers: Mapping[str, str]) ->
     if op.schema is None:
         if document:
             raise UnrecognizedField(
-                f"{op.name} takes no request body; remove the fields "
-                f"{', '.join(sorted(document))}."
+                f"{op.name} takes no request body; remove the fields {', '.join(sorted(document))}."
             )
         return {}
     try:

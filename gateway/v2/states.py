@@ -23,6 +23,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from gateway.domain.reasons import Reasons
 from gateway.domain.states import DISPUTE_TRANSITIONS
 from gateway.domain.states import DisputeState as D
 from gateway.registry import Kind
@@ -72,9 +73,7 @@ CHARGE_PERMISSION_TRANSITIONS: Mapping[ChargePermissionState, frozenset[ChargePe
 
 CHARGE_TRANSITIONS: Mapping[ChargeState, frozenset[ChargeState]] = {
     # A pending authorization with captureNow is captured when it succeeds.
-    _C.AUTHORIZATION_INITIATED: frozenset(
-        {_C.AUTHORIZED, _C.CAPTURE_INITIATED, _C.CAPTURED, _C.DECLINED, _C.CANCELED}
-    ),
+    _C.AUTHORIZATION_INITIATED: frozenset({_C.AUTHORIZED, _C.CAPTURED, _C.DECLINED, _C.CANCELED}),
     _C.AUTHORIZED: frozenset({_C.CAPTURE_INITIATED, _C.CAPTURED, _C.DECLINED, _C.CANCELED}),
     _C.CAPTURE_INITIATED: frozenset({_C.CAPTURED, _C.DECLINED}),
     _C.CAPTURED: frozenset(),
@@ -90,7 +89,7 @@ REFUND_TRANSITIONS: Mapping[RefundState, frozenset[RefundState]] = {
 
 # --- reason descriptions (our words, Amazon's advice per code; UNCONFIRMED wording) ------------
 
-CHECKOUT_SESSION_REASONS = MappingProxyType(
+CHECKOUT_SESSION_REASONS: Reasons = MappingProxyType(
     {
         ("Canceled", "Expired"): "The checkout session was not completed within 24 hours.",
         ("Canceled", "BuyerCanceled"): "The buyer canceled the checkout on Amazon Pay's pages.",
@@ -102,7 +101,7 @@ CHECKOUT_SESSION_REASONS = MappingProxyType(
     }
 )
 
-CHARGE_PERMISSION_REASONS = MappingProxyType(
+CHARGE_PERMISSION_REASONS: Reasons = MappingProxyType(
     {
         ("NonChargeable", "PaymentMethodInvalid"): (
             "The buyer's payment method is invalid; ask the buyer to update it."
@@ -121,7 +120,7 @@ CHARGE_PERMISSION_REASONS = MappingProxyType(
     }
 )
 
-CHARGE_REASONS = MappingProxyType(
+CHARGE_REASONS: Reasons = MappingProxyType(
     {
         ("Declined", "SoftDeclined"): (
             "The payment was declined, but a retry may succeed; try again or ask the buyer to "
@@ -148,7 +147,7 @@ CHARGE_REASONS = MappingProxyType(
     }
 )
 
-REFUND_REASONS = MappingProxyType(
+REFUND_REASONS: Reasons = MappingProxyType(
     {
         ("Declined", "AmazonRejected"): "Amazon rejected the refund; do not retry it.",
         ("Declined", "ProcessingFailure"): (
@@ -207,7 +206,7 @@ CHARGE = Kind(
     "V2Charge",
     V2Charge,
     CHARGE_TRANSITIONS,
-    initial=frozenset(_C) - {_C.CANCELED},
+    initial=frozenset({_C.AUTHORIZATION_INITIATED, _C.AUTHORIZED, _C.CAPTURED, _C.DECLINED}),
     silent=frozenset({_C.AUTHORIZATION_INITIATED, _C.CAPTURE_INITIATED}),
     notification=CHARGE_OBJECT,
     extra=_of_object,

@@ -69,7 +69,5 @@ class Exchange:
 
     def internal_error(self, what: str) -> InternalServerError:
         """Log the exception being handled and give the error to answer for it."""
-        log.exception(
-            "unexpected error in %s %s (request %s)", self.service, what, self.request_id
-        )
+        log.exception("unexpected error in %s %s (request %s)", self.service, what, self.request_id)
         return InternalServerError(f"An internal error occurred (request {self.request_id}).")
