@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import QueuePool
@@ -143,6 +143,19 @@ class DatabaseUnreachable(ConfigError):
         )
 
 
+class DatabaseUnreadable(ConfigError):
+    """The database answered but what it holds is not a database the simulator can read (a
+    damaged or foreign SQLite file: "file is not a database")."""
+
+    def __init__(self, url: str, error: DatabaseError) -> None:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        shown = make_url(url).render_as_string(hide_password=True)
+        super().__init__(
+            f"cannot read the database {shown}: {reason}; move the file away (or pass another "
+            "--data-dir or --database-url) and start again"
+        )
+
+
 class SchemaOutdated(ConfigError):
     """The database was made by an earlier version whose tables lack columns this one reads.
 
@@ -204,6 +217,8 @@ class Database:
             was_empty = not inspect(self.engine).has_table("merchants")
         except OperationalError as exc:
             raise DatabaseUnreachable(self.url, exc) from None
+        except DatabaseError as exc:  # after OperationalError, its subclass
+            raise DatabaseUnreadable(self.url, exc) from None
         if not was_empty:
             self._check_columns()
         Base.metadata.create_all(self.engine)

@@ -26,6 +26,7 @@ from gateway.store.models import (
     ReferenceId,
     Refund,
 )
+from gateway.v2.account_models import V2BuyerToken, V2IdempotencyKey
 
 #: Children of an order reference, in the order their rows must go (disputes point at refunds,
 #: refunds at captures, captures at authorizations).
@@ -101,12 +102,16 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     BillingAgreement,
     FpsTransaction,
     FpsToken,
+    # API v2: the answers kept for idempotency keys name objects removed here.
+    V2IdempotencyKey,
+    V2BuyerToken,
 )
 
 
 def purge_merchant(session: Session, merchant_id: int) -> None:
-    """Remove every object and notification of a merchant (not the merchant, its keys,
-    settings, preferences or FPS fee schedule; its journal is ``Journal.clear``'s)."""
+    """Remove every object and notification of a merchant (not the merchant, its keys (API v2
+    public keys too), settings, preferences or FPS fee schedule; its journal is
+    ``Journal.clear``'s)."""
     session.flush()
     _notifications(session, Notification.merchant_id == merchant_id)
     for model in _MERCHANT_OBJECTS:

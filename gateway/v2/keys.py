@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients.amazon_pay_v2.signing import public_key_pem
+from clients.amazon_pay_v2.signing import load_public_key, public_key_pem
 from gateway.ids import IdGenerator
 from gateway.private_files import PRIVATE_FILE, private_dir
 from gateway.v2.account_models import V2PublicKey
@@ -78,10 +78,19 @@ def new_private_key_pem() -> str:
 def checked_public_key_pem(pem: str) -> str:
     """``pem`` as a ``PUBLIC KEY`` PEM; :class:`InvalidPublicKey` unless it is an RSA public key
     (``PUBLIC KEY`` or ``RSA PUBLIC KEY``)."""
+    if "PUBLIC KEY-----" not in pem:
+        # Never handed on as it is: the signing module reads a string without a PEM marker as
+        # the path of a file.
+        raise InvalidPublicKey("not a PEM public key (-----BEGIN PUBLIC KEY-----)")
+    from cryptography.hazmat.primitives import serialization
+
     try:
-        return public_key_pem(pem)
+        key = load_public_key(pem)
     except (ValueError, TypeError, UnicodeError) as exc:
         raise InvalidPublicKey(f"not an RSA public key in PEM form ({exc})") from None
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
 
 
 def register_key(

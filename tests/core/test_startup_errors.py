@@ -165,3 +165,14 @@ def test_a_database_of_an_earlier_version_is_refused_naming_what_it_lacks(
         db.execute("ALTER TABLE order_references DROP COLUMN seller_note")
     done = run_gateway(*command_args(command, tmp_path), "--data-dir", str(data), cwd=tmp_path)
     assert_one_line_failure(done, "earlier version", "order_references: seller_note")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_damaged_sqlite_file_is_refused_in_one_line(command: str, tmp_path: Path) -> None:
+    """A file that is not a SQLite database (damaged, or another program's) is named with what to
+    do, not a traceback (gateway.store.db.DatabaseUnreadable)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gateway.sqlite3").write_bytes(bytes(range(256)) * 20)
+    done = run_gateway(*command_args(command, tmp_path), "--data-dir", str(data), cwd=tmp_path)
+    assert_one_line_failure(done, "cannot read the database", "file is not a database")
