@@ -14,10 +14,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from gateway.api.orders import BuyerSchema, DestinationSchema
 from gateway.api.sandbox import NoBodySchema, body, control_api, merchant_or_404, runtime
+from gateway.api.v2_accounts import NewV2BuyerTokenSchema
 from gateway.v2 import buyer_journey, simulation, views
 from gateway.v2.checkout_sessions import get_session
 
@@ -29,15 +29,9 @@ bp = Blueprint(
 control_api(bp)
 
 
-class V2BuyerStepSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class V2BuyerStepSchema(NewV2BuyerTokenSchema):
+    """A buyer token's buyer and addresses (as ``v2-buyer-tokens``), and the card paid with."""
 
-    buyer = fields.Nested(BuyerSchema, load_default=lambda: BuyerSchema().load({}))
-    shipping_address = fields.Nested(
-        DestinationSchema, allow_none=True, load_default=lambda: DestinationSchema().load({})
-    )
-    billing_address = fields.Nested(DestinationSchema, allow_none=True, load_default=None)
     card = fields.String(
         load_default=buyer_journey.DEFAULT_CARD,
         validate=validate.OneOf(list(simulation.CARDS)),
