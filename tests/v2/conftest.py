@@ -34,7 +34,8 @@ def v2_server(
     tmp_path_factory: pytest.TempPathFactory, databases: Databases
 ) -> Iterator[GatewayServer]:
     data = tmp_path_factory.mktemp("v2-live") / "data"
-    server = GatewayServer(data, database_url=databases.empty(data), https=True)
+    # The scheduler delivers IPNs (the v2 flows receive theirs) and applies due work.
+    server = GatewayServer(data, database_url=databases.empty(data), https=True, scheduler=True)
     yield server.start()
     server.kill()
 

@@ -1,9 +1,9 @@
 """API v2 flows through Amazon's Node.js SDK (unchanged but for ``overrideServiceUrl``) against a
-live ``gateway serve`` over HTTPS with its scheduler, the buyer played by the control API:
+live ``gateway serve`` over HTTPS (the session's, ``tests.v2.conftest``), the buyer played by the control API:
 a one-time checkout, capture, partial refunds up to the cap, an over-cap refund refused,
 RefundInitiated then Refunded after a clock advance with the REFUND IPN received and verified,
 a refund declined ProcessingFailure after a chargeback, cancel and close, and every simulation
-code. One server and one Node runner for the module; each test its own merchant."""
+code. One Node runner for the module; each test its own merchant."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from clients.amazon_pay_v2.ipn import IpnV2Verifier
-from tests.support.databases import Databases
 from tests.support.servers import GatewayServer
 from tests.support.sink import Received, Sink
 from tests.v2.node import NodeSdk, SdkAnswer
@@ -25,26 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.sdk]
 
 def usd(amount: str) -> dict[str, str]:
     return {"amount": amount, "currencyCode": "USD"}
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, databases: Databases
-) -> Iterator[GatewayServer]:
-    """HTTPS, and a scheduler that delivers IPNs (due work follows the merchants' clocks)."""
-    data = tmp_path_factory.mktemp("v2-flows") / "data"
-    made = GatewayServer(
-        data, database_url=databases.empty(data), https=True, scheduler=True, workers=1
-    )
-    yield made.start()
-    made.kill()
-
-
-@pytest.fixture(scope="module")
-def node(server: GatewayServer) -> Iterator[NodeSdk]:
-    sdk = NodeSdk(override=f"localhost:{server.https_port}")
-    yield sdk
-    sdk.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +37,9 @@ class Merchant:
 
     def __init__(self, server: GatewayServer, node: NodeSdk, ipn_url: str) -> None:
         self.server, self.node = server, node
-        self.seller_id = server.new_merchant(ipn_url=ipn_url)["seller_id"]
+        # Refunds settle after 10 minutes of the merchant's clock: the server's scheduler runs
+        # in real time, so only the tests' clock advances settle them.
+        self.seller_id = server.new_merchant(ipn_url=ipn_url, settle_delay_seconds=600)["seller_id"]
         key = server.sandbox("POST", f"/merchants/{self.seller_id}/v2-keys", status=201)
         self.client = node.client(key["public_key_id"], key["private_key_pem"])
         self.keys = 0
@@ -108,8 +89,9 @@ class Merchant:
 
 
 @pytest.fixture
-def merchant(server: GatewayServer, node: NodeSdk, sink: Sink) -> Merchant:
-    return Merchant(server, node, sink.url)
+def merchant(v2_server: GatewayServer, node_sdk: NodeSdk, sink: Sink) -> Merchant:
+    """The session's HTTPS server (``tests.v2.conftest``) and this module's Node runner."""
+    return Merchant(v2_server, node_sdk, sink.url)
 
 
 def ipn_of(item: Received) -> dict[str, Any]:
@@ -132,9 +114,18 @@ def test_one_time_checkout_capture_refunds_ipn_and_chargeback(
     assert (over.status, over.reason) == (422, "TransactionAmountExceeded")
     got = merchant.ok("getRefund", first["refundId"])
     assert got["statusDetails"]["state"] == "RefundInitiated"
-    merchant.advance(5)
+    merchant.advance(600)
     assert merchant.ok("getRefund", first["refundId"])["statusDetails"]["state"] == "Refunded"
     assert merchant.ok("getCharge", charge_id)["refundedAmount"] == usd("115.00")
+    # The wait endpoint: Refunded and its IPN acknowledged by the receiver.
+    waited = merchant.server.sandbox(
+        "GET",
+        f"/merchants/{merchant.seller_id}/wait?object_id={second['refundId']}"
+        "&state=Refunded&acknowledged=true&timeout=15",
+        status=200,
+    )
+    assert waited["object_kind"] == "V2Refund"
+    assert waited["details"]["refundAmount"] == usd("35.00")
     # The REFUND notifications, verified as a receiver verifies them (the simulator's
     # certificate host named), each naming the refund to fetch.
     refunds = {first["refundId"], second["refundId"]}
@@ -155,7 +146,7 @@ def test_one_time_checkout_capture_refunds_ipn_and_chargeback(
     merchant.server.sandbox("POST", f"/merchants/{merchant.seller_id}/disputes", status=201,
                             type="chargeback", charge_id=disputed)  # fmt: skip
     declined = merchant.ok("createRefund", {"chargeId": disputed, "refundAmount": usd("10.00")})
-    merchant.advance(5)
+    merchant.advance(600)
     status = merchant.ok("getRefund", declined["refundId"])["statusDetails"]
     assert (status["state"], status["reasonCode"]) == ("Declined", "ProcessingFailure")
 
@@ -194,7 +185,7 @@ def test_every_simulation_code(merchant: Merchant) -> None:
     initiated = merchant.ok("captureCharge", to_capture, {"captureAmount": usd("10.00")},
                             simulation="CaptureInitiated")  # fmt: skip
     assert initiated["statusDetails"]["state"] == "CaptureInitiated"
-    merchant.advance(60)
+    merchant.advance(600)
     assert merchant.ok("getCharge", pending["chargeId"])["statusDetails"]["state"] == "Authorized"
     assert merchant.ok("getCharge", expiring)["statusDetails"]["reasonCode"] == "ExpiredUnused"
     assert merchant.ok("getCharge", to_capture)["statusDetails"]["state"] == "Captured"
@@ -204,7 +195,7 @@ def test_every_simulation_code(merchant: Merchant) -> None:
         )["refundId"]
         for code in ("RefundDeclined", "ProcessingFailure")
     }
-    merchant.advance(5)
+    merchant.advance(600)
     reasons = {
         code: merchant.ok("getRefund", refund_id)["statusDetails"]["reasonCode"]
         for code, refund_id in refunds.items()
