@@ -1,7 +1,8 @@
 """API v2 against a real ``gateway serve`` over HTTPS, through Amazon's Node.js SDK.
 
 ``v2_server`` is one server for the session (its HTTPS listener on a free port, the certificate
-made in its data dir); ``node_sdk`` one Node runner per test module (``tests.v2.node``);
+made in its data dir; seeded from sandbox_data/ as a reader's first start is, so that the quick
+start can be followed on it); ``node_sdk`` one Node runner per test module (``tests.v2.node``);
 ``v2_merchant`` a new merchant with an API v2 key made through the control API, as a merchant
 makes one, so that tests never share objects. v2-domain's end-to-end tests use these too.
 """
@@ -35,7 +36,9 @@ def v2_server(
 ) -> Iterator[GatewayServer]:
     data = tmp_path_factory.mktemp("v2-live") / "data"
     # The scheduler delivers IPNs (the v2 flows receive theirs) and applies due work.
-    server = GatewayServer(data, database_url=databases.empty(data), https=True, scheduler=True)
+    server = GatewayServer(
+        data, database_url=databases.empty(data), https=True, seeded=True, scheduler=True
+    )
     yield server.start()
     server.kill()
 

@@ -100,3 +100,20 @@ def test_button_signature_is_verifiable(node_sdk: NodeSdk, v2_merchant: V2Mercha
     signature = node_sdk.value(client, "generateButtonSignature", payload)
     public = signing.public_key_pem(v2_merchant.private_key_pem)
     signing.verify_button_signature(public, payload, signature, "AMZN-PAY-RSASSA-PSS-V2")
+
+
+def test_the_quick_start_configuration_of_the_banner_works(
+    v2_server: GatewayServer, node_sdk: NodeSdk
+) -> None:
+    """docs/v2.md's quick start: the banner's Node SDK configuration for the seeded merchant
+    (its private key in the data dir) and the seeded buyer token."""
+    log = v2_server.log()
+    key_id = "SANDBOX-ASANDBOXSELLERV2KEY00001"
+    path = v2_server.data_dir / "v2-keys" / f"{key_id}.pem"
+    assert f"publicKeyId: '{key_id}'" in log
+    assert f"privateKey: fs.readFileSync('{path}')" in log
+    assert f"overrideServiceUrl: '127.0.0.1:{v2_server.https_port}'" in log
+    client = node_sdk.client(key_id, path.read_text())
+    answer = node_sdk.call(client, "getBuyer", "sandbox-buyer-token-jane")
+    assert answer.status == 200, answer.body
+    assert answer.body["name"] == "Jane Buyer" and answer.body["postalCode"] == "98109"
