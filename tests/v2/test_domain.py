@@ -454,3 +454,17 @@ def test_a_reset_removes_the_merchants_v2_objects(shop: Shop) -> None:
     shop.run(lambda ctx: reset_merchant(ctx.session, ctx.merchant.id))
     refused(shop, lambda ctx: charges.get_charge(ctx, view["chargeId"]), "ResourceNotFound")
     assert shop.notifications("CHARGE") == []
+
+
+def test_the_per_charge_maximum(shop: Shop) -> None:
+    too_much = {"paymentIntent": "Authorize", "chargeAmount": price("150000.01")}
+    with pytest.raises(GatewayError) as caught:
+        shop.session(paymentDetails=too_much)
+    assert caught.value.code == "TransactionAmountExceeded"
+    yen = {"paymentIntent": "Authorize", "chargeAmount": price("10000000", "JPY")}
+    assert shop.view(shop.session(paymentDetails=yen))["paymentDetails"]["chargeAmount"] == (
+        price("10000000", "JPY")
+    )
+    with pytest.raises(GatewayError) as caught:
+        shop.session(paymentDetails={"chargeAmount": price("10000001", "JPY")})
+    assert caught.value.code == "TransactionAmountExceeded"
