@@ -48,6 +48,7 @@ def create_app(
         throttling,
         v2,
         v2_accounts,
+        v2_checkout,
     )
     from gateway.api.sandbox import CanonicalIntegerConverter
 
@@ -86,6 +87,7 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(v2.bp)
     app.register_blueprint(v2_accounts.bp)
+    app.register_blueprint(v2_checkout.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(administration.bp)

@@ -13,6 +13,12 @@ from gateway.fps import states as fps_states
 from gateway.fps import transactions as fps_transactions
 from gateway.ipn import envelope, notification_data
 from gateway.registry import Registry
+from gateway.v2 import charge_permissions as v2_charge_permissions
+from gateway.v2 import charges as v2_charges
+from gateway.v2 import checkout_sessions as v2_checkout_sessions
+from gateway.v2 import ipn as v2_ipn
+from gateway.v2 import refunds as v2_refunds
+from gateway.v2 import states as v2_states
 
 
 def install_offamazon(registry: Registry) -> None:
@@ -37,9 +43,26 @@ def install_fps(registry: Registry) -> None:
         registry.add_due(due)
 
 
+def install_v2(registry: Registry) -> None:
+    """API v2: checkout sessions, charge permissions, charges, refunds and disputes on charges;
+    their due work (expiry, pending authorizations and captures, refunds); IPN v2 messages."""
+    for kind in v2_states.KINDS:
+        registry.add_kind(kind)
+    for object_type in v2_states.OBJECT_TYPES:
+        registry.add_renderer(object_type, v2_ipn.render)
+    for due in (
+        v2_refunds.DUE,
+        v2_charges.DUE,
+        v2_checkout_sessions.DUE,
+        v2_charge_permissions.DUE,
+    ):
+        registry.add_due(due)
+
+
 def build_registry() -> Registry:
     """Everything the simulator serves."""
     registry = Registry()
     install_offamazon(registry)
     install_fps(registry)
+    install_v2(registry)
     return registry

@@ -24,8 +24,9 @@ from gateway.domain.lifecycle import Context, created, transition
 from gateway.domain.money import format_amount, parse_amount, refund_cap
 from gateway.domain.order_references import cancel_order_reference, get_order_reference
 from gateway.domain.order_references import close_order_reference as close_reference
-from gateway.domain.payments import MAX_REFUNDS_PER_CAPTURE, capture, refund
+from gateway.domain.payments import capture, refund
 from gateway.domain.records import RefundRecord
+from gateway.domain.refund_limits import MAX_REFUNDS_PER_CAPTURE
 from gateway.domain.states import AdministrationState as M
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C

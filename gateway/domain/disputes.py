@@ -36,6 +36,9 @@ DISPUTE_TYPES = (A_TO_Z_CLAIM, CHARGEBACK)
 #: The A-to-z guarantee's cap, in major units of the order's currency.
 A_TO_Z_LIMIT = 2500
 REFUND_TYPES = {A_TO_Z_CLAIM: "AmazonA-ZGuarantee", CHARGEBACK: "Chargeback"}
+#: While a dispute is in one of these, the seller's refunds of its charge decline
+#: ProcessingFailure (the buyer got, or is getting, the money back another way).
+REFUND_DECLINING_STATES = (D.OPEN.value, D.GRANTED.value)
 
 
 def _charge(
@@ -63,6 +66,33 @@ def _charge(
     return oro, captures[-1]
 
 
+def dispute_amount(
+    dispute_type: str,
+    amount: str | None,
+    *,
+    what: str,
+    order_total_minor: int,
+    captured_minor: int,
+    currency: str,
+) -> int:
+    """What a new dispute claims, in minor units: ``amount`` (None: the most it may claim), at
+    most the order total and 2,500 for an A-to-z claim, the captured amount for a chargeback.
+    Shared by Off-Amazon Payments and API v2 disputes (``what`` names the disputed order)."""
+    if dispute_type not in DISPUTE_TYPES:
+        raise InvalidParameterValue(f"type must be one of {', '.join(DISPUTE_TYPES)}.")
+    if dispute_type == A_TO_Z_CLAIM:
+        limit = min(order_total_minor, A_TO_Z_LIMIT * 10 ** exponent(currency))
+    else:
+        limit = captured_minor
+    amount_minor = limit if amount is None else parse_amount(amount, currency, "amount")
+    if amount_minor > limit:
+        raise TransactionAmountExceeded(
+            f"A {dispute_type} on {what} may claim at most "
+            f"{format_amount(limit, currency)} {currency}."
+        )
+    return amount_minor
+
+
 def file_dispute(
     ctx: Context,
     dispute_type: str,
@@ -76,18 +106,14 @@ def file_dispute(
         raise InvalidParameterValue(f"type must be one of {', '.join(DISPUTE_TYPES)}.")
     oro, capture = _charge(ctx, amazon_order_reference_id, amazon_capture_id)
     currency = capture.currency
-    if dispute_type == A_TO_Z_CLAIM:
-        limit = min(
-            oro.amount_minor or capture.amount_minor, A_TO_Z_LIMIT * 10 ** exponent(currency)
-        )
-    else:
-        limit = capture.amount_minor
-    amount_minor = limit if amount is None else parse_amount(amount, currency, "amount")
-    if amount_minor > limit:
-        raise TransactionAmountExceeded(
-            f"A {dispute_type} on {oro.amazon_id} may claim at most "
-            f"{format_amount(limit, currency)} {currency}."
-        )
+    amount_minor = dispute_amount(
+        dispute_type,
+        amount,
+        what=oro.amazon_id,
+        order_total_minor=oro.amount_minor or capture.amount_minor,
+        captured_minor=capture.amount_minor,
+        currency=currency,
+    )
     dispute = Dispute(
         amazon_id=("C" if dispute_type == CHARGEBACK else "Z") + ctx.ids.token(12),
         merchant_id=ctx.merchant.id,
@@ -173,7 +199,7 @@ def decline_refunds_of_disputed_orders(
     key = _disputed_key(ctx)
     disputed: set[int] | None = ctx.session.info.get(key)
     if disputed is None:
-        disputed = disputed_order_references(ctx.session, ctx.merchant.id, (D.OPEN, D.GRANTED))
+        disputed = disputed_order_references(ctx.session, ctx.merchant.id, REFUND_DECLINING_STATES)
         ctx.session.info[key] = disputed
     if refund.order_reference_id not in disputed:
         return None

@@ -59,8 +59,11 @@ def notification_type(kind: Kind, obj: Stateful) -> str | None:
     An A-to-z claim has no notification of its own: the merchant hears of it through the
     refund it becomes (RefundType AmazonA-ZGuarantee).
     """
+    dispute_type = getattr(obj, "dispute_type", None)
+    if dispute_type is not None and dispute_type != "chargeback":
+        return None  # an A-to-z claim (v1's or API v2's)
     if isinstance(obj, Dispute):
-        return CHARGEBACK_NOTIFICATION_TYPE if obj.dispute_type == "chargeback" else None
+        return CHARGEBACK_NOTIFICATION_TYPE
     return kind.notification
 
 

@@ -21,6 +21,7 @@ from gateway.domain.merchants import find_owned
 from gateway.domain.money import format_amount, parse_amount, refund_cap
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.records import RefundRecord
+from gateway.domain.refund_limits import MAX_REFUNDS_PER_CAPTURE, check_refund
 from gateway.domain.states import AuthorizationState as A
 from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
@@ -32,7 +33,6 @@ from gateway.errors import (
     InvalidOrderReferenceStatus,
     InvalidTransactionId,
     TransactionAmountExceeded,
-    TransactionCountExceeded,
 )
 from gateway.store import merchants, refunds
 from gateway.store.models import Authorization, Capture, OrderReference
@@ -44,7 +44,6 @@ from gateway.store.refunds import CaptureTotals, RefundSource
 #: Authorize on the sandbox path, production's to one on the live path (``Context.live``).
 AUTHORIZATION_LIFETIME_LIVE = timedelta(days=30)
 AUTHORIZATION_LIFETIME_SANDBOX = timedelta(days=2)
-MAX_REFUNDS_PER_CAPTURE = 10
 MAX_CAPTURED_AUTHORIZATIONS = 10
 #: When ExpiredUnused is simulated without ExpirationTimeInMins. UNCONFIRMED default: 1 minute.
 DEFAULT_SIMULATED_EXPIRY_MINUTES = 1
@@ -435,18 +434,14 @@ def refund(
     _check_currency(currency, cap.currency, "RefundAmount.CurrencyCode")
     amount_minor = parse_amount(amount, currency, "RefundAmount.Amount")
     directive = simulation.parse(seller_note, "Refund")
-    if cap.refund_count >= MAX_REFUNDS_PER_CAPTURE:
-        raise TransactionCountExceeded(
-            f"Capture {cap.amazon_id} already has {MAX_REFUNDS_PER_CAPTURE} refunds, the maximum."
-        )
-    cap_limit = refund_cap(cap.amount_minor, cap.currency)
-    if cap.refund_reserved_minor + amount_minor > cap_limit:
-        remaining = max(cap_limit - cap.refund_reserved_minor, 0)
-        raise TransactionAmountExceeded(
-            f"The refund amount {amount} {currency} exceeds the refundable amount of capture "
-            f"{cap.amazon_id}: {format_amount(remaining, currency)} {currency} remain "
-            "(captured amount plus the lesser of 15% or 75, less refunds already requested)."
-        )
+    check_refund(
+        what=f"capture {cap.amazon_id}",
+        refund_count=cap.refund_count,
+        reserved_minor=cap.refund_reserved_minor,
+        captured_minor=cap.amount_minor,
+        currency=cap.currency,
+        amount_minor=amount_minor,
+    )
     # Counted now, while Pending, so concurrent refunds cannot overshoot. The capture was read
     # locked (``refunds.refund_source``): a concurrent Refund waits, then reads this sum; the
     # version check stays as the compare-and-set's guard.
@@ -482,11 +477,17 @@ def _refund_outcome(ctx: Context, directive: simulation.Simulation | None) -> tu
     """
     if directive is not None:
         return R.DECLINED, directive.reason_code
-    if ctx.merchant.refund_processing_failures and merchants.take_refund_processing_failure(
-        ctx.session, ctx.merchant.id
-    ):
+    if processing_failure_due(ctx):
         return R.DECLINED, "ProcessingFailure"
     return R.COMPLETED, None
+
+
+def processing_failure_due(ctx: Context) -> bool:
+    """Whether the merchant's ``refund_processing_failures`` declines this new refund (taking one
+    of them); a v1 Refund and an API v2 Create Refund alike."""
+    return bool(
+        ctx.merchant.refund_processing_failures
+    ) and merchants.take_refund_processing_failure(ctx.session, ctx.merchant.id)
 
 
 def close_refunded_captures(ctx: Context, totals: Iterable[CaptureTotals]) -> None:

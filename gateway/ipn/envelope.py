@@ -107,6 +107,7 @@ def subscription_arn(seller_id: str) -> str:
 
 
 def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
+    """A v1 notification: NotificationData XML in the SNS message (reference §2.3)."""
     row, seller_id = ctx.notification, ctx.merchant.seller_id
     # Inner Message keys as in Amazon's samples (reference §2.3); no IsSample (that marks
     # Seller Central test notifications). UNCONFIRMED: NotificationReferenceId's shape (the
@@ -124,6 +125,13 @@ def sns_notification(ctx: RenderContext, notification_data: str) -> Outgoing:
         "NotificationData": notification_data,
         "Timestamp": timestamp(ctx.now),
     }
+    return sns_envelope(ctx, message)
+
+
+def sns_envelope(ctx: RenderContext, message: dict[str, Any]) -> Outgoing:
+    """``message`` as the signed SNS envelope's ``Message`` (every Amazon Pay IPN: v1's
+    NotificationData messages and API v2's object references alike)."""
+    seller_id = ctx.merchant.seller_id
     topic = topic_arn(seller_id)
     subscription = subscription_arn(seller_id)  # once: a uuid5 (SHA-1) per call
     envelope = {

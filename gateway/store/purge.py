@@ -29,6 +29,7 @@ from gateway.store.models import (
     ThrottleBucket,
 )
 from gateway.v2.account_models import V2BuyerToken, V2IdempotencyKey
+from gateway.v2.models import V2Charge, V2ChargePermission, V2CheckoutSession, V2Dispute, V2Refund
 
 #: Children of an order reference, in the order their rows must go (disputes point at refunds,
 #: refunds at captures, captures at authorizations).
@@ -108,6 +109,13 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     # The fault log speaks of requests and notifications that are gone (its rules, settings,
     # stay).
     FaultEvent,
+    # API v2's objects (disputes and refunds name charges; a checkout session its charge and
+    # charge permission; a charge its permission).
+    V2Dispute,
+    V2Refund,
+    V2CheckoutSession,
+    V2Charge,
+    V2ChargePermission,
     # API v2: the answers kept for idempotency keys name objects removed here.
     V2IdempotencyKey,
     V2BuyerToken,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from marshmallow import Schema
 
-from gateway.v2 import buyers
+from gateway.v2 import buyers, handlers, schemas
 from gateway.v2.calls import Handler, V2Answer, V2Call
 from gateway.v2.errors import MethodNotAllowed, ResourceNotFound
 
@@ -97,5 +97,97 @@ class OperationTable:
 OPERATIONS = OperationTable(
     [
         Operation("GetBuyer", "GET", "buyers/{buyerToken}", buyers.get_buyer, writes=False),
+        # Checkout sessions, charge permissions, charges and refunds (gateway.v2.handlers).
+        # Idempotency keys: the create calls and Capture (reference §1).
+        Operation(
+            "CreateCheckoutSession",
+            "POST",
+            "checkoutSessions",
+            handlers.create_checkout_session,
+            schemas.CreateCheckoutSessionSchema(),
+            requires_idempotency_key=True,
+        ),
+        Operation(
+            "GetCheckoutSession",
+            "GET",
+            "checkoutSessions/{checkoutSessionId}",
+            handlers.get_checkout_session,
+            writes=False,
+        ),
+        Operation(
+            "UpdateCheckoutSession",
+            "PATCH",
+            "checkoutSessions/{checkoutSessionId}",
+            handlers.update_checkout_session,
+            schemas.UpdateCheckoutSessionSchema(),
+        ),
+        Operation(
+            "CompleteCheckoutSession",
+            "POST",
+            "checkoutSessions/{checkoutSessionId}/complete",
+            handlers.complete_checkout_session,
+            schemas.CompleteCheckoutSessionSchema(),
+        ),
+        Operation(
+            "GetChargePermission",
+            "GET",
+            "chargePermissions/{chargePermissionId}",
+            handlers.get_charge_permission,
+            writes=False,
+        ),
+        Operation(
+            "UpdateChargePermission",
+            "PATCH",
+            "chargePermissions/{chargePermissionId}",
+            handlers.update_charge_permission,
+            schemas.UpdateChargePermissionSchema(),
+        ),
+        Operation(
+            "CloseChargePermission",
+            "DELETE",
+            "chargePermissions/{chargePermissionId}/close",
+            handlers.close_charge_permission,
+            schemas.CloseChargePermissionSchema(),
+        ),
+        Operation(
+            "CreateCharge",
+            "POST",
+            "charges",
+            handlers.create_charge,
+            schemas.CreateChargeSchema(),
+            requires_idempotency_key=True,
+        ),
+        Operation("GetCharge", "GET", "charges/{chargeId}", handlers.get_charge, writes=False),
+        Operation(
+            "UpdateCharge",
+            "PATCH",
+            "charges/{chargeId}",
+            handlers.update_charge,
+            schemas.UpdateChargeSchema(),
+        ),
+        Operation(
+            "CaptureCharge",
+            "POST",
+            "charges/{chargeId}/capture",
+            handlers.capture_charge,
+            schemas.CaptureChargeSchema(),
+            requires_idempotency_key=True,
+        ),
+        Operation(
+            "CancelCharge",
+            "DELETE",
+            "charges/{chargeId}/cancel",
+            handlers.cancel_charge,
+            schemas.CancelChargeSchema(),
+        ),
+        Operation(
+            "CreateRefund",
+            "POST",
+            "refunds",
+            handlers.create_refund,
+            schemas.CreateRefundSchema(),
+            requires_idempotency_key=True,
+        ),
+        Operation("GetRefund", "GET", "refunds/{refundId}", handlers.get_refund, writes=False),
     ]
 )

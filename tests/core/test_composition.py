@@ -41,6 +41,11 @@ def test_the_full_registry():
         "OrderAdministration",
         "FpsTransaction",
         "FpsToken",
+        "V2CheckoutSession",
+        "V2ChargePermission",
+        "V2Charge",
+        "V2Refund",
+        "V2Dispute",
     ]
     assert list(registry.due) == [
         "Refund",
@@ -50,6 +55,10 @@ def test_the_full_registry():
         "BillingAgreement",
         "OrderAdministration",
         "FpsTransaction",
+        "V2Refund",
+        "V2Charge",
+        "V2CheckoutSession",
+        "V2ChargePermission",
     ]
     assert len(registry.refund_outcome_hooks) == 1
     for notification_type in (
@@ -61,5 +70,9 @@ def test_the_full_registry():
         "BillingAgreementNotification",
         "TransactionStatus",
         "TokenCancellation",
+        "CHARGE_PERMISSION",
+        "CHARGE",
+        "REFUND",
+        "CHARGEBACK",
     ):
         assert registry.renderer(notification_type) is not None, notification_type

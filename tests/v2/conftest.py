@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 
+from gateway.runtime import Runtime
+from tests.helpers import MerchantCredentials
 from tests.support.databases import Databases
-from tests.support.servers import GatewayServer
+from tests.support.servers import READY_DEADLINE, GatewayServer
+from tests.v2.domain_helpers import Shop
 from tests.v2.node import NodeSdk
 
 
@@ -32,8 +35,13 @@ def v2_server(
     tmp_path_factory: pytest.TempPathFactory, databases: Databases
 ) -> Iterator[GatewayServer]:
     data = tmp_path_factory.mktemp("v2-live") / "data"
-    server = GatewayServer(data, database_url=databases.empty(data), https=True, seeded=True)
-    yield server.start()
+    # The scheduler delivers IPNs (the v2 flows receive theirs) and applies due work.
+    server = GatewayServer(
+        data, database_url=databases.empty(data), https=True, seeded=True, scheduler=True
+    )
+    # A longer deadline than a plain server's: the worker starts beside the web workers (on a
+    # busy machine, PostgreSQL and HTTPS, readiness took 50 s).
+    yield server.start(timeout=READY_DEADLINE * 2)
     server.kill()
 
 
@@ -61,3 +69,9 @@ def new_v2_merchant(v2_server: GatewayServer) -> Callable[..., V2Merchant]:
 @pytest.fixture
 def v2_merchant(new_v2_merchant: Callable[..., V2Merchant]) -> V2Merchant:
     return new_v2_merchant()
+
+
+@pytest.fixture
+def shop(runtime: Runtime, merchant: MerchantCredentials) -> Shop:
+    """A merchant's in-process API v2 domain calls (``tests.v2.domain_helpers``)."""
+    return Shop(runtime, merchant.seller_id)
