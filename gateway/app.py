@@ -35,6 +35,7 @@ def create_app(
         dashboard,
         fps,
         fps_sandbox,
+        hosted_checkout,
         http_errors,
         journal,
         keepalive,
@@ -81,6 +82,7 @@ def create_app(
     app.register_blueprint(journal.bp)
     app.register_blueprint(sandbox_state.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(hosted_checkout.bp)
     http_errors.install(app)
     keepalive.install(app)
     auth.install(app)
