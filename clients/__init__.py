@@ -10,9 +10,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from clients.amazon_pay_v2.client import AmazonPayV2Client
+    from clients.amazon_pay_v2.ipn import AnyIpnVerifier, IpnV2Verifier, NotificationV2
     from clients.certs import AMAZON_SNS_HOST, CertificateStore
     from clients.errors import (
         AmazonPayError,
+        AmazonPayV2Error,
         ClientError,
         IpnVerificationError,
         MalformedResponseError,
@@ -51,9 +54,14 @@ if TYPE_CHECKING:
 #: one part (``clients.sigv2`` in the simulator's own processes) does not load all the others
 #: (requests, cryptography, the receiver's HTTP server ...).
 _EXPORTS: dict[str, str] = {
+    "AmazonPayV2Client": "clients.amazon_pay_v2.client",
+    "AnyIpnVerifier": "clients.amazon_pay_v2.ipn",
+    "IpnV2Verifier": "clients.amazon_pay_v2.ipn",
+    "NotificationV2": "clients.amazon_pay_v2.ipn",
     "AMAZON_SNS_HOST": "clients.certs",
     "CertificateStore": "clients.certs",
     "AmazonPayError": "clients.errors",
+    "AmazonPayV2Error": "clients.errors",
     "ClientError": "clients.errors",
     "IpnVerificationError": "clients.errors",
     "MalformedResponseError": "clients.errors",
@@ -95,6 +103,9 @@ __all__ = [
     "Acknowledgement",
     "Address",
     "AmazonPayError",
+    "AmazonPayV2Client",
+    "AmazonPayV2Error",
+    "AnyIpnVerifier",
     "AuthorizationDetails",
     "Buyer",
     "CaptureDetails",
@@ -111,10 +122,12 @@ __all__ = [
     "FpsTransactionResult",
     "FpsTransactionStatus",
     "IpnReceiver",
+    "IpnV2Verifier",
     "IpnVerificationError",
     "IpnVerifier",
     "MalformedResponseError",
     "Notification",
+    "NotificationV2",
     "OffAmazonPaymentsClient",
     "OrderReferenceDetails",
     "Price",

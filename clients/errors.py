@@ -1,6 +1,7 @@
 """Exceptions raised by the client toolkit. No I/O and no imports from ``gateway`` or Flask.
 
-Every error *answer* of the Off-Amazon Payments or FPS APIs becomes one :class:`AmazonPayError`;
+Every error *answer* of the Off-Amazon Payments or FPS APIs becomes one :class:`AmazonPayError`,
+of API v2 one :class:`AmazonPayV2Error`;
 every failed IPN check becomes one :class:`IpnVerificationError` (parse errors included, so a
 caller needs exactly one ``except``; STYLE.md §7.17).
 """
@@ -42,6 +43,32 @@ class MalformedResponseError(AmazonPayError):
 
     def __init__(self, message: str, http_status: int) -> None:
         super().__init__("MalformedResponse", message, http_status)
+
+
+class AmazonPayV2Error(ClientError):
+    """An error answer of Amazon Pay API v2: its HTTP status and JSON ``reasonCode``/``message``
+    (reference/amazon-pay-v2.md §5), after the client's retries.
+
+    An answer that is not that JSON gets ``reason_code`` ``MalformedResponse`` and its text as the
+    message. ``request_id`` is the ``x-amz-pay-request-id`` header when the answer has one;
+    ``body`` the decoded JSON (or ``None``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reason_code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        body: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(f"{reason_code} (HTTP {status}): {message}")
+        self.status = status
+        self.reason_code = reason_code
+        self.message = message
+        self.request_id = request_id
+        self.body = body
 
 
 class IpnVerificationError(ClientError):

@@ -40,8 +40,9 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-class IpnVerifier:
-    """Verifies SNS-delivered Amazon Pay IPNs and returns typed notifications.
+class SnsVerifier:
+    """The SNS checks every Amazon Pay IPN passes, whatever its Message: Off-Amazon Payments
+    (:class:`IpnVerifier`) and API v2 (:class:`clients.amazon_pay_v2.ipn.IpnV2Verifier`).
 
     :param allowed_cert_hosts: allow-list of certificate hosts (see :data:`clients.certs.HostRule`);
         default: Amazon's ``sns.<region>.amazonaws.com(.cn)`` over https.
@@ -66,8 +67,8 @@ class IpnVerifier:
         self.now = now
         self.check_certificate_dates = check_certificate_dates
 
-    def verify(self, body: bytes | str, headers: Mapping[str, str]) -> Notification:
-        """Verify one delivery (raw body + request headers) and parse it."""
+    def verify_envelope(self, body: bytes | str, headers: Mapping[str, str]) -> dict[str, str]:
+        """Every check but the Message's content; the envelope's fields, to parse next."""
         envelope = parse_envelope(body)
         topic = header(headers, "x-amz-sns-topic-arn")
         if topic != envelope["TopicArn"]:
@@ -86,7 +87,7 @@ class IpnVerifier:
             check_validity(certificate, self.now())
         verify_rsa(certificate, envelope["Signature"], sns_string_to_sign(envelope), digest)
         self._check_age(envelope["Timestamp"])
-        return parse_notification(envelope)
+        return envelope
 
     def _check_age(self, value: str) -> None:
         if self.max_age is None:
@@ -100,3 +101,11 @@ class IpnVerifier:
         age = self.now() - sent
         if age > self.max_age or age < -FUTURE_SKEW:
             raise IpnVerificationError("stale", f"Timestamp {value} is {age} old")
+
+
+class IpnVerifier(SnsVerifier):
+    """Verifies SNS-delivered Off-Amazon Payments IPNs and returns typed notifications."""
+
+    def verify(self, body: bytes | str, headers: Mapping[str, str]) -> Notification:
+        """Verify one delivery (raw body + request headers) and parse it."""
+        return parse_notification(self.verify_envelope(body, headers))

@@ -12,21 +12,32 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from socketserver import ThreadingMixIn
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from clients.errors import IpnVerificationError
-from clients.notifications import Notification
 
 #: Largest body accepted (SNS messages are at most 256 KiB).
 MAX_BODY_BYTES = 1_000_000
 
 
-class Verifier(Protocol):
-    """What the receiver needs: :class:`clients.ipn.IpnVerifier` fits."""
+class Received(Protocol):
+    """What the receiver records: any notification with an SNS ``MessageId``."""
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> Notification: ...
+    @property
+    def message_id(self) -> str: ...
+
+
+N = TypeVar("N", bound=Received)
+N_co = TypeVar("N_co", bound=Received, covariant=True)
+
+
+class Verifier(Protocol[N_co]):
+    """What the receiver needs: :class:`clients.ipn.IpnVerifier` fits (its notifications are
+    recorded), as do :class:`clients.amazon_pay_v2.ipn.IpnV2Verifier` and ``AnyIpnVerifier``."""
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> N_co: ...
 
 
 def request_headers(environ: WSGIEnvironment) -> dict[str, str]:
@@ -41,20 +52,21 @@ def request_headers(environ: WSGIEnvironment) -> dict[str, str]:
     return headers
 
 
-class IpnReceiver:
-    """WSGI app that verifies, dedupes by MessageId and records IPNs (thread-safe)."""
+class IpnReceiver(Generic[N]):
+    """WSGI app that verifies, dedupes by MessageId and records IPNs (thread-safe); what it
+    records is what its verifier returns."""
 
-    def __init__(self, verifier: Verifier, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, verifier: Verifier[N], *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.verifier = verifier
         self.max_body_bytes = max_body_bytes
-        self._notifications: list[Notification] = []
+        self._notifications: list[N] = []
         self._rejections: list[IpnVerificationError] = []
         self._seen: set[str] = set()
         self._duplicates = 0
         self._changed = threading.Condition()
 
     @property
-    def notifications(self) -> list[Notification]:
+    def notifications(self) -> list[N]:
         """A copy of the accepted notifications, in arrival order, without duplicates."""
         with self._changed:
             return list(self._notifications)
@@ -83,14 +95,14 @@ class IpnReceiver:
         self,
         count: int,
         timeout: float,
-        predicate: Callable[[Notification], bool] | None = None,
-    ) -> list[Notification]:
+        predicate: Callable[[N], bool] | None = None,
+    ) -> list[N]:
         """Block until ``count`` notifications (matching ``predicate``, if given) have arrived.
 
         Returns those notifications; raises :class:`TimeoutError` after ``timeout`` seconds.
         """
 
-        def matching() -> list[Notification]:
+        def matching() -> list[N]:
             return [n for n in self._notifications if predicate is None or predicate(n)]
 
         with self._changed:
@@ -101,7 +113,7 @@ class IpnReceiver:
                 )
             return matching()
 
-    def record(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+    def record(self, body: bytes, headers: Mapping[str, str]) -> N:
         """Verify and record one delivery; re-raises :class:`IpnVerificationError`."""
         try:
             notification = self.verifier.verify(body, headers)
@@ -158,7 +170,7 @@ class ReceiverServer:
     Use as a context manager, or call :meth:`start` / :meth:`stop`. ``url`` is where to send IPNs.
     """
 
-    def __init__(self, receiver: IpnReceiver, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, receiver: IpnReceiver[Any], host: str = "127.0.0.1", port: int = 0) -> None:
         self.receiver = receiver
         self._server = make_server(
             host, port, receiver, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler

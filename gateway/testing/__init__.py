@@ -70,7 +70,7 @@ class AmazonPaySandbox:
     seller_id: str
     access_key: str
     secret_key: str
-    receiver: IpnReceiver
+    receiver: IpnReceiver[Notification]
     receiver_url: str
     #: The simulator's runtime (``gateway.runtime.Runtime``), for white-box tests.
     runtime: Any

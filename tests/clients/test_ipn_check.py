@@ -9,6 +9,7 @@ import pytest
 
 from clients.ipn import IpnVerifier
 from clients.ipn_check import CASES, RsaEnvelopeSigner, format_report, run_ipn_check
+from clients.notifications import Notification
 from clients.receiver import IpnReceiver, ReceiverServer
 from tests.clients.sns_signer import CERT_URL, NOW, SnsSigner
 
@@ -29,7 +30,7 @@ def strict_server(signer: SnsSigner) -> Iterator[ReceiverServer]:
         yield server
 
 
-class AcceptEverything(IpnReceiver):
+class AcceptEverything(IpnReceiver[Notification]):
     """A careless webhook: verifies nothing, answers 200."""
 
     def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:

@@ -46,7 +46,7 @@ def error_code(response: Any) -> str:
 class Shop:
     """One merchant: the official client, the sandbox API, and its verified IPNs."""
 
-    def __init__(self, server: GatewayServer, receiver: IpnReceiver, url: str) -> None:
+    def __init__(self, server: GatewayServer, receiver: IpnReceiver[Notification], url: str) -> None:
         self.server, self.receiver = server, receiver
         self.merchant = server.new_merchant(store_name="fidelity", ipn_url=url)
         self.seller_id = self.merchant["seller_id"]

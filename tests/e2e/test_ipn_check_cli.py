@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from clients.ipn import IpnVerifier
+from clients.notifications import Notification
 from clients.receiver import IpnReceiver, ReceiverServer
 from tests.support.servers import GatewayServer, free_port
 
@@ -28,7 +29,7 @@ def simulator(live_server: GatewayServer) -> GatewayServer:
     return live_server
 
 
-class AcceptEverything(IpnReceiver):
+class AcceptEverything(IpnReceiver[Notification]):
     """A careless webhook: reads the body, verifies nothing, answers 200."""
 
     def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
