@@ -146,10 +146,10 @@ def test_the_buyer_clicks_through_the_hosted_pages(
         return
     completed = client.complete_checkout_session(session_id, "24.50", "USD")
     assert completed["statusDetails"]["state"] == "Completed"
+    charge_id = completed["chargeId"]
+    assert charge_id is not None
     if card in ("0701", "4354"):
-        assert client.get_charge(completed["chargeId"])["statusDetails"]["state"] == (
-            "AuthorizationInitiated"
-        )
+        assert client.get_charge(charge_id)["statusDetails"]["state"] == ("AuthorizationInitiated")
         live_server.advance_clock(seller, 31)
-    charge = client.get_charge(completed["chargeId"])["statusDetails"]
+    charge = client.get_charge(charge_id)["statusDetails"]
     assert (charge["state"], charge["reasonCode"]) == (charge_state, reason)
