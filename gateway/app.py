@@ -47,6 +47,7 @@ def create_app(
         sandbox_state,
         v2,
         v2_accounts,
+        v2_orders,
     )
 
     if runtime is None:
@@ -76,6 +77,7 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(v2.bp)
     app.register_blueprint(v2_accounts.bp)
+    app.register_blueprint(v2_orders.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(administration.bp)

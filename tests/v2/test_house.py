@@ -1,0 +1,161 @@
+"""API v2 objects in the control plane, in process: the control API's lists and reads, and the
+dashboard's orders list, checkout page and actions (capture, refund, cancel a charge, close the
+charge permission, disputes), each calling API v2's domain functions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.v2.domain_helpers import Shop, price
+
+API = "/sandbox/api/v1/merchants"
+
+
+def _dashboard(shop: Shop, path: str = "") -> str:
+    return f"/sandbox/merchants/{shop.seller_id}{path}"
+
+
+def _act(client: Any, shop: Shop, any_id: str, action: str, **values: str) -> tuple[int, str]:
+    """The confirmation page of ``action``, then confirmed: the status and page shown."""
+    base = _dashboard(shop, f"/v2/{any_id}/{action}")
+    confirm = client.get(base, query_string=values)
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Yes:" in page, page
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    done = client.post(base, data={"csrf": found.group(1), "confirmed": "yes", **values})
+    return done.status_code, done.get_data(as_text=True)
+
+
+def _flash(page: str) -> str:
+    found = re.search(r'<p class="flash (?:done|error)"[^>]*>([^<]*)</p>', page)
+    assert found, page
+    return found.group(1)
+
+
+def test_control_api_lists_and_reads_v2_checkouts(app: Any, shop: Shop) -> None:
+    client = app.test_client()
+    completed = shop.checkout()
+    open_id = shop.session()
+    charge_id = completed["chargeId"]
+    listed = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions").get_json()
+    assert [row["checkout_session_id"] for row in listed["items"]] == [
+        open_id,
+        completed["checkoutSessionId"],
+    ]
+    assert listed["next"] is None
+    row = listed["items"][1]
+    assert (row["state"], row["amount"], row["currency_code"]) == ("Completed", "100.00", "USD")
+    assert row["charge_permission_id"] == completed["chargePermissionId"]
+    assert row["charge_permission_state"] == "Chargeable"
+    assert row["buyer_name"] == "Test Buyer"
+
+    by_charge = client.get(
+        f"{API}/{shop.seller_id}/v2/checkout-sessions", query_string={"q": charge_id}
+    ).get_json()
+    assert [r["checkout_session_id"] for r in by_charge["items"]] == [
+        completed["checkoutSessionId"]
+    ]
+    only_open = client.get(
+        f"{API}/{shop.seller_id}/v2/checkout-sessions", query_string={"state": "Open", "limit": 1}
+    ).get_json()
+    assert [r["checkout_session_id"] for r in only_open["items"]] == [open_id]
+
+    read = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions/{charge_id}").get_json()
+    assert read["checkout_session"]["checkoutSessionId"] == completed["checkoutSessionId"]
+    assert read["charge_permission"]["chargePermissionId"] == completed["chargePermissionId"]
+    assert [c["chargeId"] for c in read["charges"]] == [charge_id]
+    assert read["charges"][0]["statusDetails"]["state"] == "Authorized"
+    assert read["refunds"] == [] and read["disputes"] == []
+
+    missing = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions/S01-0000000-0000000")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "CheckoutNotFound"
+    bad = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions", query_string={"state": "x"})
+    assert bad.status_code == 400
+    bad_cursor = client.get(
+        f"{API}/{shop.seller_id}/v2/checkout-sessions", query_string={"cursor": "nope"}
+    )
+    assert bad_cursor.status_code == 400
+
+
+def test_dashboard_lists_v2_checkouts_and_administers_one(app: Any, shop: Shop) -> None:
+    client = app.test_client()
+    completed = shop.checkout()
+    session_id, charge_id = completed["checkoutSessionId"], completed["chargeId"]
+    listing = client.get(_dashboard(shop, "/orders")).get_data(as_text=True)
+    assert session_id in listing and completed["chargePermissionId"] in listing
+    assert "status-Completed" in listing
+    none_open = client.get(_dashboard(shop, "/orders"), query_string={"v2_state": "Open"})
+    assert session_id not in none_open.get_data(as_text=True)
+
+    page = client.get(_dashboard(shop, f"/v2/{charge_id}"))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Authorized" in text and "Visa ****1111" in text
+
+    status, text = _act(client, shop, session_id, "capture", charge_id=charge_id, amount="100.00")
+    assert status == 200 and _flash(text) == f"Charge {charge_id} captured: Captured."
+    status, text = _act(client, shop, session_id, "refund", charge_id=charge_id, amount="30.00")
+    assert status == 200 and "RefundInitiated" in _flash(text)
+    refund_id = re.search(r"Refund (\S+) made", _flash(text)).group(1)  # type: ignore[union-attr]
+    status, text = _act(client, shop, session_id, "refund", charge_id=charge_id, amount="500.00")
+    assert status == 400 and "refund" in _flash(text).lower()
+    status, text = _act(client, shop, session_id, "dispute", type="a-to-z-claim")
+    assert status == 200 and "filed: Open" in _flash(text)
+    dispute_id = re.search(r"Dispute (\S+) filed", _flash(text)).group(1)  # type: ignore[union-attr]
+    status, text = _act(
+        client, shop, session_id, "resolve", dispute_id=dispute_id, outcome="denied"
+    )
+    assert status == 200 and _flash(text) == f"Dispute {dispute_id} Denied."
+
+    status, text = _act(client, shop, session_id, "clock", how="advance", seconds="600")
+    assert status == 200 and "Clock now" in _flash(text)
+    text = client.get(_dashboard(shop, f"/v2/{refund_id}")).get_data(as_text=True)
+    refund_row = re.search(rf"<tr class=\"refund\">.*?{refund_id}.*?</tr>", text, re.S)
+    assert refund_row and "Refunded" in refund_row.group(0)
+    assert f"<strong>{refund_id}</strong> Refunded" in text  # the timeline
+
+
+def test_dashboard_cancels_a_charge_and_closes_the_charge_permission(app: Any, shop: Shop) -> None:
+    client = app.test_client()
+    first = shop.checkout()
+    status, text = _act(client, shop, first["chargeId"], "cancel-charge", reason="Out of stock")
+    assert status == 200
+    assert _flash(text) == f"Charge {first['chargeId']} canceled: Canceled/MerchantCanceled."
+    status, text = _act(client, shop, first["chargeId"], "cancel-charge")
+    assert status == 405 and "only an AuthorizationInitiated or Authorized" in _flash(text)
+
+    second = shop.checkout()
+    status, text = _act(
+        client, shop, second["checkoutSessionId"], "close", cancel_pending_charges="yes"
+    )
+    assert status == 200 and "closed: MerchantClosed" in _flash(text)
+    read = client.get(
+        f"{API}/{shop.seller_id}/v2/checkout-sessions/{second['checkoutSessionId']}"
+    ).get_json()
+    assert read["charge_permission"]["statusDetails"]["state"] == "Closed"
+    charge_status = read["charges"][0]["statusDetails"]
+    assert (charge_status["state"], charge_status["reasonCode"]) == (
+        "Canceled",
+        "ChargePermissionCanceled",
+    )
+
+
+def test_dashboard_v2_bad_input_is_a_page_never_a_500(app: Any, shop: Shop) -> None:
+    client = app.test_client()
+    open_id = shop.session(paymentDetails={"chargeAmount": price("5.00")})
+    missing = client.get(_dashboard(shop, "/v2/nope"))
+    assert missing.status_code == 404 and "No API v2 checkout" in missing.get_data(as_text=True)
+    assert client.get(_dashboard(shop, f"/v2/{open_id}")).status_code == 200
+    status, text = _act(client, shop, open_id, "refund", amount="1.00")
+    assert status == 409 and "not completed" in _flash(text)
+    assert client.get(_dashboard(shop, f"/v2/{open_id}/explode")).status_code == 404
+    completed = shop.checkout()
+    status, text = _act(client, shop, completed["chargeId"], "capture")
+    assert status == 400 and "amount is required" in _flash(text)
+    status, text = _act(client, shop, completed["chargeId"], "capture", amount="abc")
+    assert status == 400
+    stale = client.post(
+        _dashboard(shop, f"/v2/{completed['chargeId']}/close"), data={"confirmed": "yes"}
+    )
+    assert stale.status_code == 403
