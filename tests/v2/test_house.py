@@ -159,3 +159,34 @@ def test_dashboard_v2_bad_input_is_a_page_never_a_500(app: Any, shop: Shop) -> N
         _dashboard(shop, f"/v2/{completed['chargeId']}/close"), data={"confirmed": "yes"}
     )
     assert stale.status_code == 403
+
+
+def test_cli_lists_and_shows_v2_checkouts(app: Any, shop: Shop) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import cli
+    from gateway.testing.inprocess import InProcessNetwork
+
+    completed = shop.checkout()
+    network = InProcessNetwork()
+    network.route("http://sim.invalid/", app)
+    env = {"GATEWAY_URL": "http://sim.invalid", "GATEWAY_MERCHANT": shop.seller_id}
+    runner = CliRunner()
+    with network.intercepting():
+        listed = runner.invoke(cli, ["v2-checkouts", "list", "--state", "Completed"], env=env)
+        shown = runner.invoke(cli, ["v2-checkouts", "show", completed["chargeId"]], env=env)
+        as_json = runner.invoke(
+            cli, ["v2-checkouts", "show", completed["checkoutSessionId"], "--json"], env=env
+        )
+        missing = runner.invoke(cli, ["v2-checkouts", "show", "nope"], env=env)
+    assert listed.exit_code == 0, listed.output
+    header, row = listed.output.splitlines()[:2]
+    assert header.split()[:3] == ["CHECKOUT_SESSION_ID", "STATE", "REASON_CODE"]
+    assert row.split()[:2] == [completed["checkoutSessionId"], "Completed"]
+    assert shown.exit_code == 0, shown.output
+    assert f"charge {completed['chargeId']} Authorized 100.00" in shown.output
+    assert f"charge permission {completed['chargePermissionId']} Chargeable" in shown.output
+    assert as_json.exit_code == 0
+    assert '"chargePermissionId"' in as_json.output
+    assert missing.exit_code != 0 and "No API v2 checkout" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
