@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gateway.v2 import charges
 from tests.v2.domain_helpers import Shop, price
 
 API = "/sandbox/api/v1/merchants"
@@ -190,3 +191,33 @@ def test_cli_lists_and_shows_v2_checkouts(app: Any, shop: Shop) -> None:
     assert '"chargePermissionId"' in as_json.output
     assert missing.exit_code != 0 and "No API v2 checkout" in missing.output
     assert len(missing.output.strip().splitlines()) == 1
+
+
+def test_a_merchant_reset_removes_its_v2_objects(app: Any, shop: Shop) -> None:
+    client = app.test_client()
+    completed = shop.checkout()
+    with_refund = shop.checkout()
+    shop.run(
+        lambda ctx: charges.capture(
+            ctx, with_refund["chargeId"], {"captureAmount": price("100.00")}
+        )
+    )
+    status, _text = _act(
+        client,
+        shop,
+        with_refund["chargeId"],
+        "refund",
+        charge_id=with_refund["chargeId"],
+        amount="5.00",
+    )
+    assert status == 200
+    _act(client, shop, with_refund["chargeId"], "dispute", type="chargeback")
+    shop.session()
+    listed = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions").get_json()
+    assert len(listed["items"]) == 3
+    reset = client.post(f"{API}/{shop.seller_id}/reset")
+    assert reset.status_code == 200, reset.get_data(as_text=True)
+    assert client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions").get_json()["items"] == []
+    gone = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions/{completed['chargeId']}")
+    assert gone.status_code == 404
+    assert shop.notifications("CHARGE") == [] and shop.notifications("REFUND") == []
