@@ -47,6 +47,7 @@ def create_app(
         sandbox_state,
         v2,
         v2_accounts,
+        v2_checkout,
         v2_orders,
     )
 
@@ -77,6 +78,7 @@ def create_app(
     app.register_blueprint(fps.bp)
     app.register_blueprint(v2.bp)
     app.register_blueprint(v2_accounts.bp)
+    app.register_blueprint(v2_checkout.bp)
     app.register_blueprint(v2_orders.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)

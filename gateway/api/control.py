@@ -23,12 +23,17 @@ from gateway.api.sandbox import (
     runtime,
 )
 from gateway.domain import clock_control, disputes
+from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import now_for
 from gateway.domain.money import format_amount
 from gateway.domain.records import MerchantRecord
 from gateway.domain.states import DisputeState
+from gateway.errors import InvalidParameterValue
 from gateway.store import listings, merchants, refunds
 from gateway.store.models import Capture, Dispute, OrderReference
+from gateway.v2 import disputes as v2_disputes
+from gateway.v2.models import V2Charge, V2ChargePermission, V2Dispute
+from gateway.v2.states import charge_permission_of
 from gateway.values import Text
 from gateway.wire import views
 from gateway.wire.render import timestamp
@@ -208,6 +213,16 @@ class NewDisputeSchema(Schema):
         metadata={"description": "Its latest completed capture is disputed."},
     )
     amazon_capture_id = Text(column=Capture.amazon_id, validate=_AMAZON_ID)
+    charge_id = Text(
+        column=V2Charge.amazon_id,
+        validate=_AMAZON_ID,
+        metadata={"description": "An API v2 charge (Captured) to dispute."},
+    )
+    charge_permission_id = Text(
+        column=V2ChargePermission.amazon_id,
+        validate=_AMAZON_ID,
+        metadata={"description": "An API v2 charge permission: its latest captured charge."},
+    )
     amount = Text(
         validate=validate.Regexp(r"^[0-9]{1,9}(\.[0-9]{1,4})?\Z"),
         metadata={"description": "Defaults to the most the dispute may claim."},
@@ -226,8 +241,10 @@ class DisputeSchema(Schema):
     dispute_id = fields.String(required=True)
     type = fields.String(required=True)
     state = fields.String(required=True)
-    amazon_order_reference_id = fields.String(required=True)
-    amazon_capture_id = fields.String(required=True)
+    amazon_order_reference_id = fields.String(metadata={"description": "Off-Amazon Payments."})
+    amazon_capture_id = fields.String(metadata={"description": "Off-Amazon Payments."})
+    charge_id = fields.String(metadata={"description": "API v2."})
+    charge_permission_id = fields.String(metadata={"description": "API v2."})
     amount = fields.String(required=True)
     currency_code = fields.String(required=True)
     reason = fields.String()
@@ -272,6 +289,47 @@ def dispute_json(session: Session, dispute: Dispute) -> dict[str, Any]:
     return result
 
 
+def v2_dispute_json(dispute: V2Dispute) -> dict[str, Any]:
+    result: dict[str, Any] = jsonable(
+        {
+            "dispute_id": dispute.amazon_id,
+            "type": dispute.dispute_type,
+            "state": dispute.state,
+            "charge_id": dispute.charge.amazon_id,
+            "charge_permission_id": charge_permission_of(dispute.charge.amazon_id),
+            "amount": format_amount(dispute.amount_minor, dispute.currency),
+            "currency_code": dispute.currency,
+            "reason": dispute.reason,
+            "created_at": dispute.created_at,
+            "last_update": dispute.last_update,
+        }
+    )
+    return result
+
+
+_V1_TARGETS = ("amazon_order_reference_id", "amazon_capture_id")
+_V2_TARGETS = ("charge_id", "charge_permission_id")
+
+
+def _file(ctx: Context, dispute_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A dispute on an Off-Amazon Payments capture or on an API v2 charge."""
+    if any(data.get(name) for name in _V2_TARGETS):
+        if any(data.get(name) for name in _V1_TARGETS):
+            raise InvalidParameterValue(
+                "Name an Off-Amazon Payments order (amazon_order_reference_id, "
+                "amazon_capture_id) or an API v2 one (charge_id, charge_permission_id), not both."
+            )
+        return v2_dispute_json(v2_disputes.file_dispute(ctx, dispute_type, **data))
+    return dispute_json(ctx.session, disputes.file_dispute(ctx, dispute_type, **data))
+
+
+def _resolve(ctx: Context, dispute_id: str, outcome: str) -> dict[str, Any]:
+    v2_dispute = v2_disputes.get_dispute(ctx, dispute_id, for_update=True)
+    if v2_dispute is not None:
+        return v2_dispute_json(v2_disputes.resolve_dispute(ctx, v2_dispute, outcome))
+    return dispute_json(ctx.session, disputes.resolve_dispute(ctx, dispute_id, outcome))
+
+
 def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:
     rt = runtime()
     return rt.db.run(lambda s: work(rt.context(s, merchant_or_404(s, seller_id))), write=write)
@@ -279,9 +337,10 @@ def _in_context(seller_id: str, work: Any, *, write: bool = True) -> Any:
 
 @bp.post("/disputes")
 def file_dispute(seller_id: str) -> ResponseReturnValue:
-    """File a buyer's A-to-z guarantee claim or chargeback against a capture.
+    """File a buyer's A-to-z guarantee claim or chargeback against a capture or an API v2 charge.
 
-    While it is open or granted, refunds on that order settle Declined/ProcessingFailure.
+    While it is open or granted, refunds on that order (charge) settle
+    Declined/ProcessingFailure.
     ---
     tags: [disputes]
     requestBody:
@@ -298,12 +357,7 @@ def file_dispute(seller_id: str) -> ResponseReturnValue:
     """
     data = body(NewDisputeSchema)
     dispute_type = data.pop("type")
-    return jsonify(
-        _in_context(
-            seller_id,
-            lambda ctx: dispute_json(ctx.session, disputes.file_dispute(ctx, dispute_type, **data)),
-        )
-    ), 201
+    return jsonify(_in_context(seller_id, lambda ctx: _file(ctx, dispute_type, data))), 201
 
 
 @bp.get("/disputes")
@@ -340,7 +394,8 @@ def list_disputes(seller_id: str) -> ResponseReturnValue:
 def resolve_dispute(seller_id: str, dispute_id: str) -> ResponseReturnValue:
     """Grant or deny an open dispute.
 
-    Granting records it as a Completed refund of RefundType AmazonA-ZGuarantee or Chargeback.
+    Granting records it as a Completed refund of RefundType AmazonA-ZGuarantee or Chargeback
+    (on an API v2 charge: as refunded on the charge, counted against its refund cap).
     ---
     tags: [disputes]
     requestBody:
@@ -356,11 +411,4 @@ def resolve_dispute(seller_id: str, dispute_id: str) -> ResponseReturnValue:
             schema: DisputeSchema
     """
     outcome = body(ResolveSchema)["outcome"]
-    return jsonify(
-        _in_context(
-            seller_id,
-            lambda ctx: dispute_json(
-                ctx.session, disputes.resolve_dispute(ctx, dispute_id, outcome)
-            ),
-        )
-    )
+    return jsonify(_in_context(seller_id, lambda ctx: _resolve(ctx, dispute_id, outcome)))

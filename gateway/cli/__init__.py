@@ -379,17 +379,27 @@ def _print_banner(runtime: Runtime, seeded: bool, https: tuple[TlsFiles, bool] |
     from sqlalchemy import select
 
     from gateway.store.models import Merchant
+    from gateway.v2.account_models import V2PublicKey
 
     settings = runtime.settings
     base = settings.resolved_public_url
     with runtime.db.session(write=False) as session:
         merchants = list(session.scalars(select(Merchant).order_by(Merchant.id).limit(5)))
+        v2_keys = list(
+            session.scalars(
+                select(V2PublicKey)
+                .where(V2PublicKey.merchant_id.in_([m.id for m in merchants]))
+                .order_by(V2PublicKey.id)
+            )
+        )
     lines = [
         "Amazon Pay simulator",
         f"  database:                {settings.resolved_database_url}"
         + (" (new, seeded from sandbox_data/)" if seeded else ""),
         f"  Off-Amazon Payments API: {base}/OffAmazonPayments_Sandbox/2013-01-01",
         f"  FPS API:                 {base}/",
+        f"  Amazon Pay API v2:       {settings.https_url or base}/v2/ (and /sandbox/v2/, "
+        "/live/v2/; docs/v2.md)",
         f"  sandbox control API:     {base}/sandbox/api/v1 (reference: {base}/sandbox/api/docs)",
         *(_https_banner(settings, *https) if https is not None else []),
         f"  admin token:             {runtime.admin_token}"
@@ -401,8 +411,35 @@ def _print_banner(runtime: Runtime, seeded: bool, https: tuple[TlsFiles, bool] |
             f"    access key: {merchant.access_key}",
             f"    secret key: {merchant.secret_key}",
         ]
+        for key in v2_keys:
+            if key.merchant_id == merchant.id:
+                lines += _v2_key_banner(settings, key.public_key_id, key.environment)
     click.echo("\n".join(lines))
     sys.stdout.flush()
+
+
+def _v2_key_banner(settings: Settings, public_key_id: str, environment: str | None) -> list[str]:
+    """An API v2 key's line; for a seeded key (its private key in the data dir), the Node SDK's
+    configuration to use (reference/amazon-pay-v2.md §9: the SDK always calls https:// on
+    ``overrideServiceUrl``)."""
+    from gateway.v2.keys import seeded_key_file
+
+    lines = [f"    API v2 public key id: {public_key_id}"]
+    private = seeded_key_file(settings.data_dir, public_key_id)
+    if not private.exists() or not settings.https_url:
+        return lines
+    host = settings.https_url.removeprefix("https://")
+    if host.startswith(("0.0.0.0:", "[::]:")):
+        host = "localhost:" + host.rpartition(":")[2]
+    return [
+        *lines,
+        "    Node SDK (@amazonpay/amazon-pay-api-sdk-nodejs) configuration:",
+        f"      {{ publicKeyId: '{public_key_id}',",
+        f"        privateKey: fs.readFileSync('{private}'),",
+        f"        region: 'us', sandbox: {'false' if environment == 'live' else 'true'}, "
+        "algorithm: 'AMZN-PAY-RSASSA-PSS-V2',",
+        f"        overrideServiceUrl: '{host}' }}",
+    ]
 
 
 def _https_banner(settings: Settings, files: TlsFiles, made: bool) -> list[str]:

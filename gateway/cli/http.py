@@ -50,8 +50,11 @@ class ControlApi:
         data: bytes | Iterator[bytes] | None = None,
         content_type: str | None = None,
     ) -> Any:
-        """One call (``path`` below /sandbox/api/v1); its JSON answer, or :class:`ApiFailed`."""
+        """One call (``path`` below /sandbox/api/v1); its JSON answer (None for 204 No Content),
+        or :class:`ApiFailed`."""
         response = self._send(method, path, body=body, params=params, data=data, ctype=content_type)
+        if response.status_code == 204:
+            return None
         try:
             return response.json()
         except ValueError:

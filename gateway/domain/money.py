@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from gateway.errors import CurrencyUnsupported, InvalidParameterValue
+from gateway.errors import CurrencyUnsupported, GatewayError, InvalidParameterValue
 
 #: Currencies Amazon Pay settles in and the number of decimals of each.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -32,8 +32,17 @@ OVER_CAP_ABSOLUTE: dict[str, int] = {"JPY": 8400}
 OVER_CAP_DEFAULT_ABSOLUTE = 75
 OVER_CAP_PERCENT = 15
 
-#: The largest amount one transaction may carry, in major units (reference §1.7: 150,000).
+#: The largest amount one transaction may carry, in major units: 150,000 USD/GBP/EUR (reference
+#: §1.7), 10,000,000 JPY (reference/amazon-pay-v2.md §3; developer.amazon.com/docs/
+#: amazon-pay-api-v2/charge.html "Maximum value"). UNCONFIRMED for the other currencies: 150,000.
 MAX_TRANSACTION_AMOUNT = Decimal(150_000)
+MAX_TRANSACTION_AMOUNTS: dict[str, Decimal] = {"JPY": Decimal(10_000_000)}
+
+
+def maximum_amount(currency: str) -> Decimal:
+    """The largest amount one transaction may carry in ``currency``, in major units."""
+    return MAX_TRANSACTION_AMOUNTS.get(currency, MAX_TRANSACTION_AMOUNT)
+
 
 #: A wire amount: digits with an optional fraction (no sign, exponent, NaN or Infinity).
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -47,8 +56,16 @@ def exponent(currency: str) -> int:
         raise CurrencyUnsupported(f"The currency {currency!r} is not supported.") from None
 
 
-def parse_amount(text: str, currency: str, field: str) -> int:
-    """Parse a wire amount into minor units, refusing negatives, zero and excess precision."""
+def parse_amount(
+    text: str,
+    currency: str,
+    field: str,
+    *,
+    too_large: type[GatewayError] = InvalidParameterValue,
+) -> int:
+    """Parse a wire amount into minor units, refusing negatives, zero and excess precision, and
+    (``too_large``: Off-Amazon Payments answers InvalidParameterValue, API v2
+    TransactionAmountExceeded) an amount over the currency's maximum."""
     exp = exponent(currency)
     try:
         if not _PLAIN_DECIMAL.fullmatch(text.strip()):
@@ -58,9 +75,10 @@ def parse_amount(text: str, currency: str, field: str) -> int:
         raise InvalidParameterValue(f"{field} {text!r} is not a valid amount.") from None
     if not value.is_finite() or value <= 0:
         raise InvalidParameterValue(f"{field} must be a positive amount, got {text!r}.")
-    if value > MAX_TRANSACTION_AMOUNT:
-        raise InvalidParameterValue(
-            f"{field} {text} exceeds the maximum transaction amount of {MAX_TRANSACTION_AMOUNT}."
+    if value > maximum_amount(currency):
+        raise too_large(
+            f"{field} {text} exceeds the maximum transaction amount of "
+            f"{maximum_amount(currency)} {currency}."
         )
     minor = value.scaleb(exp)
     if minor != minor.to_integral_value():

@@ -2,8 +2,7 @@
 
 A merchant's reset removes all its objects (order references and all they hold, disputes, FPS
 tokens and transactions, API v2 checkout sessions, charge permissions, charges, refunds and
-disputes, seller reference ids) and its notifications with their delivery
-history, and sets its clock back to real time, running; its keys, settings, preferences and FPS
+disputes, seller reference ids) and its notifications with their delivery history, and sets its clock back to real time, running; its keys, settings, preferences and FPS
 fee schedule stay. The sandbox's reset does that to every merchant. (Their request journals,
 kept apart, are cleared by ``gateway.wire.journal.Journal``.)
 """

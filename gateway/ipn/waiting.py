@@ -18,6 +18,7 @@ from gateway.domain.records import MerchantRecord
 from gateway.registry import Registry
 from gateway.store import refunds
 from gateway.store.models import Dispute, Notification
+from gateway.v2 import views as v2_views
 from gateway.wire import views
 
 
@@ -45,6 +46,10 @@ VIEWS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "Capture": views.capture_details,
     "Refund": lambda refund: views.refund_details(refunds.as_record(refund)),
     "Dispute": dispute_details,
+    # API v2: the JSON its Get call answers.
+    "V2ChargePermission": v2_views.charge_permission_json,
+    "V2Charge": v2_views.charge_json,
+    "V2Refund": v2_views.refund_json,
 }
 
 

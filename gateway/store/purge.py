@@ -103,22 +103,22 @@ _MERCHANT_OBJECTS: Sequence[Any] = (
     BillingAgreement,
     FpsTransaction,
     FpsToken,
-    # API v2: disputes and refunds point at charges, checkout sessions at their charge and
-    # charge permission, charges at their charge permission.
+    # API v2's objects (disputes and refunds name charges; a checkout session its charge and
+    # charge permission; a charge its permission).
     V2Dispute,
     V2Refund,
     V2CheckoutSession,
     V2Charge,
     V2ChargePermission,
-    # The answers kept for idempotency keys name objects removed here.
+    # API v2: the answers kept for idempotency keys name objects removed here.
     V2IdempotencyKey,
     V2BuyerToken,
 )
 
 
 def purge_merchant(session: Session, merchant_id: int) -> None:
-    """Remove every object and notification of a merchant, API v2's too (not the merchant, its
-    keys (API v2 public keys too), settings, preferences or FPS fee schedule; its journal is
+    """Remove every object and notification of a merchant (not the merchant, its keys (API v2
+    public keys too), settings, preferences or FPS fee schedule; its journal is
     ``Journal.clear``'s)."""
     session.flush()
     _notifications(session, Notification.merchant_id == merchant_id)

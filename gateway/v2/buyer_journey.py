@@ -61,8 +61,7 @@ def _open_session(ctx: Context, session_id: str, step: str) -> V2CheckoutSession
         )
     if session.processed:
         raise InvalidCheckoutSessionStatus(
-            f"The buyer of checkout session {session_id} was already through "
-            "amazonPayRedirectUrl."
+            f"The buyer of checkout session {session_id} was already through amazonPayRedirectUrl."
         )
     return session
 

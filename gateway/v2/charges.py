@@ -2,7 +2,7 @@
 
 Rules [SRC: reference/amazon-pay-v2.md §2-3; developer.amazon.com/docs/amazon-pay-api-v2/
 charge.html]: a charge is made on a Chargeable charge permission within its ``amountBalance``
-and in its currency (at most 150,000 per charge, ``money.MAX_TRANSACTION_AMOUNT``). It is
+and in its currency (at most 150,000 per charge, 10,000,000 JPY: ``money.maximum_amount``). It is
 Authorized (Captured with ``captureNow``), or AuthorizationInitiated when the authorization is
 pending (the merchant said it ``canHandlePendingAuthorization``), settled later on the
 merchant's clock; it can be captured (at most its amount) while Authorized and not expired, and

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateway.domain.lifecycle import Context
-from gateway.v2 import charge_permissions, charges, checkout_sessions, refunds, views
+from gateway.v2 import charge_permissions, charges, checkout_sessions, refunds, simulation, views
 from gateway.v2.calls import V2Answer, V2Call
 from gateway.v2.schemas import body_of
 from gateway.v2.states import ChargeState as C
@@ -25,20 +25,28 @@ def _public_url(runtime: Runtime) -> str:
     return runtime.settings.resolved_public_url
 
 
+def _no_simulation(ctx: Context, call: V2Call, operation: str) -> None:
+    """An operation that takes no simulation code refuses one (InvalidSandboxSimulationSpecified)."""
+    simulation.parse(call.simulation_code, operation, live=ctx.live)
+
+
 # --- checkout sessions ---------------------------------------------------------------------------
 
 
 def create_checkout_session(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "CreateCheckoutSession")
     session = checkout_sessions.create_session(ctx, body_of(call.body))
     return V2Answer(201, views.checkout_session_json(session, _public_url(runtime)))
 
 
 def get_checkout_session(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "GetCheckoutSession")
     session = checkout_sessions.get_session(ctx, call.path_params["checkoutSessionId"])
     return V2Answer(200, views.checkout_session_json(session, _public_url(runtime)))
 
 
 def update_checkout_session(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "UpdateCheckoutSession")
     session = checkout_sessions.update_session(
         ctx, call.path_params["checkoutSessionId"], body_of(call.body)
     )
@@ -59,11 +67,13 @@ def complete_checkout_session(runtime: Runtime, ctx: Context, call: V2Call) -> V
 
 
 def get_charge_permission(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "GetChargePermission")
     permission = charge_permissions.get(ctx, call.path_params["chargePermissionId"])
     return V2Answer(200, views.charge_permission_json(permission))
 
 
 def update_charge_permission(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "UpdateChargePermission")
     permission = charge_permissions.update(
         ctx, call.path_params["chargePermissionId"], body_of(call.body)
     )
@@ -91,10 +101,12 @@ def create_charge(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
 
 
 def get_charge(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "GetCharge")
     return V2Answer(200, views.charge_json(charges.get_charge(ctx, call.path_params["chargeId"])))
 
 
 def update_charge(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "UpdateCharge")
     charge = charges.update_charge(ctx, call.path_params["chargeId"], body_of(call.body))
     return V2Answer(200, views.charge_json(charge))
 
@@ -107,6 +119,7 @@ def capture_charge(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
 
 
 def cancel_charge(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "CancelCharge")
     charge = charges.cancel(
         ctx, call.path_params["chargeId"], body_of(call.body).get("cancellationReason")
     )
@@ -122,4 +135,5 @@ def create_refund(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
 
 
 def get_refund(runtime: Runtime, ctx: Context, call: V2Call) -> V2Answer:
+    _no_simulation(ctx, call, "GetRefund")
     return V2Answer(200, views.refund_json(refunds.get_refund(ctx, call.path_params["refundId"])))

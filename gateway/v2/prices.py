@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.domain.money import format_amount, parse_amount
-from gateway.v2.errors import CurrencyMismatch, InvalidParameterValue
+from gateway.v2.errors import CurrencyMismatch, InvalidParameterValue, TransactionAmountExceeded
 
 
 def parse_price(value: Mapping[str, Any], field: str) -> tuple[int, str]:
     """(minor units, currency) of a price object; a bad amount or currency answers
-    InvalidParameterValue naming ``field``."""
+    InvalidParameterValue naming ``field``, one over the per-charge maximum (150,000; 10,000,000
+    JPY) TransactionAmountExceeded."""
     amount, currency = value.get("amount"), value.get("currencyCode")
     if not isinstance(amount, str) or not isinstance(currency, str):
         raise InvalidParameterValue(f"{field} needs amount and currencyCode, as strings.")
-    return parse_amount(amount, currency, f"{field}.amount"), currency
+    minor = parse_amount(amount, currency, f"{field}.amount", too_large=TransactionAmountExceeded)
+    return minor, currency
 
 
 def price(minor: int, currency: str) -> dict[str, str]:

@@ -262,3 +262,20 @@ def test_trigger_list_and_a_server_that_requires_tokens(own_server) -> None:
     assert "TokenRequired" in failed(server, "orders", "list", "-m", "ASCENARIOSTORE")
     orders = ok(server, "orders", "list", "-m", "ASCENARIOSTORE", "--limit", "500", token=admin)
     assert len(orders["items"]) == 31
+
+
+def test_v2_keys_and_buyers(live_server: GatewayServer, tmp_path: Path) -> None:
+    seller = live_server.new_merchant()["seller_id"]
+    out = tmp_path / "key.pem"
+    made = ok(live_server, "v2-keys", "create", "-m", seller, "--out", str(out))
+    assert made["public_key_id"].startswith("SANDBOX-A")
+    assert "BEGIN PRIVATE KEY" in out.read_text() and (out.stat().st_mode & 0o777) == 0o600
+    listed = ok(live_server, "v2-keys", "list", "-m", seller)["items"]
+    assert [k["public_key_id"] for k in listed] == [made["public_key_id"]]
+    shown = run(live_server, "v2-keys", "create", "-m", seller, "--environment", "any").stdout
+    assert "public key id: A" in shown and "BEGIN PRIVATE KEY" in shown
+    buyer = ok(live_server, "v2-buyers", "sign-in", "-m", seller, "--name", "Ann")
+    assert buyer["buyer"]["name"] == "Ann" and buyer["buyer_token"]
+    ok(live_server, "v2-keys", "delete", "-m", seller, made["public_key_id"])
+    line = failed(live_server, "v2-keys", "delete", "-m", seller, made["public_key_id"])
+    assert "KeyNotFound" in line

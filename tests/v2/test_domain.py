@@ -441,3 +441,30 @@ def test_closing_a_permission_cancels_its_pending_charges_when_asked(shop: Shop)
     refused(shop, lambda ctx: charge_permissions.close(ctx, view["chargePermissionId"],
             closure_reason=None, cancel_pending_charges=False), "InvalidChargePermissionStatus")  # fmt: skip
     assert [n["state"] for n in shop.notifications("CHARGE_PERMISSION")] == ["Closed"]
+
+
+def test_a_reset_removes_the_merchants_v2_objects(shop: Shop) -> None:
+    from gateway.domain.reset import reset_merchant
+
+    view = shop.checkout(
+        paymentDetails={"paymentIntent": "AuthorizeWithCapture", "chargeAmount": price("10.00")}
+    )
+    refund(shop, view["chargeId"], "1.00")
+    shop.run(lambda ctx: v2_disputes.file_dispute(ctx, "chargeback", charge_id=view["chargeId"]))
+    shop.run(lambda ctx: reset_merchant(ctx.session, ctx.merchant.id))
+    refused(shop, lambda ctx: charges.get_charge(ctx, view["chargeId"]), "ResourceNotFound")
+    assert shop.notifications("CHARGE") == []
+
+
+def test_the_per_charge_maximum(shop: Shop) -> None:
+    too_much = {"paymentIntent": "Authorize", "chargeAmount": price("150000.01")}
+    with pytest.raises(GatewayError) as caught:
+        shop.session(paymentDetails=too_much)
+    assert caught.value.code == "TransactionAmountExceeded"
+    yen = {"paymentIntent": "Authorize", "chargeAmount": price("10000000", "JPY")}
+    assert shop.view(shop.session(paymentDetails=yen))["paymentDetails"]["chargeAmount"] == (
+        price("10000000", "JPY")
+    )
+    with pytest.raises(GatewayError) as caught:
+        shop.session(paymentDetails={"chargeAmount": price("10000001", "JPY")})
+    assert caught.value.code == "TransactionAmountExceeded"

@@ -178,3 +178,24 @@ def test_bad_json_and_content_type(
     assert raw_call(b'{"a": NaN}', "application/json")["reasonCode"] == "InvalidRequestFormat"
     assert raw_call(b'{"name": "a"}', "text/plain")["reasonCode"] == "InvalidHeaderValue"
     assert "widgetId" in raw_call(b'{"name": "a"}', "application/json; charset=utf-8")
+
+
+def test_the_live_base_runs_the_handler_live(
+    runtime: Runtime, table: OperationTable, merchant: MerchantCredentials, clock: FrozenClock
+) -> None:
+    neutral = register_key(runtime, merchant.seller_id, environment=None)
+    live = Caller(runtime, table, neutral, clock)
+    for base, expected in (("/live/v2", True), ("/sandbox/v2", False)):
+        raw = json.dumps({"name": "a"}).encode()
+        path = f"{base}/widgets"
+        headers = signed_request(
+            neutral,
+            "POST",
+            path,
+            raw,
+            clock.now(),
+            headers={"x-amz-pay-idempotency-key": base[1:5]},
+        )
+        request = V2Request("POST", path, path, "", list(headers.items()), raw, HOST)
+        answer = json.loads(handle(live.runtime, request, table).body)
+        assert answer["live"] is expected, base
