@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
+from gateway.api.control import DisputeSchema, v2_dispute_json
 from gateway.api.sandbox import (
     ControlError,
     PageQuerySchema,
@@ -26,7 +27,7 @@ from gateway.api.sandbox import (
 )
 from gateway.domain.money import format_amount
 from gateway.v2 import listings, views
-from gateway.v2.models import V2CheckoutSession, V2Dispute
+from gateway.v2.models import V2CheckoutSession
 from gateway.v2.states import CheckoutSessionState
 from gateway.values import Text
 
@@ -65,15 +66,6 @@ class V2CheckoutPageSchema(Schema):
     next = next_cursor()
 
 
-class V2DisputeRowSchema(Schema):
-    dispute_id = fields.String(required=True)
-    type = fields.String(required=True)
-    state = fields.String(required=True)
-    charge_id = fields.String(required=True)
-    amount = fields.String(required=True)
-    currency_code = fields.String(required=True)
-
-
 class V2CheckoutSchema(Schema):
     checkout_session = fields.Dict(
         required=True, metadata={"description": "As Get Checkout Session answers it."}
@@ -83,7 +75,11 @@ class V2CheckoutSchema(Schema):
     )
     charges = fields.List(fields.Dict(), required=True, metadata={"description": "Get Charge's."})
     refunds = fields.List(fields.Dict(), required=True, metadata={"description": "Get Refund's."})
-    disputes = fields.List(fields.Nested(V2DisputeRowSchema), required=True)
+    disputes = fields.List(
+        fields.Nested(DisputeSchema),
+        required=True,
+        metadata={"description": "As the dispute API shows them."},
+    )
 
 
 def checkout_row(session: V2CheckoutSession) -> dict[str, Any]:
@@ -106,17 +102,6 @@ def checkout_row(session: V2CheckoutSession) -> dict[str, Any]:
     }
 
 
-def dispute_row(dispute: V2Dispute) -> dict[str, Any]:
-    return {
-        "dispute_id": dispute.amazon_id,
-        "type": dispute.dispute_type,
-        "state": dispute.state,
-        "charge_id": dispute.charge.amazon_id,
-        "amount": format_amount(dispute.amount_minor, dispute.currency),
-        "currency_code": dispute.currency,
-    }
-
-
 def checkout_json(found: listings.Checkout, public_url: str) -> dict[str, Any]:
     permission = found.charge_permission
     return {
@@ -124,7 +109,7 @@ def checkout_json(found: listings.Checkout, public_url: str) -> dict[str, Any]:
         "charge_permission": views.charge_permission_json(permission) if permission else None,
         "charges": [views.charge_json(charge) for charge in found.charges],
         "refunds": [views.refund_json(refund) for refund in found.refunds],
-        "disputes": [dispute_row(dispute) for dispute in found.disputes],
+        "disputes": [v2_dispute_json(dispute) for dispute in found.disputes],
     }
 
 
