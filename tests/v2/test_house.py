@@ -4,6 +4,7 @@ charge permission, disputes), each calling API v2's domain functions."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -221,3 +222,45 @@ def test_a_merchant_reset_removes_its_v2_objects(app: Any, shop: Shop) -> None:
     gone = client.get(f"{API}/{shop.seller_id}/v2/checkout-sessions/{completed['chargeId']}")
     assert gone.status_code == 404
     assert shop.notifications("CHARGE") == [] and shop.notifications("REFUND") == []
+
+
+def test_export_and_import_carry_v2_objects(api: Any, shop: Shop) -> None:
+    from tests.admin.test_transfer import canonical, export, import_
+
+    captured = shop.checkout()
+    shop.run(
+        lambda ctx: charges.capture(ctx, captured["chargeId"], {"captureAmount": price("100.00")})
+    )
+    client = api.client
+    _act(client, shop, captured["chargeId"], "refund", amount="10.00")
+    _act(client, shop, captured["chargeId"], "dispute", type="chargeback")
+    shop.due(600)
+    canceled = shop.session()
+    shop.buyer(canceled, card="3064")
+    shop.session()
+    first = export(api)
+    assert len(first["v2_charge_permissions"]) == 1 and len(first["v2_checkout_sessions"]) == 3
+    charge = first["v2_charge_permissions"][0]["charges"][0]
+    assert charge["state"] == "Captured" and len(charge["refunds"]) == 1
+    assert len(charge["disputes"]) == 1
+    made = import_(api, json.dumps(first).encode())
+    assert made["imported"]["v2_checkout_sessions"] == 3
+    second = export(api, made["seller_id"])
+    assert canonical(second) == canonical(first)
+    old_ids = {s["amazon_id"] for s in first["v2_checkout_sessions"]}
+    assert not old_ids & {s["amazon_id"] for s in second["v2_checkout_sessions"]}
+    new_charge = second["v2_charge_permissions"][0]["charges"][0]["amazon_id"]
+    read = client.get(f"{API}/{made['seller_id']}/v2/checkout-sessions/{new_charge}").get_json()
+    assert read["charges"][0]["captureAmount"] == {"amount": "100.00", "currencyCode": "USD"}
+    # The chargeback was open when the refund settled: Declined/ProcessingFailure.
+    refund_status = read["refunds"][0]["statusDetails"]
+    assert (refund_status["state"], refund_status["reasonCode"]) == (
+        "Declined",
+        "ProcessingFailure",
+    )
+    assert read["disputes"][0]["type"] == "chargeback"
+    v2_notes = [n for n in second["notifications"] if "ChargePermissionId" in n["extra"]]
+    assert v2_notes and all(
+        n["extra"]["ChargePermissionId"] == second["v2_charge_permissions"][0]["amazon_id"]
+        for n in v2_notes
+    )
