@@ -264,3 +264,88 @@ def test_export_and_import_carry_v2_objects(api: Any, shop: Shop) -> None:
         n["extra"]["ChargePermissionId"] == second["v2_charge_permissions"][0]["amazon_id"]
         for n in v2_notes
     )
+
+
+def _checkout(app: Any, seller_id: str, any_id: str) -> dict[str, Any]:
+    read = app.test_client().get(f"{API}/{seller_id}/v2/checkout-sessions/{any_id}")
+    assert read.status_code == 200, read.get_json()
+    found: dict[str, Any] = read.get_json()
+    return found
+
+
+def test_scenario_files_make_v2_checkouts_in_every_status(app: Any, runtime: Any) -> None:
+    from gateway.scenarios.loader import load_scenario
+    from gateway.scenarios.schema import V2_STATUSES
+
+    checkouts: list[dict[str, Any]] = [{"status": s, "amount": "50.00"} for s in V2_STATUSES]
+    checkouts[V2_STATUSES.index("Captured")]["dispute"] = {"type": "a-to-z-claim"}
+    [merchant] = load_scenario(runtime, {"merchants": [{"v2_checkouts": checkouts}]})
+    shown = {}
+    for made in merchant.v2_checkouts:
+        found = _checkout(app, merchant.seller_id, made.checkout_session_id)
+        session_status = found["checkout_session"]["statusDetails"]
+        charge = found["charges"][0] if found["charges"] else None
+        shown[made.status] = (
+            session_status["state"],
+            session_status["reasonCode"],
+            charge and charge["statusDetails"]["state"],
+            charge and (charge["refundedAmount"] or {}).get("amount"),
+            found["charge_permission"] and found["charge_permission"]["statusDetails"]["state"],
+        )
+    assert shown == {
+        "Open": ("Open", None, None, None, None),
+        "BuyerCanceled": ("Canceled", "BuyerCanceled", None, None, None),
+        "Declined": ("Canceled", "Declined", None, None, None),
+        "Authorized": ("Completed", None, "Authorized", None, "Chargeable"),
+        "Captured": ("Completed", None, "Captured", "0.00", "Closed"),
+        "PartiallyRefunded": ("Completed", None, "Captured", "25.00", "Closed"),
+        "Refunded": ("Completed", None, "Captured", "50.00", "Closed"),
+        "Closed": ("Completed", None, "Canceled", None, "Closed"),
+    }
+    disputed = _checkout(app, merchant.seller_id, merchant.v2_checkouts[4].checkout_session_id)
+    assert [d["type"] for d in disputed["disputes"]] == ["a-to-z-claim"]
+
+
+def test_the_example_scenario_has_v2_checkouts_and_bad_ones_are_refused(
+    app: Any, runtime: Any
+) -> None:
+    from pathlib import Path
+
+    import pytest
+
+    from gateway.scenarios.loader import ScenarioProblem, load_scenario, parse_file
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "scenario.yaml"
+    [merchant] = load_scenario(runtime, parse_file(example.read_text(), example.name))
+    assert [c.status for c in merchant.v2_checkouts] == [
+        "Open",
+        "BuyerCanceled",
+        "Authorized",
+        "Captured",
+        "PartiallyRefunded",
+        "Closed",
+    ]
+    listed = app.test_client().get(f"{API}/{merchant.seller_id}/v2/checkout-sessions").get_json()
+    assert len(listed["items"]) == 6
+    with pytest.raises(ScenarioProblem, match=r"merchants\[0\]\.v2_checkouts\[0\]\.dispute"):
+        load_scenario(
+            runtime,
+            {
+                "merchants": [
+                    {"v2_checkouts": [{"status": "Open", "dispute": {"type": "chargeback"}}]}
+                ]
+            },
+        )
+    with pytest.raises(ScenarioProblem, match=r"v2_checkouts\[0\]: TransactionAmountExceeded"):
+        load_scenario(
+            runtime,
+            {
+                "merchants": [
+                    {
+                        "v2_checkouts": [
+                            {"status": "Captured", "amount": "10.00", "captured": "20.00"}
+                        ]
+                    }
+                ]
+            },
+        )
