@@ -349,3 +349,28 @@ def test_the_example_scenario_has_v2_checkouts_and_bad_ones_are_refused(
                 ]
             },
         )
+
+
+def test_the_journal_views_show_v2_requests(app: Any, runtime: Any, shop: Shop, clock: Any) -> None:
+    from tests.v2.helpers import V2Api, register_key
+
+    client = app.test_client()
+    v2 = V2Api(client, register_key(runtime, shop.seller_id), clock)
+    made = v2.call(
+        "POST",
+        "checkoutSessions",
+        {
+            "storeId": "amzn1.application-oa2-client.test",
+            "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        },
+        headers={"x-amz-pay-idempotency-key": "journal-test-0001"},
+    )
+    assert made.status == 201, made.body
+    page = client.get(
+        _dashboard(shop, "/journal"), query_string={"action": "CreateCheckoutSession"}
+    )
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<strong>CreateCheckoutSession</strong> (AmazonPayV2) → HTTP 201" in text
+    entries = client.get(f"{API}/{shop.seller_id}/journal").get_json()["items"]
+    assert entries[0]["action"] == "CreateCheckoutSession"
