@@ -374,3 +374,27 @@ def test_the_journal_views_show_v2_requests(app: Any, runtime: Any, shop: Shop, 
     assert "<strong>CreateCheckoutSession</strong> (AmazonPayV2) → HTTP 201" in text
     entries = client.get(f"{API}/{shop.seller_id}/journal").get_json()["items"]
     assert entries[0]["action"] == "CreateCheckoutSession"
+
+
+def test_cli_files_a_dispute_on_a_v2_charge(app: Any, shop: Shop) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import cli
+    from gateway.testing.inprocess import InProcessNetwork
+
+    completed = shop.checkout()
+    shop.run(
+        lambda ctx: charges.capture(ctx, completed["chargeId"], {"captureAmount": price("100.00")})
+    )
+    network = InProcessNetwork()
+    network.route("http://sim.invalid/", app)
+    env = {"GATEWAY_URL": "http://sim.invalid", "GATEWAY_MERCHANT": shop.seller_id}
+    with network.intercepting():
+        filed = CliRunner().invoke(
+            cli,
+            ["disputes", "file", completed["chargePermissionId"], "--v2", "--type", "chargeback"],
+            env=env,
+        )
+    assert filed.exit_code == 0, filed.output
+    assert f"charge_id:     {completed['chargeId']}" in filed.output
+    assert "state:         Open" in filed.output
