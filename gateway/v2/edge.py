@@ -25,6 +25,7 @@ Order of the steps, each with Amazon's error where it fails [SRC: reference/amaz
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,7 +59,10 @@ from gateway.v2.errors import (
     from_gateway_error,
 )
 from gateway.v2.operations import OPERATIONS, Operation, OperationTable
+from gateway.values import first_unreadable
 from gateway.wire.exchange import Exchange
+
+log = logging.getLogger(__name__)
 
 #: The service's name in the journal and logs.
 SERVICE_NAME = "AmazonPayV2"
@@ -143,14 +147,20 @@ def handle(
     try:
         signed = _check_request(runtime, request, operations, journal_params)
         op = signed.operation
-        answer = runtime.db.run(
-            lambda session: _run(runtime, session, request, signed, exchange), write=op.writes
+        # The answer is encoded inside the transaction: one that cannot be sent is an error
+        # before anything is committed, never a change without its answer.
+        status, body = runtime.db.run(
+            lambda session: _encoded(_run(runtime, session, request, signed, exchange)),
+            write=op.writes,
         )
-        body = json.dumps(answer.body).encode("utf-8")
-        exchange.journal(journal_params, answer.status)
-        return V2Response(answer.status, body, _headers(exchange))
+        exchange.journal(journal_params, status)
+        return V2Response(status, body, _headers(exchange))
     except GatewayError as error:
         wire = from_gateway_error(error)
+        if exchange.merchant_id is None and "PublicKeyId" in journal_params:
+            # Refused before its key was looked up (a stale x-amz-pay-date ...): still the
+            # journal of the merchant the key names, where its developer looks.
+            exchange.merchant_id = _owner_of(runtime, journal_params["PublicKeyId"])
         exchange.journal(
             journal_params, wire.http_status, wire.code, wire.message, wire.string_to_sign
         )
@@ -159,6 +169,19 @@ def handle(
         internal = from_gateway_error(exchange.internal_error(journal_params.get("Action", "")))
         exchange.journal(journal_params, internal.http_status, internal.code, internal.message)
         return _error_response(exchange, internal)
+
+
+def _owner_of(runtime: Runtime, public_key_id: str) -> int | None:
+    try:
+        found = runtime.db.run(lambda session: keys.lookup(session, public_key_id), write=False)
+    except Exception:
+        log.exception("could not look up the owner of public key id %s", public_key_id)
+        return None
+    return None if found is None else found.merchant_id
+
+
+def _encoded(answer: V2Answer) -> tuple[int, bytes]:
+    return answer.status, json.dumps(answer.body).encode("utf-8")
 
 
 def error_response(runtime: Runtime, error: GatewayError) -> V2Response:
@@ -197,6 +220,10 @@ def _check_request(
     _, environment, rest = split_base(request.path)
     op, path_params = operations.match(request.method, rest)
     journal_params["Action"] = op.name
+    unreadable = first_unreadable({**path_params, **dict(signing.query_pairs(request.query))})
+    if unreadable is not None:
+        # An id or query value no object can have (PostgreSQL's text cannot even hold a NUL).
+        raise InvalidParameterValue(f"The value of {unreadable[0]} {unreadable[1]}.")
     headers = _header_map(request.headers)
     if "authorization" not in headers:
         raise MissingHeader("The header authorization is missing.")

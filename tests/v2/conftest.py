@@ -18,7 +18,7 @@ import pytest
 from gateway.runtime import Runtime
 from tests.helpers import MerchantCredentials
 from tests.support.databases import Databases
-from tests.support.servers import GatewayServer
+from tests.support.servers import READY_DEADLINE, GatewayServer
 from tests.v2.domain_helpers import Shop
 from tests.v2.node import NodeSdk
 
@@ -39,7 +39,9 @@ def v2_server(
     server = GatewayServer(
         data, database_url=databases.empty(data), https=True, seeded=True, scheduler=True
     )
-    yield server.start()
+    # A longer deadline than a plain server's: the worker starts beside the web workers (on a
+    # busy machine, PostgreSQL and HTTPS, readiness took 50 s).
+    yield server.start(timeout=READY_DEADLINE * 2)
     server.kill()
 
 

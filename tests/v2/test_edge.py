@@ -184,3 +184,27 @@ def test_journal_keeps_v2_requests(
     assert entry.error_code == "InvalidRequestSignature"
     assert entry.string_to_sign.startswith("AMZN-PAY-RSASSA-PSS\n")
     assert entry.parameters["PublicKeyId"] == v2.public_key_id
+
+
+def test_control_characters_in_ids_and_queries(v2: V2Api) -> None:
+    for path in ("buyers/a%00b", "buyers/x?note=%01"):
+        answer = v2.call("GET", path)
+        assert (answer.status, answer.reason) == (400, "InvalidParameterValue"), path
+        assert "control characters" in answer.body["message"]
+
+
+def test_a_stale_request_is_in_its_merchants_journal(
+    runtime: Runtime, merchant: MerchantCredentials, v2: V2Api, clock: FrozenClock
+) -> None:
+    v2.call("GET", "buyers/x", date=clock.now() + timedelta(hours=1))
+
+    def rows(session: Any) -> list[Any]:
+        from sqlalchemy import select
+
+        from gateway.store.models import JournalEntry
+
+        return list(session.scalars(select(JournalEntry)))
+
+    entry = runtime.journal.db.run(rows, write=False)[-1]
+    assert entry.error_code == "InvalidHeaderValue"
+    assert entry.merchant_id is not None
