@@ -36,6 +36,7 @@ def create_app(
         faults,
         fps,
         fps_sandbox,
+        hosted_checkout,
         http_errors,
         journal,
         keepalive,
@@ -49,6 +50,7 @@ def create_app(
         v2,
         v2_accounts,
         v2_checkout,
+        v2_orders,
     )
     from gateway.api.sandbox import CanonicalIntegerConverter
 
@@ -88,6 +90,7 @@ def create_app(
     app.register_blueprint(v2.bp)
     app.register_blueprint(v2_accounts.bp)
     app.register_blueprint(v2_checkout.bp)
+    app.register_blueprint(v2_orders.bp)
     app.register_blueprint(fps_sandbox.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(administration.bp)
@@ -96,6 +99,7 @@ def create_app(
     app.register_blueprint(throttling.bp)
     app.register_blueprint(faults.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(hosted_checkout.bp)
     http_errors.install(app)
     keepalive.install(app)
     auth.install(app)

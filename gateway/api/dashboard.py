@@ -35,6 +35,7 @@ from gateway.api.merchants import merchant_json, token_json
 from gateway.api.notifications import redeliver_now
 from gateway.api.sandbox import ControlError, merchant_or_404, row_id, runtime
 from gateway.api.throttling import switch_mode, throttling_json
+from gateway.api.v2_orders import checkout_json, checkout_row
 from gateway.domain import administration as admin
 from gateway.domain import clock_control, disputes
 from gateway.domain.deletion import delete_order
@@ -58,6 +59,12 @@ from gateway.store.models import (
 )
 from gateway.store.paging import InvalidCursor
 from gateway.tokens import ADMIN, Principal, authenticate
+from gateway.v2 import charge_permissions as v2_charge_permissions
+from gateway.v2 import charges as v2_charges
+from gateway.v2 import disputes as v2_disputes
+from gateway.v2 import listings as v2_listings
+from gateway.v2 import refunds as v2_refunds
+from gateway.v2.states import CheckoutSessionState
 
 bp = Blueprint("dashboard", __name__, url_prefix="/sandbox")
 
@@ -206,8 +213,20 @@ def orders(seller_id: str) -> ResponseReturnValue:
     most = _decimal_arg("amount_max")
     amount = None if least is None and most is None else listings.AmountRange(least, most)
     cursor = request.args.get("cursor") or None
+    v2_state = _choice("v2_state", [s.value for s in CheckoutSessionState])
+    v2_cursor = request.args.get("v2_cursor") or None
 
     def work(ctx: Context) -> dict[str, Any]:
+        v2_found = _paged(
+            lambda: v2_listings.checkout_sessions(
+                ctx.session,
+                ctx.merchant.id,
+                states=(v2_state,) if v2_state else (),
+                search=search,
+                cursor=v2_cursor,
+                limit=PAGE_SIZE,
+            )
+        )
         found = _paged(
             lambda: listings.orders(
                 ctx.session,
@@ -219,14 +238,26 @@ def orders(seller_id: str) -> ResponseReturnValue:
                 limit=PAGE_SIZE,
             )
         )
-        return {"orders": _order_rows(ctx.session, found.items), "next": found.next}
+        return {
+            "orders": _order_rows(ctx.session, found.items),
+            "next": found.next,
+            "v2_checkouts": [checkout_row(found) for found in v2_found.items],
+            "v2_next": v2_found.next,
+        }
 
     listed = _in_merchant(seller_id, work)
     return _page(
         "orders.html",
         seller_id=seller_id,
         states=[s.value for s in OrderReferenceState],
-        filters={"state": state, "q": search or "", "amount_min": least, "amount_max": most},
+        v2_states=[s.value for s in CheckoutSessionState],
+        filters={
+            "state": state,
+            "q": search or "",
+            "amount_min": least,
+            "amount_max": most,
+            "v2_state": v2_state,
+        },
         **listed,
     )
 
@@ -260,15 +291,15 @@ def _decimal_arg(name: str) -> Decimal | None:
     return value
 
 
-def _timeline(session: Session, merchant_id: int, oro: OrderReference) -> list[dict[str, Any]]:
-    """Every state change of the order and its objects, each with its notification's delivery
-    attempts (the objects' Amazon ids start with the order's)."""
+def _timeline(session: Session, merchant_id: int, prefix: str) -> list[dict[str, Any]]:
+    """Every state change of an order (or a v2 charge permission) and its objects, each with its
+    notification's delivery attempts (the objects' Amazon ids start with the order's)."""
     found = list(
         session.scalars(
             select(Notification)
             .where(
                 Notification.merchant_id == merchant_id,
-                Notification.object_id.like(f"{oro.amazon_id}%"),
+                Notification.object_id.like(f"{prefix}%"),
             )
             .order_by(Notification.id)
         )
@@ -301,7 +332,7 @@ def _order_page(seller_id: str, order_id: str, **extra: Any) -> ResponseReturnVa
         oro = get_order_reference(ctx, order_id)
         return {
             "order": order_json(ctx, oro),
-            "timeline": _timeline(ctx.session, ctx.merchant.id, oro),
+            "timeline": _timeline(ctx.session, ctx.merchant.id, oro.amazon_id),
             "refund_on_cancel": admin.refund_on_cancel(ctx),
             "disputes": list(
                 ctx.session.scalars(
@@ -460,6 +491,149 @@ def act(seller_id: str, order_id: str, action: str) -> ResponseReturnValue:
     except DashboardError as error:
         return _order_page(seller_id, order_id, error=error.message, status=error.status)
     return _order_page(seller_id, order_id, done=done)
+
+
+# --- API v2 checkouts ---------------------------------------------------------------------------
+
+#: What each action on a v2 checkout does, for its confirmation page.
+V2_ACTIONS = {
+    "capture": "Capture a charge",
+    "refund": "Refund a charge",
+    "cancel-charge": "Cancel a charge",
+    "close": "Close the charge permission",
+    "dispute": "File a dispute on a charge",
+    "resolve": "Resolve a dispute",
+    "clock": "Change the merchant's clock",
+}
+
+
+def _v2_checkout(ctx: Context, any_id: str) -> v2_listings.Checkout:
+    found = v2_listings.checkout(ctx.session, ctx.merchant.id, any_id)
+    if found is None:
+        raise DashboardError(404, f"No API v2 checkout {any_id!r}.")
+    return found
+
+
+def _v2_page(seller_id: str, any_id: str, **extra: Any) -> ResponseReturnValue:
+    public_url = runtime().settings.resolved_public_url
+
+    def work(ctx: Context) -> dict[str, Any]:
+        found = _v2_checkout(ctx, any_id)
+        permission = found.charge_permission
+        return {
+            "checkout": checkout_json(found, public_url),
+            "timeline": (
+                _timeline(ctx.session, ctx.merchant.id, permission.amazon_id) if permission else []
+            ),
+        }
+
+    return _page(
+        "v2_order.html",
+        extra.pop("status", 200),
+        seller_id=seller_id,
+        any_id=any_id,
+        dispute_types=disputes.DISPUTE_TYPES,
+        **_in_merchant(seller_id, work),
+        **extra,
+    )
+
+
+@bp.get("/merchants/<seller_id>/v2/<any_id>")
+def v2_order(seller_id: str, any_id: str) -> ResponseReturnValue:
+    """One API v2 checkout: the session, its charge permission, charges, refunds, disputes, the
+    timeline, and the actions."""
+    return _v2_page(seller_id, any_id)
+
+
+def _v2_price(ctx: Context, charge_id: str, field: str) -> dict[str, Any]:
+    amount = _form("amount")
+    if amount is None:
+        raise DashboardError(400, f"amount is required: the {field}, e.g. 10.00.")
+    charge = v2_charges.get_charge(ctx, charge_id)
+    return {"amount": amount, "currencyCode": charge.currency}
+
+
+def _v2_perform(ctx: Context, action: str, any_id: str) -> str:
+    """Run ``action`` through API v2's domain; what was done, in words."""
+    found = _v2_checkout(ctx, any_id)
+    permission = found.charge_permission
+    if permission is None:
+        raise DashboardError(409, "The checkout session is not completed: it has no charges.")
+    charge_id = _form("charge_id") or (found.charges[-1].amazon_id if found.charges else "")
+    if action == "capture":
+        capture = {"captureAmount": _v2_price(ctx, charge_id, "capture amount")}
+        charge = v2_charges.capture(ctx, charge_id, capture)
+        return f"Charge {charge.amazon_id} captured: {charge.state}."
+    if action == "refund":
+        refund_body: dict[str, Any] = {
+            "chargeId": charge_id,
+            "refundAmount": _v2_price(ctx, charge_id, "refund amount"),
+        }
+        refund = v2_refunds.create_refund(ctx, refund_body)
+        return f"Refund {refund.amazon_id} made: {refund.state}."
+    if action == "cancel-charge":
+        charge = v2_charges.cancel(ctx, charge_id, _form("reason"))
+        return f"Charge {charge.amazon_id} canceled: {charge.state}/{charge.reason_code}."
+    if action == "close":
+        closed = v2_charge_permissions.close(
+            ctx,
+            permission.amazon_id,
+            closure_reason=_form("reason"),
+            cancel_pending_charges=_form("cancel_pending_charges") == "yes",
+        )
+        return f"Charge permission {closed.amazon_id} closed: {closed.reason_code}."
+    if action == "dispute":
+        dispute = v2_disputes.file_dispute(
+            ctx,
+            request.form.get("type", disputes.DISPUTE_TYPES[0]),
+            charge_id=charge_id or None,
+            amount=_form("amount"),
+            reason=_form("reason"),
+        )
+        return f"Dispute {dispute.amazon_id} filed: {dispute.state}."
+    if action == "resolve":
+        dispute_id, outcome = _form("dispute_id") or "", _form("outcome") or ""
+        found_dispute = v2_disputes.get_dispute(ctx, dispute_id, for_update=True)
+        if found_dispute is None:
+            raise DashboardError(404, f"No dispute {dispute_id!r} on this checkout.")
+        resolved = v2_disputes.resolve_dispute(ctx, found_dispute, outcome)
+        return f"Dispute {resolved.amazon_id} {resolved.state}."
+    raise DashboardError(404, f"No action {action!r}.")
+
+
+@bp.route("/merchants/<seller_id>/v2/<any_id>/<action>", methods=["GET", "POST"])
+def v2_act(seller_id: str, any_id: str, action: str) -> ResponseReturnValue:
+    """GET: the confirmation page of ``action``; POST with ``confirmed``: do it, show the
+    checkout."""
+    if action not in V2_ACTIONS:
+        raise DashboardError(404, f"No action {action!r}.")
+    values = request.values.to_dict(flat=True)
+    values.pop("csrf", None)
+    base = f"/sandbox/merchants/{seller_id}/v2/{any_id}"
+    if request.method == "GET" or values.pop("confirmed", None) != "yes":
+        session_id = _in_merchant(
+            seller_id, lambda ctx: _v2_checkout(ctx, any_id).session.amazon_id
+        )
+        return _page(
+            "confirm.html",
+            seller_id=seller_id,
+            base=base,
+            summary=f"API v2 checkout {session_id}",
+            action=action,
+            title=V2_ACTIONS[action],
+            values=values,
+            positions=[],
+        )
+    try:
+        if action == "clock":
+            done = _clock(seller_id)
+        else:
+            done = _in_merchant(seller_id, lambda ctx: _v2_perform(ctx, action, any_id), write=True)
+    except GatewayError as error:
+        return _v2_page(seller_id, any_id, error=error.message, status=error.http_status)
+    except DashboardError as error:
+        return _v2_page(seller_id, any_id, error=error.message, status=error.status)
+    return _v2_page(seller_id, any_id, done=done)
 
 
 # --- notifications, journal, merchant ------------------------------------------------------------

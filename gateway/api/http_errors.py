@@ -7,6 +7,7 @@ escape (logged with its traceback, answered 500 without one) are answered by the
 - ``/sandbox/v2/...``, ``/live/v2/...``, ``/v2/...``: API v2's JSON error
   (``{"reasonCode", "message"}``, ``gateway.v2.errors``);
 - ``/sandbox/...``: the control API's JSON error (``gateway.api.sandbox``);
+- ``/checkout/...``: the hosted buyer pages' HTML error page (``gateway.api.hosted_checkout``);
 - ``/``: FPS's error document (``<Response><Errors>``, reference §4.4), through FPS's service;
 - any other path: Off-Amazon Payments' ``ErrorResponse`` (§1.3). amazon_pay raises ValueError on
   an answer that is not XML (§3.1) and boto fails to parse one, so even an address no API owns
@@ -25,6 +26,7 @@ from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from gateway.api import hosted_checkout
 from gateway.api.query import xml_response
 from gateway.api.sandbox import http_error, json_error
 from gateway.api.v2 import json_response
@@ -72,6 +74,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         return _v2_http_error(error)
     if request.path.startswith(CONTROL_PREFIX):
         return http_error(error)
+    if _hosted(request.path) and (error.code or 500) < 500:
+        return hosted_checkout.error_page(error.code or 400, error.description or "Not here.")
     status = error.code or 500
     headers: dict[str, str] = {}
     wire: GatewayError
@@ -129,7 +133,13 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
         return json_response(v2_error_response(_runtime(), internal))
     if request.path.startswith(CONTROL_PREFIX):
         return json_error(500, "InternalServerError", "An internal error occurred.")
+    if _hosted(request.path):
+        return hosted_checkout.error_page(500, "An internal error occurred.")
     return _internal_error()
+
+
+def _hosted(path: str) -> bool:
+    return path == hosted_checkout.PREFIX or path.startswith(hosted_checkout.PREFIX + "/")
 
 
 def _internal_error() -> Response:

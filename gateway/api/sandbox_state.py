@@ -60,11 +60,21 @@ class MadeOrderSchema(Schema):
     disputes = fields.List(fields.String())
 
 
+class MadeV2CheckoutSchema(Schema):
+    checkout_session_id = fields.String()
+    status = fields.String()
+    charge_permissions = fields.List(fields.String())
+    charges = fields.List(fields.String())
+    refunds = fields.List(fields.String())
+    disputes = fields.List(fields.String())
+
+
 class MadeMerchantSchema(Schema):
     seller_id = fields.String()
     access_key = fields.String()
     secret_key = fields.String()
     orders = fields.List(fields.Nested(MadeOrderSchema))
+    v2_checkouts = fields.List(fields.Nested(MadeV2CheckoutSchema))
 
 
 class ScenarioResultSchema(Schema):
@@ -213,6 +223,10 @@ def made_json(made: MadeMerchant) -> dict[str, Any]:
         "orders": [
             {"amazon_order_reference_id": o.amazon_order_reference_id, "status": o.status, **o.ids}
             for o in made.orders
+        ],
+        "v2_checkouts": [
+            {"checkout_session_id": c.checkout_session_id, "status": c.status, **c.ids}
+            for c in made.v2_checkouts
         ],
     }
 

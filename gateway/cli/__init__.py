@@ -193,7 +193,11 @@ def _load_scenario(runtime: Runtime, path: Path) -> None:
     except (ScenarioProblem, UnicodeDecodeError) as exc:
         raise StartupFailed(f"scenario {path}: {exc}") from None
     orders = sum(len(m.orders) for m in made)
-    click.echo(f"scenario {path}: {len(made)} merchant(s), {orders} order(s)")
+    checkouts = sum(len(m.v2_checkouts) for m in made)
+    click.echo(
+        f"scenario {path}: {len(made)} merchant(s), {orders} order(s), "
+        f"{checkouts} API v2 checkout(s)"
+    )
 
 
 def _in_child_process(step: Callable[[], None]) -> None:

@@ -255,6 +255,12 @@ def disputes() -> None:
 )
 @click.option("--amount", help="Default: the most it may be.")
 @click.option("--reason", help="The buyer's reason.")
+@click.option(
+    "--v2",
+    "api_v2",
+    is_flag=True,
+    help="ORDER_ID is an API v2 charge (S01-…-C…) or charge permission (its last charge).",
+)
 def disputes_file(
     api: ControlApi,
     as_json: bool,
@@ -263,12 +269,20 @@ def disputes_file(
     dispute_type: str,
     amount: str | None,
     reason: str | None,
+    api_v2: bool,
 ) -> None:
-    """File a dispute against an order's charge."""
-    body = {"type": dispute_type, "amazon_order_reference_id": order_id}
+    """File a dispute against an order's (or an API v2 charge's) capture."""
+    target = "amazon_order_reference_id"
+    if api_v2:
+        # A charge's id is its charge permission's with a suffix (S01-5105180-3221187-C056351).
+        target = "charge_id" if order_id.count("-") >= 3 else "charge_permission_id"
+    body = {"type": dispute_type, target: order_id}
     body |= {k: v for k, v in (("amount", amount), ("reason", reason)) if v}
     answer = api.call("POST", f"/merchants/{seller_id}/disputes", body=body)
-    show_object(answer, as_json, DISPUTE_COLUMNS)
+    columns = DISPUTE_COLUMNS
+    if api_v2:
+        columns = [c if c != "amazon_order_reference_id" else "charge_id" for c in columns]
+    show_object(answer, as_json, columns)
 
 
 @disputes.command("list")

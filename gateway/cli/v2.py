@@ -1,5 +1,5 @@
-"""``gateway v2-keys|v2-buyers``: a merchant's API v2 keys and buyer tokens, through the control
-API (``gateway.api.v2_accounts``)."""
+"""``gateway v2-keys|v2-buyers|v2-checkouts``: a merchant's API v2 keys, buyer tokens and
+checkouts, through the control API (``gateway.api.v2_accounts``, ``gateway.api.v2_orders``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from gateway.cli.http import ControlApi
-from gateway.cli.options import client_command, merchant_option
-from gateway.cli.output import show, show_object, table
+from gateway.cli.options import client_command, merchant_option, paged
+from gateway.cli.output import fields, show, show_list, show_object, table
 
 KEY_COLUMNS = ["public_key_id", "environment", "name", "created_at"]
 
@@ -113,4 +113,80 @@ def v2_buyers_sign_in(
     show(answer, as_json, f"buyer token: {answer['buyer_token']}")
 
 
-COMMANDS = [v2_keys, v2_buyers]
+CHECKOUT_COLUMNS = ["checkout_session_id", "state", "reason_code", "amount", "currency_code"]
+CHECKOUT_COLUMNS += ["charge_permission_id", "charge_permission_state", "created_at"]
+
+
+@click.group("v2-checkouts")
+def v2_checkouts() -> None:
+    """A merchant's API v2 checkouts: list them, show one with its charges and refunds."""
+
+
+@v2_checkouts.command("list")
+@client_command
+@merchant_option
+@paged
+@click.option("--state", multiple=True, help="Open, Completed, Canceled.")
+@click.option(
+    "-q", "search", help="A checkout session's, charge permission's, charge's or refund's id."
+)
+def v2_checkouts_list(
+    api: ControlApi,
+    as_json: bool,
+    seller_id: str,
+    limit: int,
+    cursor: str | None,
+    state: tuple[str, ...],
+    search: str | None,
+) -> None:
+    """List a merchant's API v2 checkout sessions, newest first."""
+    params = {"limit": limit, "cursor": cursor, "state": list(state), "q": search}
+    answer = api.call("GET", f"/merchants/{seller_id}/v2/checkout-sessions", params=params)
+    show_list(answer, as_json, CHECKOUT_COLUMNS)
+
+
+@v2_checkouts.command("show")
+@client_command
+@merchant_option
+@click.argument("checkout_id")
+def v2_checkouts_show(api: ControlApi, as_json: bool, seller_id: str, checkout_id: str) -> None:
+    """Show a checkout (by any of its ids): the session, charge permission, charges, refunds."""
+    found = api.call("GET", f"/merchants/{seller_id}/v2/checkout-sessions/{checkout_id}")
+    if as_json:
+        show_object(found, True, [])
+        return
+    names = ["checkoutSessionId", "statusDetails.state", "statusDetails.reasonCode"]
+    names += ["paymentDetails.paymentIntent", "paymentDetails.chargeAmount.amount"]
+    names += ["paymentDetails.chargeAmount.currencyCode", "buyer.name", "chargePermissionId"]
+    lines = [fields(found["checkout_session"], names)]
+    permission = found["charge_permission"]
+    if permission:
+        reasons = permission["statusDetails"].get("reasons") or []
+        reason = "".join(f"/{r['reasonCode']}" for r in reasons)
+        balance = permission["limits"]["amountBalance"]["amount"]
+        lines.append(
+            f"charge permission {permission['chargePermissionId']} "
+            f"{permission['statusDetails']['state']}{reason} balance {balance}"
+        )
+    for charge in found["charges"]:
+        lines.append("  " + _v2_line("charge", charge["chargeId"], charge, "chargeAmount"))
+        for refund in found["refunds"]:
+            if refund["chargeId"] == charge["chargeId"]:
+                lines.append(
+                    "    " + _v2_line("refund", refund["refundId"], refund, "refundAmount")
+                )
+    for dispute in found["disputes"]:
+        lines.append(
+            f"  dispute {dispute['dispute_id']} {dispute['type']} {dispute['state']} "
+            f"{dispute['amount']} on {dispute['charge_id']}"
+        )
+    click.echo("\n".join(lines))
+
+
+def _v2_line(kind: str, object_id: str, obj: dict[str, Any], amount_field: str) -> str:
+    status = obj["statusDetails"]
+    reason = f"/{status['reasonCode']}" if status.get("reasonCode") else ""
+    return f"{kind} {object_id} {status['state']}{reason} {obj[amount_field]['amount']}"
+
+
+COMMANDS = [v2_keys, v2_buyers, v2_checkouts]

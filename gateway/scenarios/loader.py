@@ -1,7 +1,8 @@
 """Making a scenario: each merchant, then each order through the same domain operations as the
 emulated API (create, SetOrderReferenceDetails, ConfirmOrderReference, Authorize, Capture,
 Refund, CancelOrderReference, CloseOrderReference, disputes), so its states and notifications
-are exactly those a real flow gives. No Flask here.
+are exactly those a real flow gives; then its API v2 checkouts (``gateway.scenarios.v2``). No
+Flask here.
 
 An order's flow is played in the recent past of its merchant's clock, a second a step, starting
 ``settle_delay_seconds`` plus ten minutes ago: its refunds settle when they fall due, by the one
@@ -28,13 +29,15 @@ from gateway import validation
 from gateway.domain import administration, disputes, order_references, payments
 from gateway.domain.lifecycle import Context
 from gateway.domain.merchants import create_merchant, now_for
-from gateway.domain.money import format_amount, parse_amount
+from gateway.domain.money import format_amount
 from gateway.domain.records import MerchantRecord
 from gateway.domain.reset import reset_merchant
 from gateway.domain.settlement import settle_refunds
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime
+from gateway.scenarios import v2
 from gateway.scenarios.schema import CAPTURED, ScenarioSpec
+from gateway.scenarios.v2 import MadeV2Checkout, half
 from gateway.store import merchants
 from gateway.store.models import OrderReference
 
@@ -80,6 +83,7 @@ class MadeMerchant:
     #: An existing merchant, reset before its orders were made.
     reset: bool = False
     orders: list[MadeOrder] = field(default_factory=list)
+    v2_checkouts: list[MadeV2Checkout] = field(default_factory=list)
 
 
 def validate(document: Any) -> dict[str, Any]:
@@ -115,6 +119,15 @@ def _make(runtime: Runtime, session: Session, spec: dict[str, Any]) -> list[Made
                     result.orders.append(_Flow(runtime, session, merchant, start).run(order))
                 except GatewayError as exc:
                     raise ScenarioProblem(f"{path}: {exc.code}: {exc.message}") from None
+        for c, checkout in enumerate(merchant_spec["v2_checkouts"]):
+            path = f"merchants[{m}].v2_checkouts[{c}]"
+            for _ in range(checkout["count"]):
+                flow = _Flow(runtime, session, merchant, start)
+                try:
+                    made_checkout = v2.run(flow.ctx, checkout, dict(BUYER), dict(DESTINATION))
+                except GatewayError as exc:
+                    raise ScenarioProblem(f"{path}: {exc.code}: {exc.message}") from None
+                result.v2_checkouts.append(made_checkout)
         made.append(result)
     return made
 
@@ -123,6 +136,7 @@ def _merchant(
     runtime: Runtime, session: Session, spec: dict[str, Any], path: str
 ) -> tuple[MerchantRecord, bool]:
     spec.pop("orders")
+    spec.pop("v2_checkouts")
     refund_on_cancel = spec.pop("refund_on_cancel")
     seller_id = spec.get("seller_id")
     for unique in ("seller_id", "access_key"):
@@ -231,7 +245,7 @@ class _Flow:
         made.ids["captures"] = [cap.amazon_id]
         if status in ("PartiallyRefunded", "Refunded"):
             refunded = spec.get("refunded") or (
-                captured if status == "Refunded" else _half(captured, currency)
+                captured if status == "Refunded" else half(captured, currency)
             )
             refund = payments.refund(
                 self.ctx(), cap.amazon_id, self.reference("ref"), refunded, currency
@@ -253,11 +267,6 @@ class _Flow:
             if dispute["state"] != "Open":
                 disputes.resolve_dispute(self.ctx(), filed.amazon_id, dispute["state"].lower())
         return made
-
-
-def _half(amount: str, currency: str) -> str:
-    minor = parse_amount(amount, currency, "captured")
-    return format_amount(max(minor // 2, 1), currency)
 
 
 def parse_file(text: str, name: str) -> Any:

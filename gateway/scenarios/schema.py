@@ -12,6 +12,11 @@ merchants:
         line_items: [{sku: MUG, title: Mug, quantity: 2, unit_price: "50.00"}]
         dispute: {type: a-to-z-claim}  # on a captured order; state Open (default), Granted, Denied
         count: 3                     # this order three times
+    v2_checkouts:                    # API v2 checkouts, made the same way (gateway.scenarios.v2)
+      - status: Captured             # one of V2_STATUSES
+        amount: "40.00"
+        card: "1111"                 # the sandbox card the buyer pays with
+        dispute: {type: chargeback}
 ```
 
 Errors name the entry: ``merchants[0].orders[2].status: Must be one of: ...``.
@@ -45,6 +50,20 @@ STATUSES = (
 )
 #: Statuses with money captured (a dispute needs one).
 CAPTURED = ("Captured", "Completed", "PartiallyRefunded", "Refunded")
+#: The statuses an API v2 checkout can be made in: Open (no buyer yet), BuyerCanceled and
+#: Declined (the checkout session Canceled so), Authorized, Captured, PartiallyRefunded,
+#: Refunded (the charge), Closed (the charge permission closed, its charge canceled).
+V2_STATUSES = (
+    "Open",
+    "BuyerCanceled",
+    "Declined",
+    "Authorized",
+    "Captured",
+    "PartiallyRefunded",
+    "Refunded",
+    "Closed",
+)
+V2_CAPTURED = ("Captured", "PartiallyRefunded", "Refunded")
 MAX_ORDERS = 100_000
 _AMOUNT = validate.Regexp(r"^[0-9]+(\.[0-9]+)?\Z", error="Not an amount such as 12.50.")
 
@@ -109,6 +128,34 @@ class OrderSpec(_Strict):
             raise ValidationError("An order with a fixed id cannot be repeated.", "count")
 
 
+class V2CheckoutSpec(_Strict):
+    status = fields.String(required=True, validate=validate.OneOf(V2_STATUSES))
+    amount = Text(max_length=32, validate=_AMOUNT)
+    currency = fields.String(load_default="USD", validate=validate.Regexp(r"^[A-Z]{3}\Z"))
+    #: A happy sandbox card (the failing ones are the statuses BuyerCanceled and Declined).
+    card = fields.String(
+        load_default="1111", validate=validate.OneOf(["1111", "0005", "4444", "9424", "0000"])
+    )
+    captured = Text(max_length=32, validate=_AMOUNT)
+    refunded = Text(max_length=32, validate=_AMOUNT)
+    merchant_reference_id = Text(max_length=256)
+    dispute = fields.Nested(DisputeSpec)
+    count = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, MAX_ORDERS))
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        status = data.get("status")
+        for name in ("dispute", "captured"):
+            if name in data and status not in V2_CAPTURED:
+                raise ValidationError(
+                    f"Only a checkout of status {', '.join(V2_CAPTURED)} is captured.", name
+                )
+        if "refunded" in data and status not in ("PartiallyRefunded", "Refunded"):
+            raise ValidationError(
+                "Only a PartiallyRefunded or Refunded checkout is refunded.", "refunded"
+            )
+
+
 class MerchantSpec(_Strict):
     seller_id = Text(column=Merchant.seller_id, validate=validate.Regexp(r"^[A-Z0-9]{6,}\Z"))
     access_key = Text(column=Merchant.access_key, validate=validate.Regexp(r"^[A-Za-z0-9]{16,}\Z"))
@@ -129,6 +176,7 @@ class MerchantSpec(_Strict):
         load_default="automatic", validate=validate.OneOf(REFUND_ON_CANCEL)
     )
     orders = fields.List(fields.Nested(OrderSpec), load_default=list)
+    v2_checkouts = fields.List(fields.Nested(V2CheckoutSpec), load_default=list)
 
 
 class ScenarioSpec(_Strict):

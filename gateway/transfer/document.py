@@ -11,6 +11,9 @@
                        "disputes": [{<columns>, "amazon_capture_id", "amazon_refund_id"}]}],
  "fps_tokens": [...],
  "fps_transactions": [{<columns>, "sender_token_id", "original_transaction_id"}],
+ "v2_charge_permissions": [{<columns>, "charges": [{<columns>, "refunds": [...],
+                                                    "disputes": [...]}]}],
+ "v2_checkout_sessions": [{<columns>, "charge_permission_id", "charge_id"}],
  "reference_ids": [...],
  "notifications": [{<columns>, "message": {...} or null, "attempts": [...]}]}
 ```
@@ -43,6 +46,7 @@ from gateway.store.models import (
     Refund,
 )
 from gateway.transfer.rows import UTCDateTimeField, schema_for
+from gateway.v2.models import V2Charge, V2ChargePermission, V2CheckoutSession, V2Dispute, V2Refund
 
 FORMAT = "amazon-pay-simulator/merchant"
 VERSION = 1
@@ -125,6 +129,18 @@ FPS_TRANSACTION = schema_for(
     extra={
         "sender_token_id": fields.String(allow_none=True, load_default=None),
         "original_transaction_id": fields.String(allow_none=True, load_default=None),
+    },
+)
+V2_CHARGE = schema_for(
+    V2Charge,
+    extra={"refunds": _many(schema_for(V2Refund)), "disputes": _many(schema_for(V2Dispute))},
+)
+V2_CHARGE_PERMISSION = schema_for(V2ChargePermission, extra={"charges": _many(V2_CHARGE)})
+V2_CHECKOUT_SESSION = schema_for(
+    V2CheckoutSession,
+    extra={
+        "charge_permission_id": fields.String(allow_none=True, load_default=None),
+        "charge_id": fields.String(allow_none=True, load_default=None),
     },
 )
 REFERENCE_ID = schema_for(ReferenceId)

@@ -35,6 +35,7 @@ from gateway.store.models import (
 )
 from gateway.transfer.document import FORMAT, MERCHANT_FIELDS, VERSION
 from gateway.transfer.rows import as_json
+from gateway.v2.models import V2Charge, V2ChargePermission, V2CheckoutSession, V2Dispute, V2Refund
 
 
 def _dump(value: Any) -> str:
@@ -144,6 +145,58 @@ def _transactions(session: Session, chunk: list[FpsTransaction]) -> list[dict[st
     ]
 
 
+def _v2_charge_permissions(
+    session: Session, chunk: list[V2ChargePermission]
+) -> list[dict[str, Any]]:
+    charges = transfer.children(session, V2Charge, "charge_permission_id", [p.id for p in chunk])
+    charge_ids = [c.id for c in charges]
+    refunds = _grouped(transfer.children(session, V2Refund, "charge_id", charge_ids), "charge_id")
+    disputes = _grouped(transfer.children(session, V2Dispute, "charge_id", charge_ids), "charge_id")
+    charges_of = _grouped(charges, "charge_permission_id")
+    return [
+        {
+            **as_json(permission),
+            "charges": [
+                {
+                    **as_json(charge),
+                    "refunds": [as_json(r) for r in refunds.get(charge.id, [])],
+                    "disputes": [as_json(d) for d in disputes.get(charge.id, [])],
+                }
+                for charge in charges_of.get(permission.id, [])
+            ],
+        }
+        for permission in chunk
+    ]
+
+
+def _v2_checkout_sessions(session: Session, chunk: list[V2CheckoutSession]) -> list[dict[str, Any]]:
+    permissions = {
+        p.id: p.amazon_id
+        for p in transfer.children(
+            session,
+            V2ChargePermission,
+            "id",
+            [s.charge_permission_id for s in chunk if s.charge_permission_id],
+        )
+    }
+    charges = {
+        c.id: c.amazon_id
+        for c in transfer.children(
+            session, V2Charge, "id", [s.charge_id for s in chunk if s.charge_id]
+        )
+    }
+    return [
+        {
+            **as_json(s),
+            "charge_permission_id": permissions.get(s.charge_permission_id)
+            if s.charge_permission_id
+            else None,
+            "charge_id": charges.get(s.charge_id) if s.charge_id else None,
+        }
+        for s in chunk
+    ]
+
+
 def _notifications(session: Session, chunk: list[Notification]) -> list[dict[str, Any]]:
     ids = [n.id for n in chunk]
     messages = {
@@ -173,6 +226,8 @@ ARRAYS: tuple[tuple[str, type[Any], Callable[[Session, list[Any]], list[dict[str
     ("order_references", OrderReference, _orders),
     ("fps_tokens", FpsToken, _plain),
     ("fps_transactions", FpsTransaction, _transactions),
+    ("v2_charge_permissions", V2ChargePermission, _v2_charge_permissions),
+    ("v2_checkout_sessions", V2CheckoutSession, _v2_checkout_sessions),
     ("reference_ids", ReferenceId, _plain),
     ("notifications", Notification, _notifications),
 )

@@ -2,7 +2,8 @@
 
 The merchant gets a new seller id and new keys; its settings, preferences, clock and objects are
 the document's. Amazon ids are new too (an order reference's id and with it its children's, which
-extend it; disputes' and FPS ids), unless ``keep_ids``, for a document from another sandbox whose
+extend it; disputes' and FPS ids; API v2 charge permissions' and with them their charges' and
+refunds', checkout sessions'), unless ``keep_ids``, for a document from another sandbox whose
 ids a bug report names (an id already in use then fails the import). Notifications keep their
 delivery state and attempts but not the message sent: its bytes name the old ids and seller, so
 a redelivery renders it again.
@@ -47,6 +48,7 @@ from gateway.store.models import (
 )
 from gateway.transfer import document as doc
 from gateway.transfer.jsonstream import DocumentError, Reader, members
+from gateway.v2.models import V2Charge, V2ChargePermission, V2CheckoutSession, V2Dispute, V2Refund
 
 #: Elements written per flush (the session is emptied after each).
 CHUNK = 200
@@ -87,6 +89,10 @@ class _Importer:
         self.fps_ids: dict[str, str] = {}
         self.token_pks: dict[str, int] = {}
         self.transaction_pks: dict[str, int] = {}
+        #: API v2: charge permission and checkout session ids (charges' and refunds' extend
+        #: their charge permission's), and the row ids of charge permissions and charges.
+        self.v2_ids: dict[str, str] = {}
+        self.v2_pks: dict[str, int] = {}
         self.counts: Counter[str] = Counter()
         self.seen: list[str] = []
 
@@ -98,12 +104,14 @@ class _Importer:
         return new
 
     def remap(self, object_id: str) -> str:
-        for table in (self.order_ids, self.agreement_ids, self.dispute_ids, self.fps_ids):
+        tables = (self.order_ids, self.agreement_ids, self.dispute_ids, self.fps_ids, self.v2_ids)
+        for table in tables:
             if object_id in table:
                 return table[object_id]
         prefix, _, suffix = object_id.rpartition("-")
-        if prefix in self.order_ids:
-            return f"{self.order_ids[prefix]}-{suffix}"
+        for table in (self.order_ids, self.v2_ids):
+            if prefix in table:
+                return f"{table[prefix]}-{suffix}"
         return object_id
 
     def _state(self, kind: str, state: str, path: str) -> None:
@@ -163,6 +171,8 @@ class _Importer:
         "order_references",
         "fps_tokens",
         "fps_transactions",
+        "v2_charge_permissions",
+        "v2_checkout_sessions",
         "reference_ids",
         "notifications",
     )
@@ -174,6 +184,8 @@ class _Importer:
             "order_references": doc.ORDER_REFERENCE,
             "fps_tokens": doc.FPS_TOKEN,
             "fps_transactions": doc.FPS_TRANSACTION,
+            "v2_charge_permissions": doc.V2_CHARGE_PERMISSION,
+            "v2_checkout_sessions": doc.V2_CHECKOUT_SESSION,
             "reference_ids": doc.REFERENCE_ID,
             "notifications": doc.NOTIFICATION,
         }[name]
@@ -258,10 +270,7 @@ class _Importer:
         ] = []
         for path, nested, oro in made:
             for dispute in nested["disputes"]:
-                old = dispute["amazon_id"]
-                self._new(
-                    self.dispute_ids, old, lambda old=old: old[0] + self.runtime.ids.token(12)
-                )
+                self._new_dispute_id(dispute["amazon_id"])
             by_capture: dict[str, Capture] = {}
             rows: list[dict[str, Any]] = []
             for cap, refunds in nested.get("refunds", []):
@@ -372,6 +381,76 @@ class _Importer:
             self.transaction_pks[txn.amazon_id] = txn.id
         self._done("fps_transactions", len(chunk))
 
+    def _new_dispute_id(self, old: str) -> str:
+        return self._new(self.dispute_ids, old, lambda: old[0] + self.runtime.ids.token(12))
+
+    def _write_v2_charge_permissions(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        merchant_id = self._owner("v2_charge_permissions")
+        made: list[V2ChargePermission | V2Charge] = []
+        for path, data in chunk:
+            self._state("V2ChargePermission", data["state"], path)
+            charges = data.pop("charges")
+            new_id = self._new(
+                self.v2_ids,
+                data["amazon_id"],
+                lambda live=data["live"]: self.runtime.ids.order_reference_id(sandbox=not live),
+            )
+            permission = V2ChargePermission(
+                **{**data, "amazon_id": new_id}, merchant_id=merchant_id
+            )
+            made.append(permission)
+            for c, charge_data in enumerate(charges):
+                charge_path = f"{path}.charges[{c}]"
+                self._state("V2Charge", charge_data["state"], charge_path)
+                refunds, disputes = charge_data.pop("refunds"), charge_data.pop("disputes")
+                charge = V2Charge(
+                    **{**charge_data, "amazon_id": self.remap(charge_data["amazon_id"])},
+                    merchant_id=merchant_id,
+                    charge_permission=permission,
+                )
+                made.append(charge)
+                for r, refund in enumerate(refunds):
+                    self._state("V2Refund", refund["state"], f"{charge_path}.refunds[{r}]")
+                    self.session.add(
+                        V2Refund(
+                            **{**refund, "amazon_id": self.remap(refund["amazon_id"])},
+                            merchant_id=merchant_id,
+                            charge=charge,
+                        )
+                    )
+                for d, dispute in enumerate(disputes):
+                    self._state("V2Dispute", dispute["state"], f"{charge_path}.disputes[{d}]")
+                    new_dispute = self._new_dispute_id(dispute["amazon_id"])
+                    self.session.add(
+                        V2Dispute(
+                            **{**dispute, "amazon_id": new_dispute},
+                            merchant_id=merchant_id,
+                            charge=charge,
+                        )
+                    )
+            self.session.add(permission)
+        self._flush()
+        self.v2_pks.update((row.amazon_id, row.id) for row in made)
+        self._done("v2_charge_permissions", len(chunk))
+
+    def _write_v2_checkout_sessions(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        merchant_id = self._owner("v2_checkout_sessions")
+        for path, data in chunk:
+            self._state("V2CheckoutSession", data["state"], path)
+            links: dict[str, int | None] = {}
+            for name in ("charge_permission_id", "charge_id"):
+                old = data.pop(name)
+                links[name] = self.v2_pks.get(self.remap(old)) if old else None
+                if old and links[name] is None:
+                    raise ImportProblem(
+                        f"{path}.{name}: not in the document's v2 charge permissions"
+                    )
+            new_id = self._new(self.v2_ids, data["amazon_id"], self.runtime.ids.uuid)
+            self.session.add(
+                V2CheckoutSession(**{**data, "amazon_id": new_id}, merchant_id=merchant_id, **links)
+            )
+        self._done("v2_checkout_sessions", len(chunk))
+
     def _insert(self, model: Any, rows: list[dict[str, Any]], key: Any) -> dict[str, int]:
         """Write ``rows`` with one executemany; their ids by ``key``."""
         if not rows:
@@ -398,6 +477,8 @@ class _Importer:
             data.pop("message")  # its bytes name the old ids: a redelivery renders it again
             attempts.append(data.pop("attempts"))
             extra = dict(data.get("extra") or {})
+            if isinstance(extra.get("ChargePermissionId"), str):  # an IPN v2's (gateway.v2.states)
+                extra["ChargePermissionId"] = self.remap(extra["ChargePermissionId"])
             if isinstance(extra.get("fps"), dict):
                 extra["fps"] = {
                     k: self.remap(v) if k in _FPS_ID_PARAMETERS and isinstance(v, str) else v

@@ -89,3 +89,12 @@ def captured_charges(session: Session, charge_permission_id: int) -> list[V2Char
             .order_by(V2Charge.id)
         )
     )
+
+
+def checkout_session_owner(session: Session, amazon_id: str) -> int | None:
+    """The merchant (row id) whose checkout session ``amazon_id`` is: the hosted buyer pages
+    know the session only (its id is unique across merchants, a UUID)."""
+    found: int | None = session.scalar(
+        select(V2CheckoutSession.merchant_id).where(V2CheckoutSession.amazon_id == amazon_id)
+    )
+    return found
