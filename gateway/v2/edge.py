@@ -38,6 +38,7 @@ from clients.amazon_pay_v2 import signing
 from gateway import strict_json
 from gateway.amazon_hosts import PAY_API_HOSTS
 from gateway.errors import GatewayError
+from gateway.faults import throttling
 from gateway.runtime import Runtime
 from gateway.store import merchants
 from gateway.v2 import idempotency, keys
@@ -59,6 +60,7 @@ from gateway.v2.errors import (
     from_gateway_error,
 )
 from gateway.v2.operations import OPERATIONS, Operation, OperationTable
+from gateway.v2.quotas import V2_QUOTAS
 from gateway.values import first_unreadable
 from gateway.wire.exchange import Exchange
 
@@ -149,10 +151,18 @@ def handle(
         op = signed.operation
         # The answer is encoded inside the transaction: one that cannot be sent is an error
         # before anything is committed, never a change without its answer.
-        status, body = runtime.db.run(
-            lambda session: _encoded(_run(runtime, session, request, signed, exchange)),
-            write=op.writes,
-        )
+        try:
+            status, body = runtime.db.run(
+                lambda session: _encoded(
+                    _run(runtime, session, request, signed, exchange, op.writes)
+                ),
+                write=op.writes,
+            )
+        except _WriteNeeded:
+            # A read of a throttled merchant: again, in a write transaction.
+            status, body = runtime.db.run(
+                lambda session: _encoded(_run(runtime, session, request, signed, exchange, True))
+            )
         exchange.journal(journal_params, status)
         return V2Response(status, body, _headers(exchange))
     except GatewayError as error:
@@ -295,8 +305,17 @@ def _check_host(pay_host: str, request_host: str) -> None:
     )
 
 
+class _WriteNeeded(Exception):
+    """A read-only operation's request needs a write transaction (its merchant is throttled)."""
+
+
 def _run(
-    runtime: Runtime, session: Session, request: V2Request, signed: _Signed, exchange: Exchange
+    runtime: Runtime,
+    session: Session,
+    request: V2Request,
+    signed: _Signed,
+    exchange: Exchange,
+    write: bool,
 ) -> V2Answer:
     """Step 3, in the request's transaction."""
     op = signed.operation
@@ -320,6 +339,15 @@ def _run(
         )
         mismatch.string_to_sign = error.string_to_sign
         raise mismatch from None
+    merchant = merchants.one_by_id(session, found.merchant_id)
+    ctx = runtime.context(session, merchant, live=live)
+    if merchant.throttling != throttling.OFF:
+        # Amazon's v2 quotas, once the signature is good and before the body is read, as for
+        # the signed-query services (gateway.wire.pipeline).
+        if not write:
+            # The bucket is a row to change: SQLite wants a write transaction from the start.
+            raise _WriteNeeded
+        throttling.admit(session, merchant.id, merchant.throttling, V2_QUOTAS, op.quota, ctx.now)
     body = _load_body(op, request, signed.headers)
     key = signed.headers.get(idempotency.HEADER)
     if op.requires_idempotency_key:
@@ -330,8 +358,6 @@ def _run(
         key = idempotency.check_key(key.strip())
     else:
         key = None  # only the operations that require a key honour one
-    merchant = merchants.one_by_id(session, found.merchant_id)
-    ctx = runtime.context(session, merchant, live=live)
     call = V2Call(
         path_params=signed.path_params,
         body=body,
