@@ -32,6 +32,7 @@ from gateway.faults import log, rules
 from gateway.fps.operations import SERVICE as FPS
 from gateway.store import faults as store
 from gateway.store.models import FaultEvent, FaultRule
+from gateway.v2.operations import OPERATIONS as V2_OPERATIONS
 from gateway.values import Text
 from gateway.wire.operations import SERVICE as OFFAMAZON
 from gateway.wire.render import timestamp
@@ -43,7 +44,11 @@ control_api(bp)
 MAX_LATENCY_SECONDS = 300.0
 MAX_DELAY_SECONDS = 31 * 24 * 3600.0
 #: The operations of each service, by ``Service.name``.
-_ACTIONS = {OFFAMAZON.name: set(OFFAMAZON.operations), FPS.name: set(FPS.operations)}
+_ACTIONS = {
+    OFFAMAZON.name: set(OFFAMAZON.operations),
+    FPS.name: set(FPS.operations),
+    rules.V2_SERVICE: {op.name for op in V2_OPERATIONS.operations},
+}
 _KINDS = [*rules.KINDS[rules.REQUEST], *rules.KINDS[rules.IPN]]
 
 
@@ -61,12 +66,16 @@ class NewFaultRuleSchema(Schema):
     )
     service = fields.String(
         validate=validate.OneOf(rules.SERVICES),
-        metadata={"description": "Only this service's requests (default: any)."},
+        metadata={
+            "description": "Only this service's requests: Off-Amazon Payments, FPS or "
+            "AmazonPayV2 (default: any)."
+        },
     )
     action = Text(
         column=FaultRule.action,
         metadata={
-            "description": "Only this Action (requests) or NotificationType (IPNs); default any."
+            "description": "Only this Action (requests; API v2: the operation's name, such as "
+            "CreateRefund) or NotificationType (IPNs); default any."
         },
     )
     error_code = Text(
@@ -133,7 +142,7 @@ class NewFaultRuleSchema(Schema):
             code = data.setdefault("error_code", "InternalServerError")
             status = rules.documented_status(code, service)
             if status is None:
-                where = service or "Off-Amazon Payments or FPS"
+                where = service or "any service"
                 raise ValidationError(f"Not a documented error code of {where}.", "error_code")
             data.setdefault("http_status", status)
 

@@ -76,12 +76,18 @@ def answer(service: Service) -> Response:
             path=request.path,
             params=params,
         )
-    # A latency fault rule's wait is outside the admission slot: it holds up this answer only.
-    if answered.delay > 0:
-        runtime.sleep(answered.delay)
-    if answered.close:
-        return closed_connection()
-    return xml_response(answered.status, answered.body)
+    return faulted(runtime, answered.delay, answered.close) or xml_response(
+        answered.status, answered.body
+    )
+
+
+def faulted(runtime: Runtime, delay: float, close: bool) -> Response | None:
+    """What the fault rules that hit a request do at the HTTP layer, once it is answered and out
+    of its admission slot (``gateway.faults.rules``): wait a latency rule's ``delay`` (it holds
+    up this answer only), and close the connection for a close rule (None: send the answer)."""
+    if delay > 0:
+        runtime.sleep(delay)
+    return closed_connection() if close else None
 
 
 def closed_connection() -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
+from gateway.api.query import faulted
 from gateway.runtime import Runtime
 from gateway.v2.edge import V2Request, V2Response, handle
 
@@ -57,4 +58,5 @@ def endpoint(rest: str) -> Response:
         host=request.host,
     )
     with runtime.admission:  # see Settings.active_requests
-        return json_response(handle(runtime, v2_request))
+        answer = handle(runtime, v2_request)
+    return faulted(runtime, answer.delay, answer.close) or json_response(answer)

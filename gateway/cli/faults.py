@@ -29,7 +29,9 @@ def faults() -> None:
 @merchant_option
 @click.argument("kind", type=click.Choice(REQUEST_KINDS + IPN_KINDS))
 @click.option("--action", help="Only this Action (or, for an IPN fault, NotificationType).")
-@click.option("--service", type=click.Choice(["Off-Amazon Payments", "FPS"]), help="Only this.")
+@click.option(
+    "--service", type=click.Choice(["Off-Amazon Payments", "FPS", "AmazonPayV2"]), help="Only this."
+)
 @click.option("--code", "error_code", help="error: a documented code (InternalServerError).")
 @click.option("--status", "http_status", type=int, help="error: the HTTP status (documented).")
 @click.option("--seconds", type=float, help="latency: seconds added; delay: clock seconds.")

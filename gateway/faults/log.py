@@ -12,7 +12,7 @@ from gateway.store.models import FaultRule
 _EFFECTS = {
     "close": "closed the connection with no answer",
     "empty": "answered an empty 200",
-    "truncate": "answered truncated XML",
+    "truncate": "answered truncated {body}",
     "drop": "dropped the notification (never posted)",
     "bad_signature": "posted it with a broken signature",
     "bad_cert_url": "posted it with a SigningCertURL off the allow-list",
@@ -39,15 +39,17 @@ def describe(rule: FaultRule, *, hit: bool = False) -> str:
     return f"rule {rule.id}: {what} on {scope}{chance}{count}"[:256]
 
 
-def effect(rule: FaultRule, latency: float = 0.0, until: datetime | None = None) -> str:
-    """What one hit of ``rule`` did."""
+def effect(
+    rule: FaultRule, latency: float = 0.0, until: datetime | None = None, body: str = "XML"
+) -> str:
+    """What one hit of ``rule`` did (``body``: what the service answers, XML or JSON)."""
     if rule.kind == "error":
         return f"answered {rule.error_code} ({rule.http_status})"
     if rule.kind == "latency":
         return f"added {latency:.3f} s of latency"
     if rule.kind == "delay":
         return f"delayed it {rule.seconds:g} s" + (f", to {until.isoformat()}" if until else "")
-    return _EFFECTS[rule.kind]
+    return _EFFECTS[rule.kind].format(body=body)
 
 
 def request_event(

@@ -6,13 +6,13 @@ A rule (``gateway.store.models.FaultRule``) hits the calls of one Action (or any
 
 - ``error``: the answer is an error, a documented code with its documented HTTP status
   (``ERROR_STATUSES``), in the service's own error shape (``Service.render_error``: an
-  ``ErrorResponse`` for Off-Amazon Payments, FPS's ``Response/Errors``; API v2 supplies its
-  JSON). The operation does not run: as with Amazon's 500 and 503, nothing happened.
+  ``ErrorResponse`` for Off-Amazon Payments, FPS's ``Response/Errors``; API v2's
+  ``{"reasonCode", "message"}``, ``gateway.v2.edge``). The operation does not run: as with Amazon's 500 and 503, nothing happened.
 - ``latency``: the answer comes that many seconds later, fixed or uniform in a range (the wait
   is ``Runtime.sleep``, outside the request's transaction and its admission slot).
 - ``close``, ``empty``, ``truncate``: a broken answer after the operation ran (so a client that
   retries must rely on idempotency): the connection closed with no answer, an empty 200, or the
-  first half of the XML.
+  first half of the XML (API v2: of the JSON).
 
 At most one answer rule (error or broken) and one latency rule hit a call: the oldest matching
 rule of each group that fires. A seeded rule's k-th matching call draws from ``Random((seed,
@@ -36,6 +36,7 @@ from gateway.faults import log
 from gateway.fps import errors as fps_errors
 from gateway.store import faults as store
 from gateway.store.models import FaultRule
+from gateway.v2 import errors as v2_errors
 
 REQUEST, IPN = "request", "ipn"
 ERROR, LATENCY, CLOSE, EMPTY, TRUNCATE = "error", "latency", "close", "empty", "truncate"
@@ -152,10 +153,23 @@ FPS_ERRORS: Mapping[str, int] = {
     "RequestThrottled": 503,
 }
 
+#: API v2's codes [SRC: reference/amazon-pay-v2.md §5], with the statuses ``gateway.v2.errors``
+#: answers them with (its choices where Amazon gives none). ``InvalidRequest`` is 400 there, and
+#: also the code of a wrong method (405) and a body too large (413): a rule's is 400.
+V2_ERRORS: Mapping[str, int] = {
+    **_statuses(v2_errors, v2_errors.V2Error),
+    "InvalidRequest": 400,
+}
+
+#: API v2's name in the journal and the rules (``gateway.v2.edge.SERVICE_NAME``, which imports
+#: this module).
+V2_SERVICE = "AmazonPayV2"
+
 #: Each service's codes, by ``Service.name``.
 ERROR_STATUSES: Mapping[str, Mapping[str, int]] = {
     "Off-Amazon Payments": OFFAMAZON_ERRORS,
     "FPS": FPS_ERRORS,
+    V2_SERVICE: V2_ERRORS,
 }
 SERVICES = tuple(ERROR_STATUSES)
 
@@ -177,7 +191,8 @@ def injected_error(rule: FaultRule) -> GatewayError:
     known = next(
         (
             cls
-            for cls in (*vars(errors).values(), *vars(fps_errors).values())
+            for module in (errors, fps_errors, v2_errors)
+            for cls in vars(module).values()
             if isinstance(cls, type) and issubclass(cls, GatewayError) and cls.code == code
         ),
         None,
@@ -273,7 +288,7 @@ def decide(
             latency = source.uniform(low, rule.max_seconds) if rule.max_seconds else low
         else:
             answer = rule
-        effect = log.effect(rule, latency)
+        effect = log.effect(rule, latency, body="JSON" if service == V2_SERVICE else "XML")
         effects.append(effect)
         store.log(session, log.request_event(rule, effect, service, action, request_id, now))
     if answer is None:

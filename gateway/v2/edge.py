@@ -29,6 +29,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from marshmallow import ValidationError
@@ -38,6 +39,7 @@ from clients.amazon_pay_v2 import signing
 from gateway import strict_json
 from gateway.amazon_hosts import PAY_API_HOSTS
 from gateway.errors import GatewayError
+from gateway.faults import rules as fault_rules
 from gateway.faults import throttling
 from gateway.runtime import Runtime
 from gateway.store import merchants
@@ -57,6 +59,7 @@ from gateway.v2.errors import (
     UnauthorizedAccess,
     UnrecognizedField,
     V2Error,
+    from_fault_rule,
     from_gateway_error,
 )
 from gateway.v2.operations import OPERATIONS, Operation, OperationTable
@@ -66,8 +69,8 @@ from gateway.wire.exchange import Exchange
 
 log = logging.getLogger(__name__)
 
-#: The service's name in the journal and logs.
-SERVICE_NAME = "AmazonPayV2"
+#: The service's name in the journal, logs and fault rules.
+SERVICE_NAME = fault_rules.V2_SERVICE
 #: The bases of the API and the environment each names (None: the public key id's).
 BASES: tuple[tuple[str, str | None], ...] = (
     ("/sandbox/v2/", "sandbox"),
@@ -110,6 +113,10 @@ class V2Response:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds to wait before answering (a latency fault rule, ``gateway.faults.rules``).
+    delay: float = 0.0
+    #: Close the connection instead of answering (a close fault rule).
+    close: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,32 +146,64 @@ def is_v2_path(path: str) -> bool:
 def handle(
     runtime: Runtime, request: V2Request, operations: OperationTable = OPERATIONS
 ) -> V2Response:
-    """Answer one request. Never raises."""
+    """Answer one request. Never raises.
+
+    Fault rules the merchant set (``gateway.faults.rules``, service :data:`SERVICE_NAME`, the
+    operation's name as the Action) are looked for in the request's transaction once it is
+    authenticated, as on the signed-query pipeline (``gateway.wire.pipeline``): when one may
+    hit, they are decided (and logged) in a transaction of their own, and the request runs
+    again, or not at all for an error rule.
+    """
     exchange = Exchange(runtime, SERVICE_NAME)
     journal_params: dict[str, str] = {"Method": request.method, "Path": request.path}
     if request.query:
         journal_params["Query"] = request.query
     if request.body:
         journal_params["Body"] = request.body[:JOURNAL_BODY_CHARACTERS].decode("utf-8", "replace")
+    fault = fault_rules.NO_FAULT
     try:
         signed = _check_request(runtime, request, operations, journal_params)
         op = signed.operation
-        # The answer is encoded inside the transaction: one that cannot be sent is an error
-        # before anything is committed, never a change without its answer.
+
+        def attempt(faults_decided: bool) -> tuple[int, bytes]:
+            # The answer is encoded inside the transaction: one that cannot be sent is an error
+            # before anything is committed, never a change without its answer.
+            def run(session: Session, write: bool) -> tuple[int, bytes]:
+                answer = _run(runtime, session, request, signed, exchange, write, faults_decided)
+                return _encoded(answer)
+
+            try:
+                return runtime.db.run(partial(run, write=op.writes), write=op.writes)
+            except _WriteNeeded:
+                # A read of a throttled merchant: again, in a write transaction.
+                return runtime.db.run(partial(run, write=True))
+
         try:
-            status, body = runtime.db.run(
-                lambda session: _encoded(
-                    _run(runtime, session, request, signed, exchange, op.writes)
-                ),
-                write=op.writes,
+            status, body = attempt(faults_decided=False)
+        except fault_rules.FaultsPending:
+            # Raised only once the request is authenticated: its merchant is known.
+            assert exchange.merchant_id is not None
+            fault = runtime.db.run(
+                partial(
+                    fault_rules.decide,
+                    rng=runtime.random,
+                    merchant_id=exchange.merchant_id,
+                    service=SERVICE_NAME,
+                    action=op.name,
+                    request_id=exchange.request_id,
+                    now=exchange.received_at,
+                )
             )
-        except _WriteNeeded:
-            # A read of a throttled merchant: again, in a write transaction.
-            status, body = runtime.db.run(
-                lambda session: _encoded(_run(runtime, session, request, signed, exchange, True))
-            )
-        exchange.journal(journal_params, status)
-        return V2Response(status, body, _headers(exchange))
+            if fault.error is not None:
+                injected = from_fault_rule(fault.error)
+                exchange.journal(
+                    journal_params, injected.http_status, injected.code, injected.message
+                )
+                return _faulted(fault, _error_response(exchange, injected))
+            status, body = attempt(faults_decided=True)
+        answer = _faulted(fault, V2Response(status, body, _headers(exchange)))
+        exchange.journal(journal_params, answer.status, None, fault.broken_message)
+        return answer
     except GatewayError as error:
         wire = from_gateway_error(error)
         if exchange.merchant_id is None and "PublicKeyId" in journal_params:
@@ -174,11 +213,19 @@ def handle(
         exchange.journal(
             journal_params, wire.http_status, wire.code, wire.message, wire.string_to_sign
         )
-        return _error_response(exchange, wire)
+        return _faulted(fault, _error_response(exchange, wire))
     except Exception:
         internal = from_gateway_error(exchange.internal_error(journal_params.get("Action", "")))
         exchange.journal(journal_params, internal.http_status, internal.code, internal.message)
         return _error_response(exchange, internal)
+
+
+def _faulted(fault: fault_rules.RequestFault, answer: V2Response) -> V2Response:
+    """``answer`` as the fault rules that hit its request leave it: broken, late, or closed."""
+    status, body = fault.break_answer(answer.status, answer.body)
+    return V2Response(
+        status, body, answer.headers, fault.latency, fault.broken == fault_rules.CLOSE
+    )
 
 
 def _owner_of(runtime: Runtime, public_key_id: str) -> int | None:
@@ -316,8 +363,10 @@ def _run(
     signed: _Signed,
     exchange: Exchange,
     write: bool,
+    faults_decided: bool = True,
 ) -> V2Answer:
-    """Step 3, in the request's transaction."""
+    """Step 3, in the request's transaction (``faults_decided`` False: raise
+    ``FaultsPending`` when a fault rule may hit the request, once it is authenticated)."""
     op = signed.operation
     auth = signed.expected.authorization
     found = keys.lookup(session, auth.public_key_id)
@@ -339,6 +388,8 @@ def _run(
         )
         mismatch.string_to_sign = error.string_to_sign
         raise mismatch from None
+    if not faults_decided:
+        fault_rules.look_for(session, found.merchant_id, SERVICE_NAME, op.name)
     merchant = merchants.one_by_id(session, found.merchant_id)
     ctx = runtime.context(session, merchant, live=live)
     if merchant.throttling != throttling.OFF:

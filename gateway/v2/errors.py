@@ -163,3 +163,13 @@ def from_gateway_error(error: GatewayError) -> V2Error:
     if cls is None:
         cls = _error(error.code, error.http_status, error.default_message)
     return cls(error.message)
+
+
+def from_fault_rule(error: GatewayError) -> V2Error:
+    """A fault rule's error (``gateway.faults.rules.injected_error``) as v2 answers it: a code of
+    another API that v2 names otherwise is translated, with v2's status (``RequestThrottled``:
+    ``TooManyRequests`` 429); any other code keeps the rule's code and status (its override)."""
+    translated = from_gateway_error(error)
+    if translated.code != error.code or translated.http_status == error.http_status:
+        return translated
+    return _error(error.code, error.http_status, translated.default_message)(error.message)
