@@ -623,20 +623,22 @@ def v2_rounds(plan: Plan, work: Path, servers: list[ServerProcess]) -> dict[str,
                 f"non2xx {figure.non2xx} exhausted {figure.exhausted}"
             )
         rounds.append(entry)
-    out: dict[str, Any] = {
-        name: {
-            "rps": summarize([e[name]["rps"] for e in rounds]),
-            "p50_ms": summarize([e[name]["p50_ms"] for e in rounds]),
-            "p99_ms": summarize([e[name]["p99_ms"] for e in rounds]),
-            "cpu_ms_per_request": summarize([e[name]["cpu_ms_per_request"] for e in rounds]),
-            "ratio_to_ceiling": summarize([e[name]["rps"] / e["ceiling"]["rps"] for e in rounds]),
-            "non2xx": sum(e[name]["non2xx"] for e in rounds),
-            "exhausted": sum(e[name]["exhausted"] for e in rounds),
-        }
-        for name in ("ceiling", "refund", "get")
-    }
+    out: dict[str, Any] = {name: figures(rounds, name) for name in ("ceiling", "refund", "get")}
     out["load_average"] = summarize([e["load_average"] for e in rounds])
     return {"rounds": rounds, **out}
+
+
+def figures(rounds: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """One measure's medians (min–max) over the rounds, its ratio taken within each round."""
+    return {
+        "rps": summarize([e[name]["rps"] for e in rounds]),
+        "p50_ms": summarize([e[name]["p50_ms"] for e in rounds]),
+        "p99_ms": summarize([e[name]["p99_ms"] for e in rounds]),
+        "cpu_ms_per_request": summarize([e[name]["cpu_ms_per_request"] for e in rounds]),
+        "ratio_to_ceiling": summarize([e[name]["rps"] / e["ceiling"]["rps"] for e in rounds]),
+        "non2xx": sum(e[name]["non2xx"] for e in rounds),
+        "exhausted": sum(e[name]["exhausted"] for e in rounds),
+    }
 
 
 def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -651,15 +653,7 @@ def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {}
     for name in names:
-        out[name] = {
-            "rps": summarize([e[name]["rps"] for e in rounds]),
-            "p50_ms": summarize([e[name]["p50_ms"] for e in rounds]),
-            "p99_ms": summarize([e[name]["p99_ms"] for e in rounds]),
-            "cpu_ms_per_request": summarize([e[name]["cpu_ms_per_request"] for e in rounds]),
-            "ratio_to_ceiling": summarize([e[name]["rps"] / e["ceiling"]["rps"] for e in rounds]),
-            "non2xx": sum(e[name]["non2xx"] for e in rounds),
-            "exhausted": sum(e[name]["exhausted"] for e in rounds),
-        }
+        out[name] = figures(rounds, name)
     out["refund_vs_localstripe"] = summarize(
         [e["refund"]["rps"] / e["localstripe_refund"]["rps"] for e in rounds]
     )
