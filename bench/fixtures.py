@@ -350,3 +350,82 @@ def fresh_capture_ids(count: int, start: int = 0) -> list[str]:
 def stored_refund_ids(stored_refunds: int) -> Iterator[str]:
     for i in range(stored_refunds):
         yield refund_id(STORED_BASE + i // REFUNDS_PER_CAPTURE, i % REFUNDS_PER_CAPTURE)
+
+
+# --- API v2 --------------------------------------------------------------------------------------
+
+V2_BASE = 8_000_000
+
+
+def v2_charge_id(n: int) -> str:
+    """The one charge of charge permission ``oro_id(n)`` (v2 ids share v1's ``S01-…`` shape)."""
+    return f"{oro_id(n)}-C{n % 1_000_000:06d}"
+
+
+def create_v2_key(data_dir: Path, merchant: Merchant) -> tuple[str, str]:
+    """A new API v2 key pair of ``merchant`` (as the control API makes one): its public key id
+    and private key PEM."""
+    from gateway.v2.keys import create_key
+
+    runtime = Runtime.from_settings(Settings(data_dir=data_dir, seed_dir=""))
+
+    def work(session: Any) -> tuple[str, str]:
+        row, pem = create_key(session, runtime.ids, merchant.id, runtime.clock.now())
+        return row.public_key_id, pem
+
+    found = runtime.db.run(work)
+    runtime.db.dispose()
+    return found
+
+
+def load_v2(data_dir: Path, merchant: Merchant, *, captured_charges: int) -> None:
+    """Bulk-load ``captured_charges`` Captured v2 charges of 100.00 USD with no refund yet, each
+    on a charge permission of its own (numbers from V2_BASE): one per signed Create Refund."""
+    now = datetime.now(UTC)
+    t_old = sqlite_time(now - timedelta(days=1))
+    t_expires = sqlite_time(now + timedelta(days=29))
+    conn = sqlite3.connect(database_path(data_dir), isolation_level=None)
+    try:
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        numbers = range(V2_BASE, V2_BASE + captured_charges)
+        _insert(
+            conn,
+            "v2_charge_permissions",
+            "id, amazon_id, merchant_id, charge_permission_type, currency, amount_limit_minor, "
+            "charged_minor, captured_minor, merchant_metadata, expires_at, state, last_update, "
+            "created_at, live, version",
+            (
+                (
+                    n, oro_id(n), merchant.id, "OneTime", "USD", CAPTURE_AMOUNT_MINOR,
+                    CAPTURE_AMOUNT_MINOR, CAPTURE_AMOUNT_MINOR, "{}", t_expires, "Chargeable",
+                    t_old, t_old, 0, 2,
+                )
+                for n in numbers
+            ),
+        )  # fmt: skip
+        _insert(
+            conn,
+            "v2_charges",
+            "id, amazon_id, merchant_id, charge_permission_id, currency, amount_minor, "
+            "captured_minor, refunded_minor, refund_reserved_minor, refund_count, capture_now, "
+            "can_handle_pending, merchant_metadata, provider_metadata, expires_at, state, "
+            "last_update, created_at, live, version",
+            (
+                (
+                    n, v2_charge_id(n), merchant.id, n, "USD", CAPTURE_AMOUNT_MINOR,
+                    CAPTURE_AMOUNT_MINOR, 0, 0, 0, 1, 0, "{}", "{}", t_expires, "Captured",
+                    t_old, t_old, 0, 2,
+                )
+                for n in numbers
+            ),
+        )  # fmt: skip
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def v2_charge_ids(count: int, start: int = 0) -> list[str]:
+    return [v2_charge_id(V2_BASE + start + i) for i in range(count)]

@@ -125,6 +125,39 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     return rows
 
 
+def _row(label: str, a: dict[str, Any]) -> str:
+    """A measure's table row: req/s, ratio to the ceiling, latencies, server CPU."""
+    return (
+        f"| {label} | {_range(a['rps'])} | {_range(a['ratio_to_ceiling'], '{:.2f}')} | "
+        f"{_range(a['p50_ms'], '{:.1f}')} | {_range(a['p99_ms'], '{:.1f}')} | "
+        f"{_range(a['cpu_ms_per_request'], '{:.2f}')} |"
+    )
+
+
+def _v2_lines(v2: dict[str, Any] | None) -> list[str]:
+    """API v2's table: each figure beside the ceiling's RSA-PSS-verifying v2 route."""
+    if not v2:
+        return []
+    lines = [
+        "API v2 (load average "
+        f"{_range(v2['load_average'], '{:.1f}')}), ratios to the ceiling's v2 route:",
+        "",
+        "| Measure | req/s | ratio to ceiling | p50 ms | p99 ms | server CPU ms/req |",
+        "|---|---|---|---|---|---|",
+    ]
+    labels = [
+        ("ceiling", "Ceiling v2 (Flask + RSA-PSS verify + 1 SQLite insert + 1 select)"),
+        ("refund", "Signed v2 Create Refund (new refund on a Captured charge)"),
+        ("get", "Signed v2 Get Refund"),
+    ]
+    for key, label in labels:
+        lines.append(_row(label, v2[key]))
+    bad = {k: (v2[k]["non2xx"], v2[k]["exhausted"]) for k, _ in labels}
+    if any(n or e for n, e in bad.values()):
+        lines += ["", f"Non-2xx answers / exhausted bodies: {bad}"]
+    return [*lines, ""]
+
+
 def render_markdown(result: dict[str, Any]) -> str:
     plan = result["plan"]
     m = result["machine"]
@@ -154,12 +187,7 @@ def render_markdown(result: dict[str, Any]) -> str:
             ("localstripe_get", "localstripe: read refund"),
         ]
         for key, label in labels:
-            a = api[key]
-            lines.append(
-                f"| {label} | {_range(a['rps'])} | {_range(a['ratio_to_ceiling'], '{:.2f}')} | "
-                f"{_range(a['p50_ms'], '{:.1f}')} | {_range(a['p99_ms'], '{:.1f}')} | "
-                f"{_range(a['cpu_ms_per_request'], '{:.2f}')} |"
-            )
+            lines.append(_row(label, api[key]))
         lines += [
             "",
             f"Refund vs localstripe refund creation: "
@@ -178,6 +206,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         }
         if bad:
             lines += [f"Non-2xx answers / exhausted bodies: {bad}", ""]
+    lines += _v2_lines(result.get("v2"))
     listing = result.get("listing")
     if listing:
         listing_labels = {

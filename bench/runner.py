@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-from bench import fixtures, ipn, listing, load, procs
+from bench import fixtures, ipn, listing, load, procs, v2
 from bench.ceiling import ACCESS_KEY as CEILING_KEY
 from bench.ceiling import PATH as CEILING_PATH
 from bench.ceiling import SECRET_KEY as CEILING_SECRET
@@ -464,6 +464,8 @@ def run(plan: Plan, out: Path, only: set[str]) -> dict[str, Any]:
     try:
         if "api" in only:
             result.update(api_rounds(plan, work, servers))
+        if "v2" in only:
+            result["v2"] = v2_rounds(plan, work, servers)
         if "settle" in only:
             log(f"settlement: {plan.settle_refunds} due refunds, {plan.rounds} runs")
             result["settlement"] = settlement(plan, work)
@@ -584,6 +586,61 @@ def api_rounds(plan: Plan, work: Path, servers: list[ServerProcess]) -> dict[str
     return {"rounds": rounds, "api": aggregate(rounds), "memory": memory}
 
 
+def v2_rounds(plan: Plan, work: Path, servers: list[ServerProcess]) -> dict[str, Any]:
+    """API v2: the ceiling's v2 route, then signed Create Refund and Get Refund, per round."""
+    #: v2 requests are signed beforehand at about 1 ms each; a v2 refund costs more than a v1 one.
+    count = int(plan.seconds * plan.max_rate / 2) + 200
+    log(f"API v2: preparing {count * plan.rounds} Captured charges")
+    ceiling_port = free_port()
+    ceiling = procs.ceiling_server(
+        work / "ceiling-v2", ceiling_port, work / "ceiling-v2.log",
+        workers=plan.workers, threads=plan.threads,
+    )  # fmt: skip
+    target = v2.V2Target(
+        work / "gw-v2", free_port(), work / "ceiling-v2", ceiling_port, work,
+        workers=plan.workers, threads=plan.threads,
+    )  # fmt: skip
+    target.prepare(count * plan.rounds)
+    for server in (ceiling, target.server):
+        servers.append(server)
+        server.start()
+    target.ceiling_run("warm", 1, ceiling.pid)
+    target.refund_run("warm", 200, 1)
+    rounds: list[dict[str, Any]] = []
+    for r in range(plan.rounds):
+        tag = f"r{r}"
+        entry: dict[str, Any] = {"load_average": os.getloadavg()[0]}
+        steps: list[tuple[str, Callable[[], load.WrkResult]]] = [
+            ("ceiling", partial(target.ceiling_run, tag, plan.seconds, ceiling.pid)),
+            ("refund", partial(target.refund_run, tag, count, plan.seconds)),
+            ("get", partial(target.get_run, tag, plan.seconds)),
+        ]
+        for name, step in steps:
+            figure = step()
+            entry[name] = figure.to_dict()
+            log(
+                f"v2 round {r + 1} {name}: {figure.rps:.0f} req/s p50 {figure.p50_ms:.1f} ms "
+                f"non2xx {figure.non2xx} exhausted {figure.exhausted}"
+            )
+        rounds.append(entry)
+    out: dict[str, Any] = {name: figures(rounds, name) for name in ("ceiling", "refund", "get")}
+    out["load_average"] = summarize([e["load_average"] for e in rounds])
+    return {"rounds": rounds, **out}
+
+
+def figures(rounds: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """One measure's medians (min–max) over the rounds, its ratio taken within each round."""
+    return {
+        "rps": summarize([e[name]["rps"] for e in rounds]),
+        "p50_ms": summarize([e[name]["p50_ms"] for e in rounds]),
+        "p99_ms": summarize([e[name]["p99_ms"] for e in rounds]),
+        "cpu_ms_per_request": summarize([e[name]["cpu_ms_per_request"] for e in rounds]),
+        "ratio_to_ceiling": summarize([e[name]["rps"] / e["ceiling"]["rps"] for e in rounds]),
+        "non2xx": sum(e[name]["non2xx"] for e in rounds),
+        "exhausted": sum(e[name]["exhausted"] for e in rounds),
+    }
+
+
 def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     names = [
         "ceiling",
@@ -596,15 +653,7 @@ def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {}
     for name in names:
-        out[name] = {
-            "rps": summarize([e[name]["rps"] for e in rounds]),
-            "p50_ms": summarize([e[name]["p50_ms"] for e in rounds]),
-            "p99_ms": summarize([e[name]["p99_ms"] for e in rounds]),
-            "cpu_ms_per_request": summarize([e[name]["cpu_ms_per_request"] for e in rounds]),
-            "ratio_to_ceiling": summarize([e[name]["rps"] / e["ceiling"]["rps"] for e in rounds]),
-            "non2xx": sum(e[name]["non2xx"] for e in rounds),
-            "exhausted": sum(e[name]["exhausted"] for e in rounds),
-        }
+        out[name] = figures(rounds, name)
     out["refund_vs_localstripe"] = summarize(
         [e["refund"]["rps"] / e["localstripe_refund"]["rps"] for e in rounds]
     )
@@ -641,8 +690,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker")
     parser.add_argument(
         "--only",
-        default="api,settle,ipn,listing",
-        help="comma-separated parts: api, settle, ipn, listing",
+        default="api,v2,settle,ipn,listing",
+        help="comma-separated parts: api, v2, settle, ipn, listing",
     )
     parser.add_argument(
         "--out",

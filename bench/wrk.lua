@@ -1,9 +1,11 @@
 -- wrk script: POST pre-signed form bodies, one per line of a file, split between wrk's threads.
--- Usage: wrk -tT ... -s bench/wrk.lua URL -- BODIES_FILE T [once|cycle] [POST|GET] [AUTHORIZATION]
+-- Usage: wrk -tT ... -s bench/wrk.lua URL -- BODIES_FILE T [once|cycle] [POST|GET|RAW] [AUTHORIZATION]
 --   CYCLE "once" (default): each body is sent at most once; when a thread has used all of its
 --     bodies it repeats its last one and counts it as "exhausted" (the run is then flagged).
 --   CYCLE "cycle": bodies are sent round-robin (reads).
 --   GET turns each line into a path (with its query) instead of a body.
+--   RAW turns each line into a whole request, tab-separated: METHOD, PATH, BODY (may be empty),
+--     then "name: value" headers (API v2's signed headers, different for every request).
 --   AUTHORIZATION: the value of an Authorization header to send (localstripe's API key).
 -- done() prints one JSON line prefixed "WRKJSON " with the counts and latency percentiles.
 
@@ -47,6 +49,25 @@ function init(args)
    end
 end
 
+local function raw(line)
+   local fields = {}
+   for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+      table.insert(fields, field)
+   end
+   local hdrs = {}
+   for k = 4, #fields do
+      local name, value = fields[k]:match("^([^:]+): (.*)$")
+      if name then
+         hdrs[name] = value
+      end
+   end
+   local body = fields[3]
+   if body == "" then
+      body = nil
+   end
+   return wrk.format(fields[1], fields[2], hdrs, body)
+end
+
 function request()
    i = i + 1
    local idx = i
@@ -57,6 +78,9 @@ function request()
       else
          idx = ((idx - 1) % n) + 1
       end
+   end
+   if method == "RAW" then
+      return raw(bodies[idx])
    end
    if method == "GET" then
       return wrk.format("GET", bodies[idx], headers)
