@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -253,7 +254,7 @@ class AmazonPaySandbox:
 class SandboxServer:
     """The session's simulator: its runtime and app on one SQLite database, reached in process."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database_url: str = "") -> None:
         from gateway.app import create_app
         from gateway.config import Settings
         from gateway.runtime import Runtime
@@ -263,6 +264,7 @@ class SandboxServer:
         self.network = InProcessNetwork()
         settings = Settings(
             data_dir=folder,
+            database_url=database_url,
             seed_dir="",
             scheduler=False,
             sweep_interval=SWEEP_INTERVAL,
@@ -356,17 +358,27 @@ class SandboxServer:
         self.runtime.db.run(forget_endpoint)
 
 
-@pytest.fixture(scope="session")
-def amazon_pay_sandbox_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SandboxServer]:
-    """The session's in-process simulator (started once: app, schema, signing key, sweep)."""
-    server = SandboxServer(tmp_path_factory.mktemp("amazon-pay-sandbox"))
+@contextmanager
+def running_server(folder: Path, database_url: str = "") -> Iterator[SandboxServer]:
+    """A started :class:`SandboxServer` answering in process until the block ends; its data in
+    ``folder``, its database SQLite there unless ``database_url`` names another (empty: the app
+    creates the schema)."""
+    server = SandboxServer(folder, database_url)
     try:
         with server.network.intercepting():
             yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def amazon_pay_sandbox_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SandboxServer]:
+    """The session's in-process simulator (started once: app, schema, signing key, sweep);
+    override it (``running_server``) for another database."""
+    with running_server(tmp_path_factory.mktemp("amazon-pay-sandbox")) as server:
+        yield server
 
 
 @pytest.fixture

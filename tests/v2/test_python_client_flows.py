@@ -7,6 +7,7 @@ cancel and close, and an idempotent retry."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
@@ -14,7 +15,19 @@ import pytest
 from clients.amazon_pay_v2.ipn import NotificationV2
 from clients.amazon_pay_v2.objects import Refund
 from clients.errors import AmazonPayV2Error
-from gateway.testing import AmazonPaySandbox
+from gateway.testing import AmazonPaySandbox, SandboxServer, running_server
+from tests.support.databases import Databases
+
+
+@pytest.fixture(scope="module")
+def amazon_pay_sandbox_server(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[SandboxServer]:
+    """The fixture's simulator on the session's backend (PostgreSQL too, unlike the plugin's own,
+    which is always SQLite): these flows run on both."""
+    folder = tmp_path_factory.mktemp("v2-python-flows")
+    with running_server(folder, databases.empty(folder / "db")) as server:
+        yield server
 
 
 def usd(amount: str) -> dict[str, str]:
