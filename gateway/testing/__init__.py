@@ -10,6 +10,11 @@ handed to the app, and the simulator's IPNs are posted to each test's
 (its clock, its objects, its notifications), so tests stay isolated at the cost of one
 database row.
 
+API v2 too: ``v2`` is an :class:`~clients.amazon_pay_v2.client.AmazonPayV2Client` of the
+merchant (its ``SANDBOX-`` key made on first use, as the control API's ``POST …/v2-keys`` makes
+one), ``v2_buyer`` plays the buyer of a checkout session (the control API's shortcut), and the
+receiver takes IPN v2 as well (``AnyIpnVerifier``): ``wait`` returns both kinds.
+
 Its sandbox control API requires tokens, as a shared sandbox's does: each test's merchant comes
 with a token of its own (``api_token``), which ``control`` sends and which reaches that
 merchant's objects only.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,8 +42,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from clients.amazon_pay_v2.client import AmazonPayV2Client
+from clients.amazon_pay_v2.ipn import AnyIpnVerifier, NotificationV2
 from clients.fps import FpsClient
-from clients.ipn import IpnVerifier
 from clients.notifications import Notification
 from clients.offamazon import SANDBOX_PATH, OffAmazonPaymentsClient
 from clients.receiver import IpnReceiver
@@ -61,6 +68,9 @@ CONTROL = "/sandbox/api/v1"
 #: ``gateway serve``'s worker: ``advance_clock`` and ``wait`` do what a test waits for at once.
 SWEEP_INTERVAL = 1.0
 
+#: What the receiver records: Off-Amazon Payments IPNs and IPN v2.
+AnyNotification = Notification | NotificationV2
+
 
 @dataclass
 class AmazonPaySandbox:
@@ -70,7 +80,7 @@ class AmazonPaySandbox:
     seller_id: str
     access_key: str
     secret_key: str
-    receiver: IpnReceiver[Notification]
+    receiver: IpnReceiver[AnyNotification]
     receiver_url: str
     #: The simulator's runtime (``gateway.runtime.Runtime``), for white-box tests.
     runtime: Any
@@ -122,6 +132,43 @@ class AmazonPaySandbox:
             session=self.http,
             retries=NO_RETRIES,
         )
+
+    @cached_property
+    def v2_key(self) -> tuple[str, str]:
+        """The merchant's API v2 key: its public key id (``SANDBOX-…``) and private key PEM,
+        made on first use (an RSA key costs tens of milliseconds; v1-only tests skip it)."""
+        from gateway.v2.keys import create_key
+
+        rt = self.runtime
+
+        def make(session: Any) -> tuple[str, str]:
+            row, private_pem = create_key(
+                session, rt.ids, self.merchant_id, rt.clock.now(), name="amazon_pay_sandbox fixture"
+            )
+            return row.public_key_id, private_pem
+
+        key: tuple[str, str] = rt.db.run(make)
+        return key
+
+    @cached_property
+    def v2(self) -> AmazonPayV2Client:
+        """A typed API v2 client of this merchant, sandbox environment (no retries: errors
+        surface at once)."""
+        public_key_id, private_pem = self.v2_key
+        return AmazonPayV2Client(
+            public_key_id,
+            private_pem,
+            endpoint=self.base_url,
+            session=self.http,
+            retries=NO_RETRIES,
+        )
+
+    def v2_buyer(self, checkout_session_id: str, step: str = "buyer", **body: Any) -> Any:
+        """Play the buyer of an API v2 checkout session through the control API's shortcut
+        (``gateway.v2.buyer_journey``): ``buyer`` signs in and picks an address and a card
+        (``card="…"``, a sandbox card, docs/v2.md), then returns to the review URL;
+        ``redirect`` is the ``amazonPayRedirectUrl`` step after Update Checkout Session."""
+        return self.control("POST", f"/v2/checkout-sessions/{checkout_session_id}/{step}", **body)
 
     def control(self, method: str, path: str, **json: Any) -> Any:
         """Call the sandbox control API for this merchant; returns the decoded JSON."""
@@ -189,8 +236,8 @@ class AmazonPaySandbox:
         self,
         count: int = 1,
         timeout: float = 10,
-        predicate: Callable[[Notification], bool] | None = None,
-    ) -> list[Notification]:
+        predicate: Callable[[AnyNotification], bool] | None = None,
+    ) -> list[AnyNotification]:
         """Apply this merchant's due work and deliver due IPNs now, then block until ``count``
         verified ones (matching ``predicate``) have arrived (later ones come with the background
         sweep); raises ``TimeoutError`` after ``timeout`` seconds."""
@@ -199,7 +246,7 @@ class AmazonPaySandbox:
         return self.receiver.wait_for(count, timeout, predicate)
 
     @property
-    def notifications(self) -> list[Notification]:
+    def notifications(self) -> list[AnyNotification]:
         """Verified IPNs received so far (each MessageId once)."""
         return self.receiver.notifications
 
@@ -207,7 +254,7 @@ class AmazonPaySandbox:
 class SandboxServer:
     """The session's simulator: its runtime and app on one SQLite database, reached in process."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database_url: str = "") -> None:
         from gateway.app import create_app
         from gateway.config import Settings
         from gateway.runtime import Runtime
@@ -217,6 +264,7 @@ class SandboxServer:
         self.network = InProcessNetwork()
         settings = Settings(
             data_dir=folder,
+            database_url=database_url,
             seed_dir="",
             scheduler=False,
             sweep_interval=SWEEP_INTERVAL,
@@ -232,7 +280,7 @@ class SandboxServer:
         self.network.route(SANDBOX_URL + "/", self.app)
         # One verifier for the session: it fetches the certificate once. Every check is made,
         # the age one included (an envelope carries the real time it was sent, docs/ipn.md).
-        self.verifier = IpnVerifier(allowed_cert_hosts=[SANDBOX_HOST])
+        self.verifier = AnyIpnVerifier(allowed_cert_hosts=[SANDBOX_HOST])
         self._stop = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep, name="sandbox-sweep", daemon=True)
 
@@ -270,7 +318,7 @@ class SandboxServer:
         rt = self.runtime
         seller_id = rt.ids.seller_id()
         receiver_url = f"{RECEIVERS_URL}/{seller_id}"
-        receiver = IpnReceiver(self.verifier)
+        receiver: IpnReceiver[AnyNotification] = IpnReceiver(self.verifier)
         self.network.route(receiver_url, receiver)
 
         def make(session: Any) -> tuple[Any, str]:
@@ -310,17 +358,27 @@ class SandboxServer:
         self.runtime.db.run(forget_endpoint)
 
 
-@pytest.fixture(scope="session")
-def amazon_pay_sandbox_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SandboxServer]:
-    """The session's in-process simulator (started once: app, schema, signing key, sweep)."""
-    server = SandboxServer(tmp_path_factory.mktemp("amazon-pay-sandbox"))
+@contextmanager
+def running_server(folder: Path, database_url: str = "") -> Iterator[SandboxServer]:
+    """A started :class:`SandboxServer` answering in process until the block ends; its data in
+    ``folder``, its database SQLite there unless ``database_url`` names another (empty: the app
+    creates the schema)."""
+    server = SandboxServer(folder, database_url)
     try:
         with server.network.intercepting():
             yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def amazon_pay_sandbox_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SandboxServer]:
+    """The session's in-process simulator (started once: app, schema, signing key, sweep);
+    override it (``running_server``) for another database."""
+    with running_server(tmp_path_factory.mktemp("amazon-pay-sandbox")) as server:
+        yield server
 
 
 @pytest.fixture

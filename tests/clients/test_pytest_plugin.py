@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from clients import AmazonPayError, Price
+from clients import AmazonPayError, Notification, Price
 from gateway.testing import RECEIVERS_URL, SANDBOX_URL, AmazonPaySandbox
 
 pytest_plugins = ["pytester"]
@@ -219,7 +219,7 @@ def test_ipns_arrive_verified_in_both_signature_versions(
     sandbox.completed_capture("30.00")
     notes = sandbox.wait(3)  # authorization Open, then Closed/MaxCapturesProcessed; capture
     assert {n.notification_type for n in notes} == {"PaymentAuthorize", "PaymentCapture"}
-    assert all(n.seller_id == sandbox.seller_id for n in notes)
+    assert all(isinstance(n, Notification) and n.seller_id == sandbox.seller_id for n in notes)
     assert sandbox.receiver.rejections == []
 
 
