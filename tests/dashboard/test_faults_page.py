@@ -15,6 +15,9 @@ def _csrf(page: str) -> str:
 def test_add_see_hits_and_delete_a_rule(api):
     page_url = f"/sandbox/merchants/{api.merchant.seller_id}"
     page = api.client.get(page_url).get_data(as_text=True)
+    # The Faults section once, in the page's body (not in its <title>).
+    assert page.count('id="faults"') == 1
+    assert re.search(r"<title>[^<]*</title>", page), page[:300]
     assert "No fault rules" in page and "No faults injected yet" in page
     csrf = _csrf(page)
     form = {
