@@ -24,6 +24,7 @@ own process group; every wait has a deadline.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -181,6 +182,12 @@ def _localstripe(_data_dir: Path, port: int, log: Path) -> ServerProcess:
     return ServerProcess("localstripe", argv, log, port=port)
 
 
+def _floor(data_dir: Path, port: int, log: Path) -> ServerProcess:
+    database = data_dir.parent / "floor.sqlite3"
+    argv = [sys.executable, "-m", "bench.floor", "--port", str(port), "--database", str(database)]
+    return ServerProcess("floor", argv, log, port=port)
+
+
 def _moto_server(_data_dir: Path, port: int, log: Path) -> ServerProcess:
     argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     return ServerProcess("moto_server", argv, log, port=port)
@@ -190,6 +197,7 @@ def _moto_server(_data_dir: Path, port: int, log: Path) -> ServerProcess:
 #: gateway's is its health check, which reads the database).
 SERVERS: dict[str, tuple[Callable[[Path, int, Path], ServerProcess], str]] = {
     "gateway": (_gateway, "/sandbox/api/v1/health"),
+    "floor": (_floor, "/health"),
     "localstripe": (_localstripe, "/"),
     "moto_server": (_moto_server, "/moto-api/"),
 }
@@ -236,6 +244,12 @@ def _median(values: list[float]) -> dict[str, float]:
 
 def run(rounds: int, tests: int, folder: Path) -> dict[str, Any]:
     data_dir = folder / "gateway-data"
+    # Byte-compiled first, as pip does for a regular install (an editable one leaves it to the
+    # first import, and PYTHONDONTWRITEBYTECODE, set on some machines, to every import): the
+    # peers, installed from wheels, are measured byte-compiled too.
+    compileall.compile_dir(REPO / "gateway", quiet=1)
+    compileall.compile_dir(REPO / "clients", quiet=1)
+    compileall.compile_dir(REPO / "bench", quiet=1)
     first_answer_seconds("gateway", data_dir, folder / "logs")  # makes the data dir, untimed
     per_round: list[dict[str, float]] = []
     for number in range(1, rounds + 1):
@@ -249,6 +263,7 @@ def run(rounds: int, tests: int, folder: Path) -> dict[str, Any]:
         figures["load_average"] = os.getloadavg()[0]
         figures["fixture_per_moto"] = figures["fixture_ms"] / figures["moto_ms"]
         figures["flow_per_moto"] = figures["flow_ms"] / figures["moto_ms"]
+        figures["gateway_per_floor"] = figures["gateway_s"] / figures["floor_s"]
         figures["gateway_per_localstripe"] = figures["gateway_s"] / figures["localstripe_s"]
         figures["gateway_per_moto_server"] = figures["gateway_s"] / figures["moto_server_s"]
         per_round.append(figures)
@@ -298,8 +313,11 @@ def render(result: dict[str, Any]) -> str:
         f"clock advance, IPN verified), ms | {_row(s, 'flow_ms')} | {_row(s, 'flow_cpu_ms')} | "
         f"{_row(s, 'flow_per_moto')} × moto `mock_aws` |",
         f"| `gateway serve` on an existing data dir to its first answer, s | {_row(s, 'gateway_s')} "
-        f"| | {_row(s, 'gateway_per_localstripe')} × localstripe, "
+        f"| | {_row(s, 'gateway_per_floor')} × the floor, "
+        f"{_row(s, 'gateway_per_localstripe')} × localstripe, "
         f"{_row(s, 'gateway_per_moto_server')} × moto_server |",
+        f"| the floor: a one-model Flask and SQLAlchemy app under gunicorn (`bench.floor`) to "
+        f"its first answer, s | {_row(s, 'floor_s')} | | |",
         f"| localstripe start to first answer, s | {_row(s, 'localstripe_s')} | | |",
         f"| moto_server start to first answer, s | {_row(s, 'moto_server_s')} | | |",
         "",

@@ -52,6 +52,7 @@ def create_app(
         v2_checkout,
         v2_orders,
     )
+    from gateway.api.routing import LazyBuilderRule
     from gateway.api.sandbox import CanonicalIntegerConverter
 
     if runtime is None:
@@ -61,6 +62,7 @@ def create_app(
     # The static route is added below, once the URL map and the config say how routes behave:
     # Flask's own (made in its constructor) would merge slashes and answer OPTIONS by itself.
     app = Flask(__name__, static_folder=None)
+    app.url_rule_class = LazyBuilderRule
     # A path with "//" is not an API address: werkzeug would answer it with an HTML 308 redirect
     # to the merged path (the wrong format on the emulated APIs, found by the fuzzing). Unmerged,
     # it is a 404 in the surface's format (gateway.api.http_errors, which also refuses "//"

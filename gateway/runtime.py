@@ -123,9 +123,11 @@ class Runtime:
         return self._dispatcher
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kw: Any) -> Runtime:
+    def from_settings(cls, settings: Settings, *, db: Database | None = None, **kw: Any) -> Runtime:
+        """The runtime of ``settings``; ``db``: a ``Database`` of its URL already made (tests
+        share one across runtimes, and with it SQLAlchemy's statement cache)."""
         ensure_data_dir(settings.data_dir)
-        return cls(settings=settings, db=Database(settings.resolved_database_url), **kw)
+        return cls(settings=settings, db=db or Database(settings.resolved_database_url), **kw)
 
     def context(
         self,

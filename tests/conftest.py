@@ -100,6 +100,7 @@ def runtime(
     clock: FrozenClock,
     signing_key_file: Path,
     signing_key: SigningKey,
+    databases: Databases,
 ) -> Iterator[Runtime]:
     """A runtime on a database that has its schema already (so no ``initialize()``), with the
     session's signing key in its data dir and in hand."""
@@ -110,6 +111,7 @@ def runtime(
     shutil.copy(signing_key_file, settings.data_dir / KEY_FILE)
     rt = Runtime.from_settings(
         settings,
+        db=databases.in_process(database_url),
         clock=clock,
         ids=IdGenerator(random.Random(20261122)),
         signing_key_in_hand=signing_key,

@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from gateway.store.db import Database
 from gateway.store.models import Base
+from gateway.wire.journal import journal_url
 
 POSTGRES_URL_ENV = "GATEWAY_TEST_DATABASE_URL"
 SQLITE_FILE = "gateway.sqlite3"
@@ -37,7 +38,12 @@ class Databases:
         if server_url is None:
             self._template: Path | None = folder / SQLITE_FILE
             _create_schema(f"sqlite:///{self._template}")
+            self._in_process_file = folder / "in-process" / SQLITE_FILE
+            self._in_process_file.parent.mkdir()
+            shutil.copyfile(self._template, self._in_process_file)
+            self._in_process: Database | None = Database(f"sqlite:///{self._in_process_file}")
             return
+        self._in_process = None
         self._template = None
         self._server = make_url(server_url)
         self._admin = create_engine(self._server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -59,15 +65,24 @@ class Databases:
     def from_environment(cls, folder: Path) -> Databases:
         return cls(folder, os.environ.get(POSTGRES_URL_ENV) or None)
 
-    def with_schema(self, folder: Path) -> str:
-        """The URL of a database with the schema and no rows, for one in-process test."""
+    def with_schema(self, _folder: Path) -> str:
+        """The URL of a database with the schema and no rows, for one in-process test: the
+        session's one in-process database, emptied (see ``in_process``)."""
         if self._template is not None:
-            target = folder / SQLITE_FILE
-            shutil.copyfile(self._template, target)
-            return f"sqlite:///{target}"
+            assert self._in_process is not None
+            self._in_process.dispose()
+            _replace_sqlite(self._template, self._in_process_file)
+            return self._in_process.url
         assert self._shared is not None
         _clear(self._shared, self._sequences)
         return self._shared.url
+
+    def in_process(self, url: str) -> Database | None:
+        """The session's ``Database`` for ``url`` if it is the in-process database: one engine
+        for every in-process test, so SQLAlchemy's statement cache (one per engine) is warm
+        after the first test instead of compiling every statement again in each."""
+        shared = self._in_process if self._template is not None else self._shared
+        return shared if shared is not None and shared.url == url else None
 
     def empty(self, folder: Path) -> str:
         """The URL of a new, empty database (a live server creates its tables itself)."""
@@ -84,11 +99,30 @@ class Databases:
     def close(self) -> None:
         if self._shared is not None:
             self._shared.dispose()
+        if self._in_process is not None:
+            self._in_process.dispose()
         if self._admin is None:
             return
         with self._admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
         self._admin.dispose()
+
+
+def _replace_sqlite(template: Path, target: Path) -> None:
+    """Make ``target`` a fresh copy of ``template``, with no journal database beside it.
+
+    The copy is renamed into place (a new file, not the old one overwritten) and the old file's
+    WAL files removed: a connection a test left open keeps the old file, which it alone still
+    sees, instead of mixing its pages into the new one.
+    """
+    journal = Path(make_url(journal_url(f"sqlite:///{target}")).database or "")
+    for database in (target, journal):
+        for suffix in ("-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
+    copy = target.with_name(target.name + ".copy")
+    shutil.copyfile(template, copy)
+    os.replace(copy, target)
 
 
 def _create_schema(url: str) -> None:
