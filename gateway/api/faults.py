@@ -39,6 +39,7 @@ from gateway.wire.render import timestamp
 bp = Blueprint("faults", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>/faults")
 control_api(bp)
 
+
 class FaultRuleSchema(Schema):
     id = fields.Integer(required=True)
     target = fields.String(required=True, metadata={"description": "request or ipn"})

@@ -149,9 +149,7 @@ def test_a_faults_entry_that_is_not_a_list_of_rules(
 
 def test_a_bad_rule_in_a_scenario_over_the_api(app: Any) -> None:
     text = "merchants:\n  - faults:\n      - {kind: bad_cert_url, action: PaymentTeleport}\n"
-    answer = app.test_client().post(
-        f"{API}/scenarios", data=text, content_type="application/yaml"
-    )
+    answer = app.test_client().post(f"{API}/scenarios", data=text, content_type="application/yaml")
     assert answer.status_code == 400
     error = answer.get_json()["error"]
     assert error["code"] == "InvalidScenario"
@@ -181,8 +179,9 @@ def probes(api: SignedApi, n: int) -> list[int]:
     return [api.call("GetOrderReferenceDetails", **PROBE).status for _ in range(n)]
 
 
+@pytest.mark.usefixtures("slept")  # latency rules record their waits, nothing waits
 def test_export_then_import_keeps_rules_and_their_state(
-    api: SignedApi, app: Any, clock: FrozenClock, slept: list[float]
+    api: SignedApi, app: Any, clock: FrozenClock
 ) -> None:
     control = app.test_client()
     seller = api.merchant.seller_id
@@ -199,7 +198,9 @@ def test_export_then_import_keeps_rules_and_their_state(
     assert document["version"] == 1
     exported = document["fault_rules"]
     assert [r["kind"] for r in exported] == ["error", "latency", "drop", "empty"]
-    assert exported[0]["matched"] == 6 and exported[0]["seed"] == 7 and "remaining" not in exported[0]
+    assert (
+        exported[0]["matched"] == 6 and exported[0]["seed"] == 7 and "remaining" not in exported[0]
+    )
     assert (exported[3]["remaining"], exported[3]["injected"]) == (0, 1)
     assert "fault_events" not in document  # the log is not exported (docs/administration.md)
 
