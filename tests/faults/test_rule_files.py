@@ -264,3 +264,15 @@ def test_a_bad_rule_in_a_document_fails_the_import_naming_it(
     assert error["code"] == "InvalidDocument"
     assert error["message"].startswith(message), error["message"]
     assert control.get(f"{API}/merchants").get_json()["items"] == merchants  # nothing kept
+
+
+def test_the_cli_offers_the_kinds_and_services_a_rule_may_have() -> None:
+    # ``gateway faults add`` imports click only (its checks are the control API's): its choices
+    # are kept equal to the spec's here.
+    from gateway.cli import faults as cli
+    from gateway.faults import rules, specs
+
+    assert (*cli.REQUEST_KINDS, *cli.IPN_KINDS) == specs.KINDS
+    add = cli.faults.commands["add"]
+    service = next(p for p in add.params if p.name == "service")
+    assert tuple(service.type.choices) == rules.SERVICES  # type: ignore[attr-defined]
