@@ -185,20 +185,21 @@ _COLUMNS = (
 )
 
 
+def _row(merchant_id: int, data: Mapping[str, Any], **state: Any) -> dict[str, Any]:
+    return {
+        **{name: data.get(name) for name in _COLUMNS},
+        "merchant_id": merchant_id,
+        "target": target(data["kind"]),
+        **state,
+    }
+
+
 def add_rule(
     session: Session, merchant_id: int, data: Mapping[str, Any], now: datetime
 ) -> FaultRule:
     """Store a rule loaded by :class:`NewFaultRuleSchema` for the merchant, made ``now``."""
-    values = {name: data.get(name) for name in _COLUMNS}
     return store.add_rule(
-        session,
-        {
-            **values,
-            "merchant_id": merchant_id,
-            "target": target(data["kind"]),
-            "remaining": data.get("count"),
-            "created_at": now,
-        },
+        session, _row(merchant_id, data, remaining=data.get("count"), created_at=now)
     )
 
 
@@ -213,19 +214,8 @@ def replace_rules(
 def restore_rule(session: Session, merchant_id: int, data: Mapping[str, Any]) -> FaultRule:
     """Store a rule of an export document (``gateway.transfer.document.FaultRuleDocument``),
     with its state."""
-    values = {name: data.get(name) for name in _COLUMNS}
-    return store.add_rule(
-        session,
-        {
-            **values,
-            "merchant_id": merchant_id,
-            "target": target(data["kind"]),
-            "remaining": data.get("remaining"),
-            "matched": data["matched"],
-            "injected": data["injected"],
-            "created_at": data["created_at"],
-        },
-    )
+    state = {name: data.get(name) for name in ("remaining", "matched", "injected", "created_at")}
+    return store.add_rule(session, _row(merchant_id, data, **state))
 
 
 def rule_document(rule: FaultRule) -> dict[str, Any]:
