@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from gateway.api.administration import order_json
 from gateway.api.control import change_clock
-from gateway.api.faults import NewFaultRuleSchema, create_rule, event_json, rule_json
+from gateway.api.faults import create_rule, event_json, rule_json
 from gateway.api.merchants import merchant_json, token_json
 from gateway.api.notifications import redeliver_now
 from gateway.api.sandbox import ControlError, merchant_or_404, row_id, runtime
@@ -44,7 +44,9 @@ from gateway.domain.money import format_amount
 from gateway.domain.order_references import get_order_reference
 from gateway.domain.states import OrderReferenceState
 from gateway.errors import GatewayError
-from gateway.faults import rules, throttling
+from gateway.faults import throttling
+from gateway.faults.specs import KINDS as FAULT_KINDS
+from gateway.faults.specs import NewFaultRuleSchema
 from gateway.ipn.leases import DeliveryState
 from gateway.store import administration as admin_store
 from gateway.store import faults as fault_store
@@ -72,7 +74,6 @@ T = TypeVar("T")
 
 CSRF_COOKIE, TOKEN_COOKIE = "sandbox_csrf", "sandbox_token"
 PAGE_SIZE = 50
-FAULT_KINDS = [*rules.KINDS[rules.REQUEST], *rules.KINDS[rules.IPN]]
 
 
 class DashboardError(Exception):
@@ -760,7 +761,7 @@ def add_fault(seller_id: str) -> ResponseReturnValue:
     """Add a fault rule from the merchant page's form (checked as the JSON API checks it)."""
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf" and v.strip()}
     try:
-        data = NewFaultRuleSchema().load(form)
+        data = NewFaultRuleSchema(registry=runtime().registry).load(form)
     except ValidationError as exc:
         problems = exc.normalized_messages()  # type: ignore[no-untyped-call]
         shown = "; ".join(f"{name}: {' '.join(map(str, why))}" for name, why in problems.items())

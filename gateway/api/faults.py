@@ -3,7 +3,8 @@
 
 One collection holds both targets, told apart by ``kind``: rules on signed requests (``error``,
 ``latency``, ``close``, ``empty``, ``truncate``) and IPN faults (``drop``, ``delay``,
-``bad_signature``, ``bad_cert_url``).
+``bad_signature``, ``bad_cert_url``). The HTTP layer only: what a rule may say, and the row it
+becomes, are ``gateway.faults.specs``'s (as for the dashboard, scenarios and imports).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
 from gateway.api.sandbox import (
@@ -28,131 +29,15 @@ from gateway.api.sandbox import (
     row_id,
     runtime,
 )
-from gateway.faults import log, rules
-from gateway.fps.operations import SERVICE as FPS
+from gateway.faults import log, specs
+from gateway.faults.specs import NewFaultRuleSchema
 from gateway.store import faults as store
 from gateway.store.models import FaultEvent, FaultRule
-from gateway.v2.operations import OPERATIONS as V2_OPERATIONS
 from gateway.values import Text
-from gateway.wire.operations import SERVICE as OFFAMAZON
 from gateway.wire.render import timestamp
 
 bp = Blueprint("faults", __name__, url_prefix="/sandbox/api/v1/merchants/<seller_id>/faults")
 control_api(bp)
-
-#: The longest latency (a client's timeout is shorter) and IPN delay (a month) a rule may add.
-MAX_LATENCY_SECONDS = 300.0
-MAX_DELAY_SECONDS = 31 * 24 * 3600.0
-#: The operations of each service, by ``Service.name``.
-_ACTIONS = {
-    OFFAMAZON.name: set(OFFAMAZON.operations),
-    FPS.name: set(FPS.operations),
-    rules.V2_SERVICE: {op.name for op in V2_OPERATIONS.operations},
-}
-_KINDS = [*rules.KINDS[rules.REQUEST], *rules.KINDS[rules.IPN]]
-
-
-class NewFaultRuleSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(
-        required=True,
-        validate=validate.OneOf(_KINDS),
-        metadata={
-            "description": "Requests: error, latency, close, empty, truncate. IPNs: drop, "
-            "delay, bad_signature, bad_cert_url."
-        },
-    )
-    service = fields.String(
-        validate=validate.OneOf(rules.SERVICES),
-        metadata={
-            "description": "Only this service's requests: Off-Amazon Payments, FPS or "
-            "AmazonPayV2 (default: any)."
-        },
-    )
-    action = Text(
-        column=FaultRule.action,
-        metadata={
-            "description": "Only this Action (requests; API v2: the operation's name, such as "
-            "CreateRefund) or NotificationType (IPNs); default any."
-        },
-    )
-    error_code = Text(
-        column=FaultRule.error_code,
-        metadata={"description": "kind error: a documented code (default InternalServerError)."},
-    )
-    http_status = fields.Integer(
-        validate=validate.Range(400, 599),
-        metadata={"description": "kind error: the status (default: the code's documented one)."},
-    )
-    seconds = fields.Float(
-        validate=validate.Range(0, MAX_DELAY_SECONDS),
-        metadata={
-            "description": "latency: seconds added (the least, with max_seconds); "
-            "delay: seconds of the merchant's clock."
-        },
-    )
-    max_seconds = fields.Float(
-        validate=validate.Range(0, MAX_LATENCY_SECONDS),
-        metadata={"description": "latency: uniform in [seconds, max_seconds]."},
-    )
-    count = fields.Integer(
-        validate=validate.Range(1, 1_000_000),
-        metadata={"description": "Hit the next N matching calls, then stop (default: every one)."},
-    )
-    probability = fields.Float(
-        validate=validate.Range(0, 1, min_inclusive=False),
-        metadata={"description": "Hit a matching call with this chance (default 1)."},
-    )
-    seed = fields.Integer(
-        validate=validate.Range(0, 2**62),
-        metadata={"description": "Make the draws (probability, latency range) repeatable."},
-    )
-
-    @validates_schema
-    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
-        kind = data["kind"]
-        ipn = kind in rules.KINDS[rules.IPN]
-        service, action = data.get("service"), data.get("action")
-        allowed = {
-            "error": {"error_code", "http_status"},
-            "latency": {"seconds", "max_seconds"},
-            "delay": {"seconds"},
-        }.get(kind, set())
-        for name in ("error_code", "http_status", "seconds", "max_seconds"):
-            if name in data and name not in allowed:
-                raise ValidationError(f"Not a setting of a {kind} rule.", name)
-        if ipn and service is not None:
-            raise ValidationError("IPN faults hit notifications of any service.", "service")
-        if kind in ("latency", "delay") and "seconds" not in data:
-            raise ValidationError(f"A {kind} rule needs seconds.", "seconds")
-        if kind == "latency" and data["seconds"] > MAX_LATENCY_SECONDS:
-            raise ValidationError(f"At most {MAX_LATENCY_SECONDS:g} seconds.", "seconds")
-        if kind == "delay" and data["seconds"] <= 0:
-            raise ValidationError("A delay must be longer than 0 seconds.", "seconds")
-        if "max_seconds" in data and data["max_seconds"] <= data["seconds"]:
-            raise ValidationError("Must be more than seconds.", "max_seconds")
-        if action is not None:
-            known = _known_actions(ipn, service)
-            if action not in known:
-                what = "NotificationType" if ipn else "Action"
-                raise ValidationError(f"Not an {what} the sandbox serves: {action!r}.", "action")
-        if kind == "error":
-            code = data.setdefault("error_code", "InternalServerError")
-            status = rules.documented_status(code, service)
-            if status is None:
-                where = service or "any service"
-                raise ValidationError(f"Not a documented error code of {where}.", "error_code")
-            data.setdefault("http_status", status)
-
-
-def _known_actions(ipn: bool, service: str | None) -> set[str]:
-    if ipn:
-        return set(runtime().registry.notification_types())
-    if service is not None:
-        return _ACTIONS[service]
-    return set().union(*_ACTIONS.values())
 
 
 class FaultRuleSchema(Schema):
@@ -179,7 +64,7 @@ class FaultRuleListSchema(Schema):
 
 
 class FaultLogQuerySchema(PageQuerySchema):
-    kind = fields.String(validate=validate.OneOf(_KINDS))
+    kind = fields.String(validate=validate.OneOf(specs.KINDS))
     rule_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     request_id = Text(column=FaultEvent.request_id)
     notification_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
@@ -249,35 +134,13 @@ def event_json(event: FaultEvent) -> dict[str, Any]:
     return result
 
 
-def _target(kind: str) -> str:
-    return rules.IPN if kind in rules.KINDS[rules.IPN] else rules.REQUEST
-
-
 def create_rule(seller_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Store a rule loaded by ``NewFaultRuleSchema`` (the dashboard's form too); its JSON."""
     rt = runtime()
 
     def work(session: Session) -> dict[str, Any]:
         merchant = merchant_or_404(session, seller_id)
-        rule = store.add_rule(
-            session,
-            {
-                "merchant_id": merchant.id,
-                "target": _target(data["kind"]),
-                "kind": data["kind"],
-                "service": data.get("service"),
-                "action": data.get("action"),
-                "error_code": data.get("error_code"),
-                "http_status": data.get("http_status"),
-                "seconds": data.get("seconds"),
-                "max_seconds": data.get("max_seconds"),
-                "remaining": data.get("count"),
-                "probability": data.get("probability"),
-                "seed": data.get("seed"),
-                "created_at": rt.clock.now(),
-            },
-        )
-        return rule_json(rule)
+        return rule_json(specs.add_rule(session, merchant.id, data, rt.clock.now()))
 
     result: dict[str, Any] = rt.db.run(work)
     return result
@@ -303,7 +166,8 @@ def add_rule(seller_id: str) -> ResponseReturnValue:
       404:
         description: No such merchant.
     """
-    return jsonify(create_rule(seller_id, body(NewFaultRuleSchema))), 201
+    data = body(NewFaultRuleSchema(registry=runtime().registry))
+    return jsonify(create_rule(seller_id, data)), 201
 
 
 @bp.get("")

@@ -136,8 +136,9 @@ def _invalid(where: str, error: ValidationError) -> ControlError:
     return ControlError(400, "ValidationError", f"Invalid {where}: {shown}", details)
 
 
-def body(schema_class: type[Schema]) -> dict[str, Any]:
-    """The JSON body, validated by ``schema_class``; an empty body is ``{}``.
+def body(schema_class: type[Schema] | Schema) -> dict[str, Any]:
+    """The JSON body, validated by ``schema_class`` (or a schema made with what it checks
+    against); an empty body is ``{}``.
 
     The one reader of the control API's request bodies. A body must be sent as
     ``Content-Type: application/json`` (or ``application/*+json``): any other type is refused
@@ -165,7 +166,8 @@ def body(schema_class: type[Schema]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ControlError(400, "InvalidJson", "The request body must be a JSON object.")
     try:
-        data: dict[str, Any] = schema_class().load(payload)
+        schema = schema_class() if isinstance(schema_class, type) else schema_class
+        data: dict[str, Any] = schema.load(payload)
     except ValidationError as exc:
         raise _invalid("request body", exc) from None
     return data

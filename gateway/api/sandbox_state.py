@@ -75,6 +75,9 @@ class MadeMerchantSchema(Schema):
     secret_key = fields.String()
     orders = fields.List(fields.Nested(MadeOrderSchema))
     v2_checkouts = fields.List(fields.Nested(MadeV2CheckoutSchema))
+    fault_rules = fields.List(
+        fields.Integer(), metadata={"description": "The ids of the fault rules it declared."}
+    )
 
 
 class ScenarioResultSchema(Schema):
@@ -228,6 +231,7 @@ def made_json(made: MadeMerchant) -> dict[str, Any]:
             {"checkout_session_id": c.checkout_session_id, "status": c.status, **c.ids}
             for c in made.v2_checkouts
         ],
+        "fault_rules": made.fault_rules,
     }
 
 

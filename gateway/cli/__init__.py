@@ -194,9 +194,10 @@ def _load_scenario(runtime: Runtime, path: Path) -> None:
         raise StartupFailed(f"scenario {path}: {exc}") from None
     orders = sum(len(m.orders) for m in made)
     checkouts = sum(len(m.v2_checkouts) for m in made)
+    rules = sum(len(m.fault_rules) for m in made)
     click.echo(
         f"scenario {path}: {len(made)} merchant(s), {orders} order(s), "
-        f"{checkouts} API v2 checkout(s)"
+        f"{checkouts} API v2 checkout(s), {rules} fault rule(s)"
     )
 
 

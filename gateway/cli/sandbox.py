@@ -210,7 +210,11 @@ def load(api: ControlApi, as_json: bool, scenario: Path) -> None:
         data=upload(scenario, f"loading {scenario.name}"),
         content_type="application/json" if json_file else "application/yaml",
     )
-    lines = [f"{m['seller_id']}: {len(m['orders'])} order(s)" for m in answer["merchants"]]
+    lines = [
+        f"{m['seller_id']}: {len(m['orders'])} order(s)"
+        + (f", {len(m['fault_rules'])} fault rule(s)" if m.get("fault_rules") else "")
+        for m in answer["merchants"]
+    ]
     show(answer, as_json, "\n".join(lines))
 
 

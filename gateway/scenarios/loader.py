@@ -9,8 +9,12 @@ An order's flow is played in the recent past of its merchant's clock, a second a
 settlement path, and every timestamp is one the flow could have had. Its notifications are
 pending, due at once: a merchant with an ``ipn_url`` receives them from the next sweep.
 
-A merchant the scenario names by a seller id that exists is reset first (its objects gone), and
-takes the scenario's settings and keys. The whole scenario is one transaction: a failure leaves
+A merchant's ``faults`` become its fault rules (``gateway.faults.specs``, checked as the control
+API checks them), made before its orders but matching only signed requests and notifications
+sent later: a scenario's own flows are domain calls, not requests, and its notifications are
+sent after it is made (so an IPN fault hits them). A merchant the scenario names by a seller id
+that exists is reset first (its objects gone), and takes the scenario's settings and keys (and
+rules, when it gives ``faults``). The whole scenario is one transaction: a failure leaves
 nothing made.
 """
 
@@ -34,9 +38,10 @@ from gateway.domain.records import MerchantRecord
 from gateway.domain.reset import reset_merchant
 from gateway.domain.settlement import settle_refunds
 from gateway.errors import GatewayError
+from gateway.faults import specs
 from gateway.runtime import Runtime
 from gateway.scenarios import v2
-from gateway.scenarios.schema import CAPTURED, ScenarioSpec
+from gateway.scenarios.schema import CAPTURED, scenario_schema
 from gateway.scenarios.v2 import MadeV2Checkout, half
 from gateway.store import merchants
 from gateway.store.models import OrderReference
@@ -84,18 +89,20 @@ class MadeMerchant:
     reset: bool = False
     orders: list[MadeOrder] = field(default_factory=list)
     v2_checkouts: list[MadeV2Checkout] = field(default_factory=list)
+    #: The ids of the fault rules it declared.
+    fault_rules: list[int] = field(default_factory=list)
 
 
-def validate(document: Any) -> dict[str, Any]:
+def validate(runtime: Runtime, document: Any) -> dict[str, Any]:
     try:
-        return validation.load(ScenarioSpec(), document)
+        return validation.load(scenario_schema(runtime.registry), document)
     except validation.InvalidEntry as exc:
         raise ScenarioProblem(str(exc)) from None
 
 
 def load_scenario(runtime: Runtime, document: Any) -> list[MadeMerchant]:
     """Make the scenario ``document`` (a parsed JSON or YAML file), all or nothing."""
-    spec = validate(document)
+    spec = validate(runtime, document)
     made = runtime.db.run(lambda session: _make(runtime, session, spec))
     for merchant in made:
         if merchant.reset:
@@ -110,6 +117,10 @@ def _make(runtime: Runtime, session: Session, spec: dict[str, Any]) -> list[Made
         result = MadeMerchant(
             merchant.id, merchant.seller_id, merchant.access_key, merchant.secret_key, reset
         )
+        if "faults" in merchant_spec:
+            rules = merchant_spec["faults"]
+            made_rules = specs.replace_rules(session, merchant.id, rules, runtime.clock.now())
+            result.fault_rules = [rule.id for rule in made_rules]
         start = now_for(merchant, runtime.clock.now()) - LEAD_TIME
         start -= timedelta(seconds=merchant.settle_delay_seconds)
         for o, order in enumerate(merchant_spec["orders"]):
@@ -137,6 +148,7 @@ def _merchant(
 ) -> tuple[MerchantRecord, bool]:
     spec.pop("orders")
     spec.pop("v2_checkouts")
+    spec.pop("faults", None)
     refund_on_cancel = spec.pop("refund_on_cancel")
     seller_id = spec.get("seller_id")
     for unique in ("seller_id", "access_key"):

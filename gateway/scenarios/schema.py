@@ -17,23 +17,33 @@ merchants:
         amount: "40.00"
         card: "1111"                 # the sandbox card the buyer pays with
         dispute: {type: chargeback}
+    faults:                          # fault rules, as POST /merchants/<id>/faults takes them
+      - {kind: error, action: Authorize, error_code: ServiceUnavailable, count: 2}
+      - {kind: drop, action: PaymentRefund, count: 1}
 ```
 
-Errors name the entry: ``merchants[0].orders[2].status: Must be one of: ...``.
+Errors name the entry: ``merchants[0].orders[2].status: Must be one of: ...``. A fault rule is
+checked by the control API's own schema (``gateway.faults.specs``), whose IPN NotificationTypes
+are the runtime's: load a scenario with ``scenario_schema(registry)``; ``ScenarioSpec`` itself
+describes the fields (OpenAPI) and refuses a rule naming an action.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.domain.administration import REFUND_ON_CANCEL
 from gateway.domain.disputes import DISPUTE_TYPES
 from gateway.domain.merchants import MOST_REFUND_PROCESSING_FAILURES
+from gateway.faults.specs import NewFaultRuleSchema
 from gateway.faults.throttling import MODES
 from gateway.store.models import LineItem, Merchant
 from gateway.values import HttpUrl, Text
+
+if TYPE_CHECKING:
+    from gateway.registry import Registry
 
 #: The statuses an order can be made in (``administration.payment_status`` of the result).
 STATUSES = (
@@ -65,7 +75,19 @@ V2_STATUSES = (
 )
 V2_CAPTURED = ("Captured", "PartiallyRefunded", "Refunded")
 MAX_ORDERS = 100_000
+#: The most fault rules a scenario's merchant may declare (a choice: a test needs a few).
+MAX_FAULT_RULES = 100
 _AMOUNT = validate.Regexp(r"^[0-9]+(\.[0-9]+)?\Z", error="Not an amount such as 12.50.")
+
+
+def _faults(rule: type[Schema] | Schema) -> fields.List[Any]:
+    return fields.List(fields.Nested(rule), validate=validate.Length(max=MAX_FAULT_RULES))
+
+
+def _merchants(merchant: type[Schema]) -> fields.List[Any]:
+    return fields.List(
+        fields.Nested(merchant), required=True, validate=validate.Length(min=1, max=1000)
+    )
 
 
 class _Strict(Schema):
@@ -177,9 +199,19 @@ class MerchantSpec(_Strict):
     )
     orders = fields.List(fields.Nested(OrderSpec), load_default=list)
     v2_checkouts = fields.List(fields.Nested(V2CheckoutSpec), load_default=list)
+    #: Given, the merchant's fault rules are these (an existing merchant's others deleted);
+    #: absent, an existing merchant keeps its rules.
+    faults = _faults(NewFaultRuleSchema)
 
 
 class ScenarioSpec(_Strict):
-    merchants = fields.List(
-        fields.Nested(MerchantSpec), required=True, validate=validate.Length(min=1, max=1000)
-    )
+    merchants = _merchants(MerchantSpec)
+
+
+def scenario_schema(registry: Registry) -> Schema:
+    """``ScenarioSpec`` whose fault rules are checked as the control API checks them, against
+    ``registry``'s NotificationTypes (a schema made per load: a scenario is loaded rarely)."""
+    rule = NewFaultRuleSchema(registry=registry)
+    merchant = MerchantSpec.from_dict({"faults": _faults(rule)}, name="MerchantSpec")
+    scenario = ScenarioSpec.from_dict({"merchants": _merchants(merchant)}, name="ScenarioSpec")
+    return scenario()

@@ -15,20 +15,27 @@
                                                     "disputes": [...]}]}],
  "v2_checkout_sessions": [{<columns>, "charge_permission_id", "charge_id"}],
  "reference_ids": [...],
- "notifications": [{<columns>, "message": {...} or null, "attempts": [...]}]}
+ "notifications": [{<columns>, "message": {...} or null, "attempts": [...]}],
+ "fault_rules": [{kind, service, action, ..., remaining, matched, injected, created_at}]}
 ```
 
 Rows are their models' columns (``gateway.transfer.rows``); objects refer to each other by
 Amazon ids. Members come in this order, each array read one element at a time on import.
+
+``VERSION`` changes when a member changes meaning; a member added is optional on import (a
+document from before it imports as if it held an empty array: ``fault_rules`` came so), and
+an older sandbox refuses it by name. The fault log (``fault_events``) is not exported: it names
+requests and notifications by the old ids.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.domain.merchants import MOST_REFUND_PROCESSING_FAILURES
+from gateway.faults.specs import MAX_COUNT, NewFaultRuleSchema
 from gateway.faults.throttling import MODES, OFF
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.store.models import (
@@ -153,3 +160,17 @@ NOTIFICATION = schema_for(
         "attempts": _many(ATTEMPT),
     },
 )
+
+
+class FaultRuleDocument(NewFaultRuleSchema):
+    """A fault rule (``gateway.faults.specs.rule_document``): checked as a new rule is (give
+    ``registry``), its ``count`` the hits it has ``remaining``, with the counters it keeps."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("count",)
+
+    remaining = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, MAX_COUNT))
+    matched = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 2**31 - 1))
+    injected = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 2**31 - 1))
+    created_at = UTCDateTimeField(required=True)

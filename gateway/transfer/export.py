@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.faults.specs import rule_document
 from gateway.fps.models import FpsToken, FpsTransaction
 from gateway.fps.store import account_of
 from gateway.store import administration, transfer
@@ -23,6 +24,7 @@ from gateway.store.models import (
     BillingAgreement,
     Capture,
     Dispute,
+    FaultRule,
     LineItem,
     Merchant,
     Notification,
@@ -216,6 +218,10 @@ def _notifications(session: Session, chunk: list[Notification]) -> list[dict[str
     ]
 
 
+def _fault_rules(session: Session, chunk: list[FaultRule]) -> list[dict[str, Any]]:
+    return [rule_document(rule) for rule in chunk]
+
+
 def _plain(session: Session, chunk: list[Any]) -> list[dict[str, Any]]:
     return [as_json(row) for row in chunk]
 
@@ -230,6 +236,7 @@ ARRAYS: tuple[tuple[str, type[Any], Callable[[Session, list[Any]], list[dict[str
     ("v2_checkout_sessions", V2CheckoutSession, _v2_checkout_sessions),
     ("reference_ids", ReferenceId, _plain),
     ("notifications", Notification, _notifications),
+    ("fault_rules", FaultRule, _fault_rules),
 )
 
 

@@ -6,7 +6,9 @@ extend it; disputes' and FPS ids; API v2 charge permissions' and with them their
 refunds', checkout sessions'), unless ``keep_ids``, for a document from another sandbox whose
 ids a bug report names (an id already in use then fails the import). Notifications keep their
 delivery state and attempts but not the message sent: its bytes name the old ids and seller, so
-a redelivery renders it again.
+a redelivery renders it again. Fault rules keep their state (hits remaining, the counters a
+seeded rule's draws go by); a document without ``fault_rules`` (from before they were exported)
+imports with none.
 
 The document is read one array element at a time (``gateway.transfer.jsonstream``) and written
 in one transaction, a chunk of rows at a time with the session emptied between chunks: a bad
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 from gateway import validation
 from gateway.domain.merchants import create_merchant
 from gateway.domain.payments import SELLER_INITIATED
+from gateway.faults.specs import restore_rule
 from gateway.fps.models import FpsAccount, FpsToken, FpsTransaction
 from gateway.registry import Registry
 from gateway.runtime import Runtime
@@ -175,11 +178,14 @@ class _Importer:
         "v2_checkout_sessions",
         "reference_ids",
         "notifications",
+        "fault_rules",
     )
 
-    def _array(self, name: str, items: Iterator[Any]) -> None:
-        chunk: list[tuple[str, dict[str, Any]]] = []
-        schema = {
+    def _schema(self, name: str) -> Schema:
+        if name == "fault_rules":
+            # Checked as a new rule is, against this runtime's NotificationTypes.
+            return doc.FaultRuleDocument(registry=self.registry)
+        return {
             "billing_agreements": doc.BILLING_AGREEMENT,
             "order_references": doc.ORDER_REFERENCE,
             "fps_tokens": doc.FPS_TOKEN,
@@ -189,6 +195,10 @@ class _Importer:
             "reference_ids": doc.REFERENCE_ID,
             "notifications": doc.NOTIFICATION,
         }[name]
+
+    def _array(self, name: str, items: Iterator[Any]) -> None:
+        chunk: list[tuple[str, dict[str, Any]]] = []
+        schema = self._schema(name)
         write = getattr(self, f"_write_{name}")
         for index, item in enumerate(items):
             path = f"{name}[{index}]"
@@ -503,6 +513,12 @@ class _Importer:
         if tried:
             self.session.execute(insert(NotificationAttempt), tried)
         self.counts["notifications"] += len(rows)
+
+    def _write_fault_rules(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        merchant_id = self._owner("fault_rules")
+        for _, data in chunk:
+            restore_rule(self.session, merchant_id, data)
+        self._done("fault_rules", len(chunk))
 
 
 def import_merchant(runtime: Runtime, stream: IO[bytes], *, keep_ids: bool = False) -> Imported:

@@ -36,17 +36,24 @@ def test_every_control_route_and_method_is_documented_with_a_summary(app):
             assert any(int(status) < 400 for status in operation["responses"]), rule
 
 
+def _schema_name(node):
+    """``X`` of ``X`` or of ``X(...)`` (a schema made with what it checks against)."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _calls(function, name):
     """The class names passed to ``name(...)`` in the function's source."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     return {
-        node.args[0].id
+        _schema_name(node.args[0])
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == name
         and node.args
-        and isinstance(node.args[0], ast.Name)
+        and _schema_name(node.args[0])
     }
 
 

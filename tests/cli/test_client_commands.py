@@ -226,6 +226,38 @@ def test_load_a_scenario_into_the_running_server(live_server: GatewayServer) -> 
     assert statuses["payment_status"] == "Captured"
 
 
+def test_a_scenarios_fault_rules_load_and_travel_with_an_export(
+    live_server: GatewayServer, tmp_path: Path
+) -> None:
+    seller = f"AFAULTS{os.urandom(4).hex().upper()}"
+    scenario = tmp_path / "faults.yaml"
+    scenario.write_text(
+        f"merchants:\n"
+        f"  - seller_id: {seller}\n"
+        f"    faults:\n"
+        f"      - {{kind: error, action: GetServiceStatus, error_code: ServiceUnavailable}}\n"
+        f"      - {{kind: drop, action: PaymentRefund, count: 2, probability: 0.5, seed: 4}}\n"
+    )
+    loaded = run(live_server, "load", str(scenario))
+    assert loaded.returncode == 0 and f"{seller}: 0 order(s), 2 fault rule(s)" in loaded.stdout
+    rules = ok(live_server, "faults", "list", "-m", seller)["items"]
+    assert [(r["kind"], r.get("http_status"), r.get("remaining")) for r in rules] == [
+        ("error", 503, None),
+        ("drop", None, 2),
+    ]
+    document = tmp_path / "export.json"
+    assert run(live_server, "export", "-m", seller, "-o", str(document)).returncode == 0
+    twin = ok(live_server, "import", str(document))
+    assert twin["imported"]["fault_rules"] == 2
+    copied = ok(live_server, "faults", "list", "-m", twin["seller_id"])["items"]
+    ignored = ("id", "description")
+    assert [{k: v for k, v in r.items() if k not in ignored} for r in copied] == [
+        {k: v for k, v in r.items() if k not in ignored} for r in rules
+    ]
+    scenario.write_text(f"merchants: [{{seller_id: {seller}, faults: [{{kind: drop, seed: -1}}]}}]")
+    assert "merchants[0].faults[0].seed" in failed(live_server, "load", str(scenario))
+
+
 def test_errors_are_one_line(live_server: GatewayServer, tmp_path: Path) -> None:
     from tests.support.servers import free_port
 

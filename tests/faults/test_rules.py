@@ -103,26 +103,32 @@ def test_documented_status_and_override(api, control):
     assert rule["http_status"] == 500
 
 
-@pytest.mark.parametrize(
-    ("rule", "field"),
-    [
-        ({"kind": "error", "error_code": "NoSuchCode"}, "error_code"),
-        (
-            {"kind": "error", "service": "FPS", "error_code": "InvalidOrderReferenceId"},
-            "error_code",
-        ),
-        ({"kind": "error", "action": "Teleport"}, "action"),
-        ({"kind": "latency"}, "seconds"),
-        ({"kind": "latency", "seconds": 2, "max_seconds": 1}, "max_seconds"),
-        ({"kind": "close", "seconds": 2}, "seconds"),
-        ({"kind": "drop", "action": "Authorize"}, "action"),
-        ({"kind": "drop", "service": "FPS"}, "service"),
-        ({"kind": "delay"}, "seconds"),
-        ({"kind": "error", "probability": 0}, "probability"),
-        ({"kind": "error", "count": 0}, "count"),
-        ({"kind": "explode"}, "kind"),
-    ],
-)
+#: Bad rules and the field each is refused for: by the control API, the dashboard's form, a
+#: scenario's ``faults`` and an import, which all check a rule with ``gateway.faults.specs``.
+BAD_RULES = [
+    ({"kind": "error", "error_code": "NoSuchCode"}, "error_code"),
+    ({"kind": "error", "service": "FPS", "error_code": "InvalidOrderReferenceId"}, "error_code"),
+    ({"kind": "error", "action": "Teleport"}, "action"),
+    ({"kind": "latency"}, "seconds"),
+    ({"kind": "latency", "seconds": 2, "max_seconds": 1}, "max_seconds"),
+    ({"kind": "latency", "seconds": 301}, "seconds"),
+    ({"kind": "close", "seconds": 2}, "seconds"),
+    ({"kind": "drop", "action": "Authorize"}, "action"),
+    ({"kind": "drop", "service": "FPS"}, "service"),
+    ({"kind": "delay"}, "seconds"),
+    ({"kind": "delay", "seconds": 0}, "seconds"),
+    ({"kind": "error", "probability": 0}, "probability"),
+    ({"kind": "error", "count": 0}, "count"),
+    ({"kind": "error", "seed": -1}, "seed"),
+    ({"kind": "error", "http_status": 200}, "http_status"),
+    ({"kind": "error", "service": "Nowhere"}, "service"),
+    ({"kind": "explode"}, "kind"),
+    ({"service": "FPS"}, "kind"),
+    ({"kind": "error", "colour": "red"}, "colour"),
+]
+
+
+@pytest.mark.parametrize(("rule", "field"), BAD_RULES)
 def test_bad_rules_are_refused_naming_the_field(api, control, rule, field):
     answer = add(control, api, status=400, **rule)
     assert field in answer["error"]["fields"], answer
