@@ -6,13 +6,15 @@ import threading
 
 from sqlalchemy import func, select
 
+from gateway.domain import settlement
 from gateway.runtime import Runtime
 from gateway.store.db import Database
-from gateway.store.models import Notification, Refund
+from gateway.store.models import Merchant, Notification, Refund
 from gateway.worker import jobs
 from gateway.worker import scheduler as scheduler_module
 from gateway.worker import sweep as sweep_module
 from gateway.worker.scheduler import build_scheduler
+from tests.helpers import new_merchant
 
 
 def test_the_scheduler_thread_sweeps_due_work(api, runtime, clock, monkeypatch):
@@ -70,3 +72,36 @@ def test_two_workers_sweeping_at_once_apply_each_transition_once(api, runtime, c
             select(func.count()).where(Notification.notification_type == "PaymentRefund")
         )
     assert (completed, notified) == (12, 12)
+
+
+def test_a_merchant_far_ahead_makes_no_other_merchant_a_candidate(api, app, runtime, clock):
+    """Each merchant's due work is judged at its own clock: a merchant moved a year ahead must
+    not make every sweep open a write transaction for others whose work falls due in that year."""
+    cap_id = api.completed_capture("20.00")
+    assert api.refund(cap_id, "2.00", "r1").status == 200  # Pending, due at its clock + delay
+    ahead = new_merchant(runtime)
+    control = app.test_client()
+    answer = control.post(
+        f"/sandbox/api/v1/merchants/{ahead.seller_id}/clock/advance", json={"seconds": 365 * 86400}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    mine = merchant_id(runtime, api.merchant.seller_id)
+
+    def candidates() -> list[int]:
+        base = runtime.clock.now()
+        with runtime.db.session(write=False) as session:
+            latest = jobs.latest_merchant_now(session, base)
+            return settlement.merchants_with_due_work(runtime.registry, session, latest, base)
+
+    assert candidates() == []  # the refund is due within the year, not yet at its own clock
+    clock.advance(5)
+    assert candidates() == [mine]
+    assert jobs.run_due_work(runtime) == 1
+    assert candidates() == []
+
+
+def merchant_id(runtime: Runtime, seller_id: str) -> int:
+    with runtime.db.session(write=False) as session:
+        found = session.scalar(select(Merchant.id).where(Merchant.seller_id == seller_id))
+    assert found is not None
+    return found

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.clock import merchant_now
 from gateway.domain.lifecycle import Context, moved, transition
 from gateway.domain.payments import close_refunded_captures, resolve_authorization
 from gateway.domain.records import RefundRecord
@@ -21,7 +22,7 @@ from gateway.domain.states import CaptureState as C
 from gateway.domain.states import OrderReferenceState as O
 from gateway.domain.states import RefundState as R
 from gateway.registry import DueKind, Registry
-from gateway.store import due, refunds
+from gateway.store import due, merchants, refunds
 from gateway.store.models import Authorization, Capture, OrderReference, Refund
 
 DueKey = tuple[datetime, str, int]
@@ -31,22 +32,33 @@ def due_items(
     registry: Registry, session: Session, merchant_id: int, now: datetime, limit: int
 ) -> list[DueKey]:
     """Up to ``limit`` (due_at, kind, id) of the merchant's due work, earliest first."""
-    kinds = tuple((name, kind.model, kind.states) for name, kind in registry.due.items())
-    return due.due_keys(session, kinds, merchant_id, now, limit)
+    return due.due_keys(session, _due_kinds(registry), merchant_id, now, limit)
+
+
+def _due_kinds(registry: Registry) -> due.DueKinds:
+    return tuple((name, kind.model, kind.states) for name, kind in registry.due.items())
 
 
 def merchants_with_due_work(
-    registry: Registry, session: Session, latest_now: datetime
+    registry: Registry, session: Session, latest_now: datetime, base_now: datetime
 ) -> list[int]:
-    """Merchants that may have due work, given the furthest-ahead merchant clock.
+    """Merchants with work due at their own clocks (``base_now`` the base clock's time).
 
-    Uses the ``(state, due_at)`` indexes, so an idle sweep costs a few index probes however many
-    merchants and objects are stored; each candidate is then checked at its own clock.
+    The ``(state, due_at)`` indexes find each merchant's earliest due row up to the
+    furthest-ahead merchant clock (``latest_now``), so an idle sweep costs a few index probes
+    however many merchants and objects are stored. Each such merchant is kept only if its own
+    clock has reached that row: one merchant whose clock was moved a year ahead must not make
+    every sweep open a write transaction for every merchant with work due within that year.
     """
-    found: set[int] = set()
-    for kind in registry.due.values():
-        found.update(due.merchants_with_due(session, kind.model, kind.states, latest_now))
-    return sorted(found)
+    earliest = due.earliest_due(session, _due_kinds(registry), latest_now)
+    if not earliest:
+        return []
+    clocks = merchants.clocks(session, list(earliest))
+    return sorted(
+        merchant_id
+        for merchant_id, due_at in earliest.items()
+        if merchant_id in clocks and due_at <= merchant_now(base_now, *clocks[merchant_id])
+    )
 
 
 def prefetch(registry: Registry, session: Session, items: list[DueKey]) -> list[Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, String, bindparam, literal, select, union_all
+from sqlalchemy import CompoundSelect, String, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 #: Primary keys per IN (...) when a batch is loaded (under SQLite's bound-parameter limit).
@@ -55,17 +55,33 @@ def due_keys(
     return sorted((due_at, kind, pk) for due_at, kind, pk in rows)[:limit]
 
 
-def merchants_with_due(
-    session: Session, model: type[Any], states: Sequence[str], latest_now: datetime
-) -> set[int]:
-    """Merchants with rows of ``model`` due by ``latest_now`` (a few index probes)."""
-    return set(
-        session.scalars(
-            select(model.merchant_id)
-            .where(model.state.in_(states), model.due_at <= latest_now)
-            .distinct()
+@functools.lru_cache(maxsize=8)
+def _earliest_statement(kinds: DueKinds) -> CompoundSelect[Any]:
+    """One statement for every kind: each merchant's earliest due row of each kind, by the
+    ``(state, due_at)`` indexes. Built once per set of kinds, as ``_due_statement``."""
+    return union_all(
+        *(
+            select(model.merchant_id, func.min(model.due_at))
+            .where(model.state.in_(states), model.due_at <= bindparam("latest"))
+            .group_by(model.merchant_id)
+            for _, model, states in kinds
         )
     )
+
+
+def earliest_due(session: Session, kinds: DueKinds, latest_now: datetime) -> dict[int, datetime]:
+    """Each merchant with rows of ``kinds`` due by ``latest_now``, and its earliest ``due_at``
+    among them, in one statement: an idle sweep's cost."""
+    earliest: dict[int, datetime] = {}
+    if not kinds:
+        return earliest
+    for merchant_id, due_at in session.execute(_earliest_statement(kinds), {"latest": latest_now}):
+        # min() over the column bypasses its UTC type decorator on some backends (as max() does
+        # in gateway.store.merchants.furthest_clocks).
+        due_at = due_at if due_at.tzinfo is not None else due_at.replace(tzinfo=UTC)
+        if merchant_id not in earliest or due_at < earliest[merchant_id]:
+            earliest[merchant_id] = due_at
+    return earliest
 
 
 def load(

@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.records import MerchantRecord
+from gateway.store.due import CHUNK
 from gateway.store.models import Merchant, Notification
 
 _MERCHANTS = cast(Table, Merchant.__table__)
@@ -88,6 +89,19 @@ def for_update(session: Session, merchant_id: int) -> Merchant:
     """The ORM merchant, to change it in this transaction, locked (PostgreSQL) so that concurrent
     changes (two clocks advanced at once) wait for each other; its version checks the UPDATE."""
     return session.get_one(Merchant, merchant_id, with_for_update=True, populate_existing=True)
+
+
+def clocks(session: Session, ids: Sequence[int]) -> dict[int, tuple[float, datetime | None]]:
+    """The clock columns (offset, frozen instant) of the merchants ``ids`` that exist."""
+    found: dict[int, tuple[float, datetime | None]] = {}
+    for low in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Merchant.id, Merchant.clock_offset_seconds, Merchant.clock_frozen_at).where(
+                Merchant.id.in_(ids[low : low + CHUNK])
+            )
+        )
+        found.update((merchant_id, (offset, frozen)) for merchant_id, offset, frozen in rows)
+    return found
 
 
 def furthest_clocks(session: Session) -> tuple[float, datetime | None]:

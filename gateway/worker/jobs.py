@@ -28,19 +28,21 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 
 
-def latest_merchant_now(session: Session, runtime: Runtime) -> datetime:
-    """The furthest-ahead simulated time of any merchant (an upper bound for due queries)."""
+def latest_merchant_now(session: Session, base: datetime) -> datetime:
+    """The furthest-ahead simulated time of any merchant when the base clock says ``base`` (an
+    upper bound for due queries)."""
     offset, frozen = merchants.furthest_clocks(session)
-    latest = runtime.clock.now() + timedelta(seconds=max(offset, 0.0))
+    latest = base + timedelta(seconds=max(offset, 0.0))
     return latest if frozen is None else max(latest, frozen)
 
 
 def run_due_work(runtime: Runtime, merchant_id: int | None = None, batch: int = BATCH_SIZE) -> int:
     """Apply all work that is due now; returns how many transitions were applied."""
     if merchant_id is None:
+        base = runtime.clock.now()
         with runtime.db.session(write=False) as session:
-            latest = latest_merchant_now(session, runtime)
-            merchant_ids = merchants_with_due_work(runtime.registry, session, latest)
+            latest = latest_merchant_now(session, base)
+            merchant_ids = merchants_with_due_work(runtime.registry, session, latest, base)
     else:
         merchant_ids = [merchant_id]
     total = 0
