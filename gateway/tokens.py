@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.private_files import PRIVATE_FILE, private_file
@@ -73,17 +73,21 @@ def is_admin_token(presented: str, admin_token: str | None) -> bool:
     )
 
 
+#: Built once: every control API call looks its token up.
+_BY_DIGEST = (
+    select(ApiToken.merchant_id, Merchant.seller_id)
+    .join(Merchant, Merchant.id == ApiToken.merchant_id)
+    .where(ApiToken.digest == bindparam("digest"))
+)
+
+
 def authenticate(session: Session, presented: str, admin_token: str | None) -> Principal | None:
     """The principal a presented token stands for, or None for an unknown or revoked one."""
     if is_admin_token(presented, admin_token):
         return ADMIN
     if not presented.startswith(MERCHANT_PREFIX) or len(presented) > 128:
         return None
-    row = session.execute(
-        select(ApiToken.merchant_id, Merchant.seller_id)
-        .join(Merchant, Merchant.id == ApiToken.merchant_id)
-        .where(ApiToken.digest == digest(presented))
-    ).first()
+    row = session.execute(_BY_DIGEST, {"digest": digest(presented)}).first()
     return None if row is None else Principal(row.merchant_id, row.seller_id)
 
 

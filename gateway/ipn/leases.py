@@ -16,13 +16,14 @@ may). No Flask here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import Update, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from gateway.errors import InvalidStateTransition
@@ -75,15 +76,57 @@ class Claim:
     token: int
 
 
-def due(merchant_id: int, now: datetime, base: datetime) -> tuple[Any, ...]:
-    """Pending rows due by the merchant's ``now``; in_flight rows whose lease ended by ``base``."""
-    return (
-        Notification.merchant_id == merchant_id,
-        or_(
-            and_(Notification.delivery_state == _S.PENDING, Notification.next_attempt_at <= now),
-            and_(Notification.delivery_state == _S.IN_FLIGHT, Notification.next_attempt_at <= base),
+# The statements below are built once, their values bound per call (``due_now``...): they run
+# for every delivery batch, and building one cost more than running it (as
+# ``gateway.store.due``). A bound name is never a column's: an UPDATE would take that parameter
+# as a value to SET.
+#: Pending rows due by the merchant's now (``due_now``); in_flight rows whose lease ended by the
+#: base time (``due_base``).
+_DUE = (
+    Notification.merchant_id == bindparam("due_merchant_id"),
+    or_(
+        and_(
+            Notification.delivery_state == _S.PENDING,
+            Notification.next_attempt_at <= bindparam("due_now"),
         ),
+        and_(
+            Notification.delivery_state == _S.IN_FLIGHT,
+            Notification.next_attempt_at <= bindparam("due_base"),
+        ),
+    ),
+)
+
+_PARK = (
+    update(Notification)
+    .where(*_DUE)
+    .values(delivery_state=_S.NO_ENDPOINT, next_attempt_at=None)
+    .execution_options(synchronize_session=False)
+)
+
+_CLAIM = (
+    update(Notification)
+    .where(
+        Notification.id.in_(
+            select(Notification.id)
+            .where(*_DUE)
+            .order_by(Notification.id)
+            .limit(bindparam("batch"))
+            .scalar_subquery()
+        ),
+        *_DUE,
     )
+    .values(
+        delivery_state=_S.IN_FLIGHT,
+        next_attempt_at=bindparam("lease_end"),
+        attempt_count=Notification.attempt_count + 1,
+    )
+    .returning(Notification.id, Notification.attempt_count)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _due_params(merchant_id: int, now: datetime, base: datetime) -> dict[str, Any]:
+    return {"due_merchant_id": merchant_id, "due_now": now, "due_base": base}
 
 
 def park_without_endpoint(
@@ -91,12 +134,7 @@ def park_without_endpoint(
 ) -> None:
     """Due rows of a merchant without an IPN URL become ``no_endpoint``."""
     check(CLAIMABLE, _S.NO_ENDPOINT)
-    session.execute(
-        update(Notification)
-        .where(*due(merchant_id, now, base))
-        .values(delivery_state=_S.NO_ENDPOINT, next_attempt_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_PARK, _due_params(merchant_id, now, base))
 
 
 def claim(
@@ -114,23 +152,8 @@ def claim(
     row version that worker committed); each claimed row's new ``attempt_count`` is its token.
     """
     check(CLAIMABLE, _S.IN_FLIGHT)
-    first_due = (
-        select(Notification.id)
-        .where(*due(merchant_id, now, base))
-        .order_by(Notification.id)
-        .limit(batch)
-    )
-    claimed = session.execute(
-        update(Notification)
-        .where(Notification.id.in_(first_due.scalar_subquery()), *due(merchant_id, now, base))
-        .values(
-            delivery_state=_S.IN_FLIGHT,
-            next_attempt_at=lease_end,
-            attempt_count=Notification.attempt_count + 1,
-        )
-        .returning(Notification.id, Notification.attempt_count)
-        .execution_options(synchronize_session=False)
-    ).all()
+    params = {**_due_params(merchant_id, now, base), "lease_end": lease_end, "batch": batch}
+    claimed = session.execute(_CLAIM, params).all()
     return sorted(Claim(notification_id, token) for notification_id, token in claimed)
 
 
@@ -151,20 +174,29 @@ def settle(
     return _held(session, claims, delivery_state=target, next_attempt_at=next_attempt_at, **values)
 
 
+@functools.lru_cache(maxsize=16)
+def _held_statement(columns: tuple[str, ...]) -> Update:
+    """Set ``columns`` (bound as ``set_<column>``) on the rows the bound ``claims`` (id, token)
+    pairs still hold, returning their ids. Built once per set of columns."""
+    return (
+        update(Notification)
+        .where(
+            tuple_(Notification.id, Notification.attempt_count).in_(
+                bindparam("claims", expanding=True)
+            ),
+            Notification.delivery_state == _S.IN_FLIGHT,
+        )
+        .values({column: bindparam(f"set_{column}") for column in columns})
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _held(session: Session, claims: list[Claim], **values: Any) -> set[int]:
     """Change the rows the claims still hold (compare-and-set on each token); their ids."""
     if not claims:
         return set()
-    result = session.execute(
-        update(Notification)
-        .where(
-            tuple_(Notification.id, Notification.attempt_count).in_(
-                [(c.notification_id, c.token) for c in claims]
-            ),
-            Notification.delivery_state == _S.IN_FLIGHT,
-        )
-        .values(**values)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    )
-    return set(result.scalars())
+    columns = tuple(sorted(values))
+    params = {f"set_{column}": values[column] for column in columns}
+    params["claims"] = [(c.notification_id, c.token) for c in claims]
+    return set(session.execute(_held_statement(columns), params).scalars())

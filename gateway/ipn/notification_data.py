@@ -9,11 +9,12 @@ current ones. No Flask here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.domain import agreement_payments
@@ -74,9 +75,19 @@ def prefetch(registry: Registry, session: Session, rows: Iterable[Notification])
             wanted.setdefault((model, row.merchant_id), set()).add(row.object_id)
     found: dict[tuple[Any, int, str], Any] = session.info.setdefault(PREFETCHED, {})
     for (model, merchant_id), ids in wanted.items():
-        query = select(model).where(model.merchant_id == merchant_id, model.amazon_id.in_(ids))
-        for obj in session.scalars(query):
+        params = {"merchant_id": merchant_id, "ids": list(ids)}
+        for obj in session.scalars(_objects_statement(model), params):
             found[(model, merchant_id, obj.amazon_id)] = obj
+
+
+@functools.lru_cache(maxsize=32)
+def _objects_statement(model: Any) -> Select[Any]:
+    """A merchant's objects of ``model`` by Amazon id (bound: ``merchant_id``, ``ids``), built
+    once per model: building it cost more than running it."""
+    return select(model).where(
+        model.merchant_id == bindparam("merchant_id"),
+        model.amazon_id.in_(bindparam("ids", expanding=True)),
+    )
 
 
 def _load(session: Session, model: Any, row: Notification) -> Any:

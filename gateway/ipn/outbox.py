@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,27 @@ class Posted:
     claim: Claim
     prepared: Prepared
     results: list[PostResult]
+
+
+# Statements built once, their ids bound per call (``ids``, expanding): they run for every
+# batch, and building one cost more than running it (as ``gateway.store.due``).
+_STORED_MESSAGES = select(NotificationMessage).where(
+    NotificationMessage.notification_id.in_(bindparam("ids", expanding=True))
+)
+_NOTIFICATIONS = select(Notification).where(Notification.id.in_(bindparam("ids", expanding=True)))
+_SERIES = select(
+    NotificationMessage.notification_id,
+    NotificationMessage.series_attempts,
+    NotificationMessage.series_started_at,
+).where(NotificationMessage.notification_id.in_(bindparam("ids", expanding=True)))
+_COUNT_ATTEMPTS = (
+    update(NotificationMessage)
+    .where(NotificationMessage.notification_id.in_(bindparam("ids", expanding=True)))
+    .values(series_attempts=NotificationMessage.series_attempts + 1)
+    .execution_options(synchronize_session=False)
+)
+_INSERT_MESSAGES = insert(NotificationMessage)
+_INSERT_ATTEMPTS = insert(NotificationAttempt)
 
 
 # --- the sweep -----------------------------------------------------------------------------------
@@ -214,18 +235,14 @@ def _prepare(
     merchant, now = _merchant_now(runtime, session, target.merchant_id)
     lease_end = base + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
     held = leases.renew(session, claims, lease_end)
-    stored = {
-        m.notification_id: m
-        for m in session.scalars(
-            select(NotificationMessage).where(NotificationMessage.notification_id.in_(held))
-        )
-    }
+    stored = (
+        {m.notification_id: m for m in session.scalars(_STORED_MESSAGES, {"ids": list(held)})}
+        if held
+        else {}
+    )
     to_render = held - stored.keys()
     rows = (
-        {
-            r.id: r
-            for r in session.scalars(select(Notification).where(Notification.id.in_(to_render)))
-        }
+        {r.id: r for r in session.scalars(_NOTIFICATIONS, {"ids": list(to_render)})}
         if to_render
         else {}
     )
@@ -268,9 +285,7 @@ def _prepare(
                 log.exception("IPN %s cannot be rendered", nid)
             leases.settle(session, [claim], FAILED)
             error = PostResult(None, 0, error=f"cannot render: {exc}", reached=False)
-            session.execute(
-                insert(NotificationAttempt), [_attempt(nid, now, url, error, FAILED.value)]
-            )
+            session.execute(_INSERT_ATTEMPTS, [_attempt(nid, now, url, error, FAILED.value)])
             out.append(None)
             continue
         new_messages.append(
@@ -295,15 +310,13 @@ def _prepare(
             leases.settle(session, [claim], state, fault.due_at)
             held_back = PostResult(None, 0, error=fault.note, reached=False)
             outcome = "dropped" if fault.kind == ipn_faults.DROP else "delayed"
-            session.execute(
-                insert(NotificationAttempt), [_attempt(nid, now, url, held_back, outcome)]
-            )
+            session.execute(_INSERT_ATTEMPTS, [_attempt(nid, now, url, held_back, outcome)])
             out.append(None)
             continue
         sent = rendered.body if fault is None else ipn_faults.tampered(rendered.body, fault.kind)
         out.append(Prepared(url, dict(rendered.headers), sent, now))
     if new_messages:
-        session.execute(insert(NotificationMessage), new_messages)
+        session.execute(_INSERT_MESSAGES, new_messages)
     return out
 
 
@@ -320,13 +333,7 @@ def _settle(runtime: Runtime, target: Target, posted: list[Posted], session: Ses
     series = (
         {
             nid: (attempts, started)
-            for nid, attempts, started in session.execute(
-                select(
-                    NotificationMessage.notification_id,
-                    NotificationMessage.series_attempts,
-                    NotificationMessage.series_started_at,
-                ).where(NotificationMessage.notification_id.in_(unanswered))
-            )
+            for nid, attempts, started in session.execute(_SERIES, {"ids": unanswered})
         }
         if unanswered
         else {}
@@ -352,14 +359,9 @@ def _settle(runtime: Runtime, target: Target, posted: list[Posted], session: Ses
             settled |= leases.settle(session, [item.claim], state, next_attempt_at)
     settled |= leases.settle(session, delivered, DELIVERED, acknowledged_at=now)
     if settled:
-        session.execute(
-            update(NotificationMessage)
-            .where(NotificationMessage.notification_id.in_(settled))
-            .values(series_attempts=NotificationMessage.series_attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_COUNT_ATTEMPTS, {"ids": list(settled)})
     session.execute(
-        insert(NotificationAttempt),
+        _INSERT_ATTEMPTS,
         [
             _attempt(
                 item.claim.notification_id,

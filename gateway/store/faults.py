@@ -8,10 +8,11 @@ turns): N means N across every server process on the database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, insert, or_, select, update
+from sqlalchemy import CursorResult, Select, Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import FaultEvent, FaultRule
@@ -21,28 +22,51 @@ _RULES = cast(Table, FaultRule.__table__)
 _EVENTS = cast(Table, FaultEvent.__table__)
 
 
-def _live(merchant_id: int, target: str, service: str | None, action: str | None) -> Any:
-    """Rules of the merchant for ``target`` that may still fire on ``service``'s ``action``
-    (None: on any service, or any action)."""
+@functools.lru_cache(maxsize=8)
+def _live(by_service: bool, by_action: bool) -> Any:
+    """The condition of the rules of a merchant for a target that may still fire on a service's
+    action (``by_service``/``by_action`` False: on any service, or any action). Built once per
+    shape, its values bound per call (``_params``): a lookup runs on every signed request, and
+    building the statement cost more than running it."""
     where = [
-        FaultRule.merchant_id == merchant_id,
-        FaultRule.target == target,
+        FaultRule.merchant_id == bindparam("merchant_id"),
+        FaultRule.target == bindparam("target"),
         or_(FaultRule.remaining.is_(None), FaultRule.remaining > 0),
     ]
-    if service is not None:
-        where.append(or_(FaultRule.service.is_(None), FaultRule.service == service))
-    if action is not None:
-        where.append(or_(FaultRule.action.is_(None), FaultRule.action == action))
+    if by_service:
+        where.append(or_(FaultRule.service.is_(None), FaultRule.service == bindparam("service")))
+    if by_action:
+        where.append(or_(FaultRule.action.is_(None), FaultRule.action == bindparam("action")))
     return tuple(where)
+
+
+@functools.lru_cache(maxsize=8)
+def _any_live_statement(by_service: bool, by_action: bool) -> Select[Any]:
+    return select(FaultRule.id).where(*_live(by_service, by_action)).limit(1)
+
+
+@functools.lru_cache(maxsize=8)
+def _live_statement(by_service: bool, by_action: bool) -> Select[Any]:
+    return select(FaultRule).where(*_live(by_service, by_action)).order_by(FaultRule.id)
+
+
+def _params(
+    merchant_id: int, target: str, service: str | None, action: str | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"merchant_id": merchant_id, "target": target}
+    if service is not None:
+        params["service"] = service
+    if action is not None:
+        params["action"] = action
+    return params
 
 
 def any_live(
     session: Session, merchant_id: int, target: str, service: str | None, action: str | None
 ) -> bool:
     """Whether any rule may fire (one indexed lookup: the common answer is no)."""
-    found = session.execute(
-        select(FaultRule.id).where(*_live(merchant_id, target, service, action)).limit(1)
-    )
+    statement = _any_live_statement(service is not None, action is not None)
+    found = session.execute(statement, _params(merchant_id, target, service, action))
     return found.first() is not None
 
 
@@ -50,8 +74,8 @@ def live(
     session: Session, merchant_id: int, target: str, service: str | None, action: str | None
 ) -> list[FaultRule]:
     """The rules that may fire, oldest first (the order they are tried in)."""
-    statement = select(FaultRule).where(*_live(merchant_id, target, service, action))
-    return list(session.scalars(statement.order_by(FaultRule.id)))
+    statement = _live_statement(service is not None, action is not None)
+    return list(session.scalars(statement, _params(merchant_id, target, service, action)))
 
 
 def count_match(session: Session, rule_id: int) -> int:
