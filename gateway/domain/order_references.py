@@ -83,6 +83,10 @@ def create_order_reference(
         store_name=ctx.merchant.store_name or None,
         simulated_constraints=[],
         billing_agreement=billing_agreement,
+        # Known empty: its answer's IdList then costs no query (a collection not set here is
+        # loaded by a SELECT after the flush). Authorizations join it through the relationship
+        # (``payments.new_authorization``), which appends them here.
+        authorizations=[],
     )
     plan(oro, ctx.now + DRAFT_LIFETIME, O.CANCELED, "Stale")
     created(ctx, oro)

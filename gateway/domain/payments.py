@@ -181,6 +181,9 @@ def new_authorization(
         created_at=ctx.now,
         expires_at=ctx.now + authorization_lifetime(ctx),
         plan={},
+        # Known empty, so its IdList costs no query; captures join it through the relationship
+        # (``_new_capture``), which appends them here.
+        captures=[],
     )
     state, reason, options = A.OPEN.value, None, {}
     if directive is not None:
@@ -223,7 +226,9 @@ def _check_authorization_total(oro: OrderReference, amount_minor: int) -> None:
 def _enter(ctx: Context, obj: Any, state: str, reason: str | None, creating: bool) -> None:
     if creating:
         obj.state, obj.reason_code = state, reason
-        created(ctx, obj)
+        # Not flushed now: what is planned next (its expiry) is then in its INSERT, rather than
+        # in an UPDATE right after it; nothing here needs its id.
+        created(ctx, obj, flush=False)
     else:
         transition(ctx, obj, state, reason)
 
