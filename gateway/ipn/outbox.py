@@ -77,10 +77,11 @@ class Posted:
 
 # Statements built once, their ids bound per call (``ids``, expanding): they run for every
 # batch, and building one cost more than running it (as ``gateway.store.due``).
-_STORED_MESSAGES = select(NotificationMessage).where(
-    NotificationMessage.notification_id.in_(bindparam("ids", expanding=True))
+_HELD_ROWS = (
+    select(Notification, NotificationMessage)
+    .outerjoin(NotificationMessage, NotificationMessage.notification_id == Notification.id)
+    .where(Notification.id.in_(bindparam("ids", expanding=True)))
 )
-_NOTIFICATIONS = select(Notification).where(Notification.id.in_(bindparam("ids", expanding=True)))
 _SERIES = select(
     NotificationMessage.notification_id,
     NotificationMessage.series_attempts,
@@ -235,17 +236,15 @@ def _prepare(
     merchant, now = _merchant_now(runtime, session, target.merchant_id)
     lease_end = base + timedelta(seconds=runtime.settings.ipn_claim_lease_seconds)
     held = leases.renew(session, claims, lease_end)
-    stored = (
-        {m.notification_id: m for m in session.scalars(_STORED_MESSAGES, {"ids": list(held)})}
-        if held
-        else {}
-    )
-    to_render = held - stored.keys()
-    rows = (
-        {r.id: r for r in session.scalars(_NOTIFICATIONS, {"ids": list(to_render)})}
-        if to_render
-        else {}
-    )
+    stored: dict[int, NotificationMessage] = {}
+    rows: dict[int, Notification] = {}
+    if held:
+        # One query for both: the message stored by an earlier attempt, else the row to render.
+        for row, message in session.execute(_HELD_ROWS, {"ids": list(held)}).tuples():
+            if message is not None:
+                stored[row.id] = message
+            else:
+                rows[row.id] = row
     prefetch(runtime.registry, session, rows.values())
     # IPN fault rules hit a notification when it is first prepared (gateway.faults.ipn).
     fault_rules = ipn_faults.rules(session, merchant.id) if rows else []

@@ -57,11 +57,20 @@ def one_by_id(session: Session, merchant_id: int) -> MerchantRecord:
     return merchant
 
 
+#: Built once: every IPN sweep asks it (the states bound per call).
+_WITH_NOTIFICATIONS_IN = _RECORD.where(
+    _MERCHANTS.c.id.in_(
+        select(_NOTIFICATIONS.c.merchant_id)
+        .where(_NOTIFICATIONS.c.delivery_state.in_(bindparam("states", expanding=True)))
+        .distinct()
+    )
+).order_by(_MERCHANTS.c.id)
+
+
 def with_notifications_in(session: Session, states: Sequence[str]) -> list[MerchantRecord]:
     """The merchants that have a notification in one of ``states`` (IPN delivery), by id."""
-    owners = select(_NOTIFICATIONS.c.merchant_id).where(_NOTIFICATIONS.c.delivery_state.in_(states))
-    statement = _RECORD.where(_MERCHANTS.c.id.in_(owners.distinct())).order_by(_MERCHANTS.c.id)
-    return [MerchantRecord(*row) for row in session.connection().execute(statement)]
+    rows = session.connection().execute(_WITH_NOTIFICATIONS_IN, {"states": list(states)})
+    return [MerchantRecord(*row) for row in rows]
 
 
 _TAKE_REFUND_PROCESSING_FAILURE = (
