@@ -240,7 +240,8 @@ def _prepare(
     rows: dict[int, Notification] = {}
     if held:
         # One query for both: the message stored by an earlier attempt, else the row to render.
-        for row, message in session.execute(_HELD_ROWS, {"ids": list(held)}).tuples():
+        for row, found in session.execute(_HELD_ROWS, {"ids": list(held)}):
+            message: NotificationMessage | None = found  # None: never rendered (outer join)
             if message is not None:
                 stored[row.id] = message
             else:
