@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.store.models import (
     Authorization,
@@ -48,16 +49,18 @@ _LOCKED: Mapping[type[Any], Any] = MappingProxyType(
         for model, statement in _BY_AMAZON_ID.items()
     }
 )
-#: Locks the order reference of an object of the other models (only that row).
+#: Locks the order reference of an object of the other models (only that row), and loads it:
+#: ``owned`` gives it to the object as its ``order_reference``, which then costs no second read.
 _LOCK_ORDER_REFERENCE: Mapping[type[Any], Any] = MappingProxyType(
     {
-        model: select(OrderReference.id)
+        model: select(OrderReference)
         .join(model, model.order_reference_id == OrderReference.id)
         .where(
             model.amazon_id == bindparam("amazon_id"),
             model.merchant_id == bindparam("merchant_id"),
         )
         .with_for_update(of=OrderReference)
+        .execution_options(populate_existing=True)
         for model in (Authorization, Capture, Dispute)
     }
 )
@@ -80,7 +83,13 @@ def owned(
     if not for_update:
         found: Owned | None = session.scalar(_BY_AMAZON_ID[model], params)
         return found
-    if model is not OrderReference:
-        session.execute(_LOCK_ORDER_REFERENCE[model], params)
-    locked: Owned | None = session.scalar(_LOCKED[model], params)
+    if model is OrderReference:
+        locked: Owned | None = session.scalar(_LOCKED[model], params)
+        return locked
+    oro: OrderReference | None = session.scalar(_LOCK_ORDER_REFERENCE[model], params)
+    locked = session.scalar(_LOCKED[model], params)
+    if oro is not None and getattr(locked, "order_reference_id", None) == oro.id:
+        # Its order reference as just read (and locked): ``locked.order_reference`` costs no
+        # second query (the session keeps an unchanged object only while it is referenced).
+        set_committed_value(locked, "order_reference", oro)
     return locked
