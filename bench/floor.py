@@ -8,9 +8,8 @@ run (``bench.startup``), so that the gateway's own start-up cost is the differen
 Run: ``python -m bench.floor --port P --database FILE``.
 """
 
-# No ``from __future__ import annotations``: the model below is declared inside ``load`` (after
-# gunicorn's fork), and SQLAlchemy resolves a string annotation such as ``"Mapped[int]"`` in the
-# module's globals, where ``Mapped`` is not.
+# No ``from __future__ import annotations``: the model below is declared in a function, and
+# SQLAlchemy evaluates string annotations in the module's globals, where ``Mapped`` is not.
 import argparse
 from typing import Any
 

@@ -55,7 +55,7 @@ def run_backend(
     # PostgreSQL: a database of this run's own (dropped by ``close``); SQLite: the data dir's.
     databases = Databases(folder, server_url) if server_url else None
     url = databases.empty(folder / "data") if databases else None
-    server = GatewayServer(folder / "data", database_url=url)
+    server = GatewayServer(folder / "data", database_url=url, workers=None)
     tally = Tally(backend, "server")
     try:
         server.start()

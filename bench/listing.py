@@ -109,7 +109,9 @@ def run(rounds: int, orders: int, requests_per_case: int, work: Path, log: Any) 
     started = time.monotonic()
     _, queries = prepare(data, orders)
     log(f"listing: {orders:,} orders loaded in {time.monotonic() - started:.1f}s")
-    server = GatewayServer(data, log_path=work / "listing.log", access_log=False).start()
+    server = GatewayServer(
+        data, log_path=work / "listing.log", access_log=False, workers=None
+    ).start()
     figures: list[dict[str, float]] = []
     try:
         with requests.Session() as http:

@@ -35,8 +35,8 @@ def run(trials: int, server_url: str | None, folder: Path) -> int:
     try:
         first_dir = folder / "server-1"
         url = databases.empty(first_dir)
-        servers.append(GatewayServer(first_dir, database_url=url).start())
-        servers.append(GatewayServer(folder / "server-2", database_url=url).start())
+        servers.append(GatewayServer(first_dir, database_url=url, workers=None).start())
+        servers.append(GatewayServer(folder / "server-2", database_url=url, workers=None).start())
         rig = RefundRace(servers)
         started = time.monotonic()
         captures = rig.captures(trials)

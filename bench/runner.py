@@ -361,6 +361,7 @@ def ipn_delay(plan: Plan, work: Path) -> dict[str, Any]:
         server = GatewayServer(
             data,
             log_path=work / "ipn-delay.log",
+            workers=None,
             scheduler=True,
             sweep_interval=0.1,
             access_log=False,

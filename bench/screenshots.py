@@ -56,7 +56,7 @@ def _orders(server: GatewayServer) -> tuple[str, str]:
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        server = GatewayServer(Path(scratch) / "data").start()
+        server = GatewayServer(Path(scratch) / "data", workers=None).start()
         try:
             seller, order_id = _orders(server)
             pages = {

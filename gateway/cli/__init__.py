@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from gateway.config import SQLITE_FILE, ConfigError, Settings, load_settings
+from gateway.config import (
+    SQLITE_FILE,
+    ConfigError,
+    Settings,
+    check_database_url,
+    ensure_data_dir,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -45,6 +52,17 @@ def _startup() -> Iterator[None]:
 def _settings(**options: Any) -> Any:
     with _startup():
         return load_settings({k: v for k, v in options.items() if v is not None})
+
+
+def _local_settings(**options: Any) -> Settings:
+    """The settings of a command that opens the database itself (``serve``, ``worker``,
+    ``init-db``), with the database URL's scheme and the data dir checked before the application
+    stack is imported: a second of CPU that a mistyped option need not wait for."""
+    settings: Settings = _settings(**options)
+    with _startup():
+        check_database_url(settings.resolved_database_url)
+        ensure_data_dir(settings.data_dir)
+    return settings
 
 
 _DATA_DIR_HELP = (
@@ -124,12 +142,12 @@ def serve(
     """Start the simulator (gunicorn) on an embedded SQLite database by default."""
     from gateway.server import GatewayServer, listen, listen_https
 
-    settings = _settings(
+    settings = _local_settings(
         scheduler=False if no_scheduler else None,
         access_log=False if no_access_log else None,
         **options,
     )
-    # The ports first: a busy port fails before anything else, and the banner below promises
+    # The ports next: a busy port fails before the database is touched, and the banner promises
     # bound ports (gunicorn takes over these very sockets).
     with _startup():
         listener = listen(settings)
@@ -269,11 +287,12 @@ def _run_child(step: Callable[[], None]) -> NoReturn:
 @click.option("--interval", type=float, help="Seconds between sweeps (default 1).")
 def worker(interval: float | None, **options: Any) -> None:
     """Run due work and IPN delivery against the database, without a web server."""
+    settings = _local_settings(sweep_interval=interval, **options)
     from gateway.runtime import Runtime
     from gateway.worker.scheduler import build_scheduler
 
     with _startup():
-        runtime = Runtime.from_settings(_settings(sweep_interval=interval, **options))
+        runtime = Runtime.from_settings(settings)
         runtime.initialize()
     click.echo(
         f"gateway worker: sweeping {runtime.settings.resolved_database_url} every "
@@ -372,10 +391,11 @@ def ipn_check(
 @common_options
 def init_db(**options: Any) -> None:
     """Create the tables and, for a new database, load sandbox_data/."""
+    settings = _local_settings(**options)
     from gateway.runtime import Runtime
 
     with _startup():
-        runtime = Runtime.from_settings(_settings(**options))
+        runtime = Runtime.from_settings(settings)
         seeded = runtime.initialize()
     click.echo("database created and seeded" if seeded else "database already exists; left as is")
 
@@ -464,7 +484,7 @@ def _https_banner(settings: Settings, files: TlsFiles, made: bool) -> list[str]:
 
 def _add_client_commands() -> None:
     """The commands that drive a running simulator through its control API (``gateway.cli.http``):
-    click and ``requests`` only, imported when a call is made."""
+    click and the standard library's HTTP client only (``gateway.cli.http``)."""
     from gateway.cli import faults, objects, sandbox, v2
     from gateway.cli.sign import sign
     from gateway.cli.trigger import trigger

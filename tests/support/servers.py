@@ -33,6 +33,8 @@ def _stop_with_parent() -> None:
     its test run (a timeout's SIGTERM, a killed xdist worker), so it asks the kernel for SIGTERM
     when its parent ends, and stops as when a test stops it, instead of running on unowned."""
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 REPO = Path(__file__).resolve().parents[2]
 #: A start takes about 1.5 s on an idle 2-core machine and was seen taking 7 s under load.
 READY_DEADLINE = 60.0
@@ -192,7 +194,9 @@ class GatewayServer(ServerProcess):
     ``seeded`` True: a new database gets the default seed (``sandbox_data/``), as a reader's does.
     ``https`` True: the HTTPS listener too, on a free port, with the self-signed certificate made
     in the data dir (``tls_cert``); False: none (``--https-port 0``), so that no test binds the
-    default 8443.
+    default 8443. ``workers``: gunicorn's web workers, one unless a test asks for more (each
+    imports the application, about a second of CPU, and a suite starts dozens of servers); None:
+    ``gateway serve``'s own default (the benchmarks).
     """
 
     def __init__(
@@ -203,7 +207,7 @@ class GatewayServer(ServerProcess):
         port: int | None = None,
         scheduler: bool = False,
         sweep_interval: float = 0.1,
-        workers: int | None = None,
+        workers: int | None = 1,
         threads: int | None = None,
         access_log: bool = True,
         seeded: bool = False,
@@ -219,7 +223,7 @@ class GatewayServer(ServerProcess):
             argv += ["--database-url", database_url]
         if not scheduler:
             argv.append("--no-scheduler")
-        if workers:
+        if workers is not None:
             argv += ["--workers", str(workers)]
         if threads:
             argv += ["--threads", str(threads)]
