@@ -25,19 +25,29 @@ def _owner(merchant_id: int | None) -> Any:
     return column.is_(None) if merchant_id is None else column == merchant_id
 
 
-def trim(session: Session, merchant_id: int | None, keep: int) -> None:
-    """Leave the newest ``keep`` entries of the merchant (None: of no merchant)."""
+def _trim_statement(owner: Any) -> Any:
     oldest_kept = (
         select(_JOURNAL.c.id)
-        .where(_owner(merchant_id))
+        .where(owner)
         .order_by(_JOURNAL.c.id.desc())
         .limit(1)
-        .offset(keep - 1)
+        .offset(bindparam("skip"))
         .scalar_subquery()
     )
-    session.connection().execute(
-        delete(_JOURNAL).where(_owner(merchant_id), _JOURNAL.c.id < oldest_kept)
-    )
+    return delete(_JOURNAL).where(owner, _JOURNAL.c.id < oldest_kept)
+
+
+#: Built once (a merchant's, and no merchant's): a trim runs on a new merchant's first request.
+_TRIM = _trim_statement(_JOURNAL.c.merchant_id == bindparam("merchant_id"))
+_TRIM_UNOWNED = _trim_statement(_JOURNAL.c.merchant_id.is_(None))
+
+
+def trim(session: Session, merchant_id: int | None, keep: int) -> None:
+    """Leave the newest ``keep`` entries of the merchant (None: of no merchant)."""
+    if merchant_id is None:
+        session.connection().execute(_TRIM_UNOWNED, {"skip": keep - 1})
+    else:
+        session.connection().execute(_TRIM, {"skip": keep - 1, "merchant_id": merchant_id})
 
 
 def page(
