@@ -484,7 +484,7 @@ def _https_banner(settings: Settings, files: TlsFiles, made: bool) -> list[str]:
 
 def _add_client_commands() -> None:
     """The commands that drive a running simulator through its control API (``gateway.cli.http``):
-    click and the standard library's HTTP client only (``gateway.cli.http``)."""
+    click and ``requests`` only, imported when a call is made."""
     from gateway.cli import faults, objects, sandbox, v2
     from gateway.cli.sign import sign
     from gateway.cli.trigger import trigger

@@ -3,10 +3,7 @@
 Every client command goes through here and nowhere else: never the database, so the CLI works
 against a remote server as well as a local one. Each failure becomes :class:`ApiFailed`, one line
 (the API's own code and message, or which URL could not be reached) and a non-zero exit status.
-
-The standard library's ``urllib.request`` makes the calls: a command is one process and a call
-or two, and importing ``requests`` (with urllib3, charset detection and IDNA) cost more than the
-rest of a typical command, about a tenth of a second each time.
+``requests`` is imported when a call is made, not when ``gateway`` starts.
 """
 
 from __future__ import annotations
@@ -55,24 +52,22 @@ class ControlApi:
     ) -> Any:
         """One call (``path`` below /sandbox/api/v1); its JSON answer (None for 204 No Content),
         or :class:`ApiFailed`."""
-        answer = self._send(method, path, body=body, params=params, data=data, ctype=content_type)
-        with answer:
-            if answer.status == 204:
-                return None
-            content = answer.read()
+        response = self._send(method, path, body=body, params=params, data=data, ctype=content_type)
+        if response.status_code == 204:
+            return None
         try:
-            return json.loads(content)
+            return response.json()
         except ValueError:
             raise ApiFailed(
                 f"{method} {self.url}{CONTROL_PATH}{path}: answer is not JSON "
-                f"(HTTP {answer.status})"
+                f"(HTTP {response.status_code})"
             ) from None
 
     def download(self, path: str, into: Any) -> None:
         """Stream the answer's body into the binary file ``into`` (an export, 64 KiB at a time)."""
-        with self._send("GET", path) as answer:
-            while chunk := answer.read(65536):
-                into.write(chunk)
+        response = self._send("GET", path, stream=True)
+        for chunk in response.iter_content(65536):
+            into.write(chunk)
 
     def _send(
         self,
@@ -83,41 +78,32 @@ class ControlApi:
         params: Mapping[str, Any] | None = None,
         data: bytes | Iterator[bytes] | None = None,
         ctype: str | None = None,
+        stream: bool = False,
     ) -> Any:
-        """The open answer (an ``http.client.HTTPResponse``) of a call that succeeded."""
-        import urllib.error
-        import urllib.parse
-        import urllib.request
+        import requests
 
         url = f"{self.url}{CONTROL_PATH}{path}"
-        # As requests sent them: parameters without a value left out, a list as repeated keys.
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        if query:
-            url += "?" + urllib.parse.urlencode(query, doseq=True)
-        headers = self.headers({"Content-Type": ctype} if ctype else None)
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        # An iterator of chunks (an upload) goes out chunked: http.client does that for a body
-        # of unknown length.
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        extra = {"Content-Type": ctype} if ctype else None
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)
-        except urllib.error.HTTPError as error:
-            with error:
-                raise ApiFailed(error_line(error.code, error.read())) from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise ApiFailed(f"no answer from {self.url} within {self.timeout:g}s") from None
-            if isinstance(exc.reason, OSError):
-                raise ApiFailed(
-                    f"cannot reach the simulator at {self.url} (is it running?)"
-                ) from None
-            raise ApiFailed(f"{method} {url}: {exc.reason}") from None
-        except TimeoutError:
+            response = requests.request(
+                method,
+                url,
+                json=body,
+                params=params,
+                data=data,
+                headers=self.headers(extra),
+                timeout=self.timeout,
+                stream=stream,
+            )
+        except requests.ConnectionError:
+            raise ApiFailed(f"cannot reach the simulator at {self.url} (is it running?)") from None
+        except requests.Timeout:
             raise ApiFailed(f"no answer from {self.url} within {self.timeout:g}s") from None
-        except (OSError, ValueError) as exc:  # a connection reset, or a URL urllib cannot use
+        except requests.RequestException as exc:
             raise ApiFailed(f"{method} {url}: {exc}") from None
+        if response.status_code >= 400:
+            raise ApiFailed(error_line(response.status_code, response.content))
+        return response
 
 
 def error_line(status: int, content: bytes) -> str:
